@@ -1,0 +1,150 @@
+# lkvm — lightweight KVM hypervisor.  `make`, `make check`, `make run`.
+#
+#   make V=1            show every command
+#   make SANITIZE=1     ASan + UBSan build (objects in build/obj-san)
+#   make CC=clang       any C11 compiler with GNU extensions
+#   make install PREFIX=/usr/local DESTDIR=
+
+ARCH		?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CROSS_COMPILE	?=
+CC		:= $(if $(filter default,$(origin CC)),$(CROSS_COMPILE)gcc,$(CC))
+PKG_CONFIG	?= pkg-config
+PREFIX		?= /usr/local
+DESTDIR		?=
+BUILD		:= build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(SANITIZE),1)
+OBJDIR		:= $(BUILD)/obj-san
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+else
+OBJDIR		:= $(BUILD)/obj
+SAN_FLAGS	:=
+endif
+LKVM		:= $(OBJDIR)/lkvm
+
+ifeq ($(ARCH),x86)
+ARCH_DIR	:= x86
+else ifeq ($(ARCH),arm64)
+ARCH_DIR	:= arm
+else
+$(error lkvm does not support ARCH=$(ARCH) (x86 or arm64))
+endif
+
+GIT_VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+		   -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		   -D_GNU_SOURCE -pthread $(SAN_FLAGS)
+CPPFLAGS	+= -Iinclude -I$(ARCH_DIR)/include -DLKVM_VERSION='"$(GIT_VERSION)"' -MMD -MP
+LDFLAGS		+= -pthread $(SAN_FLAGS)
+LDLIBS		:=
+
+# --- libraries: pkg-config first, a compile probe second -----------------
+# $(call lib_probe,pc-name,header,-lname,debian-package)
+define lib_probe
+$(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo y),\
+  $(eval CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(1)))\
+  $(eval LDLIBS += $(shell $(PKG_CONFIG) --libs $(1))),\
+  $(if $(shell printf '#include <$(2)>\nint main(void){return 0;}\n' | \
+		$(CC) -x c - -o /dev/null $(3) 2>/dev/null && echo y),\
+    $(eval LDLIBS += $(3)),\
+    $(eval MISSING_PKGS += $(4))))
+endef
+
+ifeq ($(filter clean help setup,$(MAKECMDGOALS)),)
+$(call lib_probe,libfdt,libfdt.h,-lfdt,libfdt-dev)
+$(call lib_probe,libaio,libaio.h,-laio,libaio-dev)
+$(call lib_probe,zlib,zlib.h,-lz,zlib1g-dev)
+ifneq ($(strip $(MISSING_PKGS)),)
+$(error missing libraries; install the Debian packages: $(MISSING_PKGS) (or run scripts/setup.sh))
+endif
+endif
+
+# --- sources ---------------------------------------------------------------
+CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard hw/*.c) $(wildcard $(ARCH_DIR)/*.c)
+CORE_OBJS	:= $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRCS))
+MAIN_OBJ	:= $(OBJDIR)/main.o
+
+UNIT_SRCS	:= $(wildcard tests/unit/test-*.c)
+ifneq ($(ARCH),x86)
+UNIT_SRCS	:= $(filter-out tests/unit/test-x86-%,$(UNIT_SRCS))
+endif
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OBJDIR)/tests/unit/%.t,$(UNIT_SRCS))
+
+.PHONY: all
+all: $(LKVM) lkvm
+
+$(LKVM): $(MAIN_OBJ) $(CORE_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The conventional ./lkvm is the plain build; sanitized builds stay in build/.
+lkvm: $(LKVM)
+ifneq ($(SANITIZE),1)
+	$(Q)ln -sf $(LKVM) $@
+else
+	@true
+endif
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/tests/unit/%.t: tests/unit/%.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
+
+-include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d)
+
+# --- bare-metal test guests (always the host gcc, never sanitized) ----------
+ifeq ($(ARCH),x86)
+-include guest/Makefile.inc
+endif
+
+# --- set-up, tests, running --------------------------------------------------
+.PHONY: setup check check-unit run install clean
+
+setup:
+	$(Q)scripts/setup.sh
+
+PROVE		?= prove
+PROVE_FLAGS	?= --timer
+TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t))
+
+# make check: install what is missing, build, and run every test under prove.
+check: setup
+	$(Q)$(MAKE) --no-print-directory all $(if $(GUEST_IMAGES),guests) $(UNIT_TESTS)
+	$(Q)LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
+		LKVM_BUILD=$(abspath $(BUILD)) \
+		$(PROVE) $(PROVE_FLAGS) $(TESTS)
+
+check-unit: $(UNIT_TESTS)
+	$(Q)$(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)
+
+# make run: boot the demo guest, or KERNEL=... [INITRD=...] [PARAMS=...].
+KERNEL		?=
+INITRD		?=
+PARAMS		?=
+RUN_ARGS	?= -c 2 -m 128M
+run: setup
+	$(Q)$(MAKE) --no-print-directory all $(if $(KERNEL),,guests)
+	$(Q)$(LKVM) run $(RUN_ARGS) \
+		-k $(if $(KERNEL),$(KERNEL),$(BUILD)/guest/demo.bzImage) \
+		$(if $(INITRD),-i $(INITRD)) $(if $(PARAMS),-p "$(PARAMS)")
+
+install: $(LKVM)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(LKVM) $(DESTDIR)$(PREFIX)/bin/lkvm
+
+clean:
+	rm -rf $(BUILD) lkvm

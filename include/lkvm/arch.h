@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_ARCH_H
+#define LKVM_ARCH_H
+
+/*
+ * The arch interface: everything that differs between x86 and arm lives
+ * behind these hooks, implemented in x86/ or arm/.  Shared code never
+ * tests the architecture itself.
+ */
+
+#include "arch/kvm-arch.h"
+#include "lkvm/types.h"
+
+struct kvm;
+struct kvm_cpu;
+
+/* VM-wide set-up before RAM exists (irqchip, timers, TSS, ...). */
+int arch__init_vm(struct kvm *kvm);
+/* Lays out kvm->ram (already mapped) as memory slots via kvm__register_ram. */
+int arch__setup_ram(struct kvm *kvm);
+/* Board devices (UART, RTC, reset, PCI host bridge, ...). */
+int arch__init_devices(struct kvm *kvm);
+/* Loads kernel, initrd and command line and builds the boot tables. */
+int arch__load_kernel(struct kvm *kvm);
+/* Per-vCPU set-up after KVM_CREATE_VCPU: CPUID, registers, LAPIC. */
+int arch__vcpu_init(struct kvm_cpu *cpu);
+/* Releases whatever the hooks above allocated; safe after partial init. */
+void arch__exit(struct kvm *kvm);
+
+/*
+ * Handles an exit reason the generic run loop does not know.  Returns 0 to
+ * keep running, or a negative errno after requesting a stop.
+ */
+int arch__handle_exit(struct kvm_cpu *cpu);
+/* Prints registers (and what else helps) to stderr. */
+void arch__dump_vcpu(struct kvm_cpu *cpu);
+
+/* Checks a --cpu-features string; prints one line and -EINVAL if bad. */
+int arch__check_cpu_features(const char *spec);
+/* The kernel images tried when -k is not given, NULL-terminated. */
+const char *const *arch__default_kernels(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_CONFIG_H
+#define LKVM_CONFIG_H
+
+#include <stdio.h>
+
+#include "lkvm/log.h"
+#include "lkvm/types.h"
+
+#define LKVM_DEFAULT_RAM	(256 * SZ_1M)
+#define LKVM_MIN_RAM		(2 * SZ_1M)
+#define LKVM_MAX_CPUS		255
+
+enum lkvm_console {
+	CONSOLE_SERIAL,
+};
+
+/* Everything `lkvm run` was asked to do, after option parsing. */
+struct lkvm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *params;
+	const char *name;
+	const char *cpu_features;	/* e.g. "-xsave,-cx16", checked by arch */
+	u64 ram_size;
+	unsigned int nr_cpus;
+	enum lkvm_console console;
+	bool debug;			/* dump registers on a guest fault */
+	bool debug_exit;		/* isa-debug-exit style port at 0xf4 */
+	enum log_level loglevel;
+};
+
+/*
+ * Parses `lkvm run` arguments (argv[0] is "run").  On error writes one line
+ * naming the bad option to stderr and returns -EINVAL.  Returns 1 when
+ * --help was printed, 0 when the VM should start.
+ */
+int config_parse_run(struct lkvm_config *cfg, int argc, char **argv);
+void config_print_run_help(FILE *f);
+
+/* "64M", "1G", "512" (MiB) ... -> bytes; -EINVAL on garbage or overflow. */
+int config_parse_size(const char *s, u64 *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_EVLOOP_H
+#define LKVM_EVLOOP_H
+
+#include <stdatomic.h>
+
+#include "lkvm/types.h"
+
+/*
+ * An epoll-based event loop, one per thread that runs it.  Callbacks run on
+ * that thread; watches may be added, changed or removed from any thread.
+ */
+typedef void (*evloop_cb_t)(void *opaque, u32 events);
+
+struct evloop_watch {
+	int fd;
+	evloop_cb_t cb;
+	void *opaque;
+};
+
+struct evloop {
+	int epfd;
+	int wake_efd;
+	atomic_bool stop;
+};
+
+int evloop_init(struct evloop *el);
+void evloop_exit(struct evloop *el);
+/* @w must stay valid until removed; @events are EPOLLIN/EPOLLOUT/... */
+int evloop_add(struct evloop *el, struct evloop_watch *w, u32 events);
+int evloop_mod(struct evloop *el, struct evloop_watch *w, u32 events);
+int evloop_del(struct evloop *el, struct evloop_watch *w);
+/* Runs callbacks until evloop_stop(); returns 0 or a negative errno. */
+int evloop_run(struct evloop *el);
+void evloop_stop(struct evloop *el);
+
+#endif

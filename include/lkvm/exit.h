@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_EXIT_H
+#define LKVM_EXIT_H
+
+/*
+ * lkvm's exit status.  The test exit port produces (value << 1) | 1, which
+ * is always odd, so every status lkvm chooses itself is even and the two
+ * can never be confused (except for 128 + signal, as a shell expects).
+ */
+#define LKVM_EXIT_POWEROFF	0	/* guest powered off */
+#define LKVM_EXIT_USAGE		2	/* bad option or unusable input file */
+#define LKVM_EXIT_VMM_ERROR	4	/* lkvm or a KVM ioctl failed */
+#define LKVM_EXIT_GUEST_FAULT	6	/* KVM_EXIT_INTERNAL_ERROR, triple fault, ... */
+#define LKVM_EXIT_RESET		8	/* guest asked for a reset / reboot */
+#define LKVM_EXIT_SIGNAL_BASE	128	/* 128 + signal number */
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM life cycle: open /dev/kvm, create the VM and its RAM, hand the board
+ * to the arch code, run the vCPUs, and turn however the guest ended into
+ * lkvm's exit status.  The main thread only runs an event loop for signals
+ * and console input; vCPUs run on their own threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "lkvm/exit.h"
+#include "lkvm/hw.h"
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+
+struct kvm_required_cap {
+	int cap;
+	const char *name;
+};
+
+/* Capabilities every architecture needs; arch code checks its own. */
+static const struct kvm_required_cap required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+};
+
+static int kvm__check_caps(struct kvm *kvm)
+{
+	int ret = ioctl(kvm->sys_fd, KVM_GET_API_VERSION, 0);
+
+	if (ret != KVM_API_VERSION) {
+		pr_err("/dev/kvm speaks API version %d, lkvm needs %d", ret,
+		       KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
+		if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION,
+			  required_caps[i].cap) <= 0) {
+			pr_err("KVM lacks %s, which lkvm needs",
+			       required_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+int kvm__register_ram(struct kvm *kvm, u64 gpa, u64 size, void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = kvm->nr_slots,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (u64)(uintptr_t)hva,
+	};
+	int ret;
+
+	ret = guest_mem_add(&kvm->mem, gpa, size, hva);
+	if (ret)
+		return ret;
+	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
+		ret = -errno;
+		pr_err("KVM_SET_USER_MEMORY_REGION [%#llx+%#llx]: %s",
+		       (unsigned long long)gpa, (unsigned long long)size,
+		       strerror(errno));
+		kvm->mem.nr--;
+		return ret;
+	}
+	kvm->nr_slots++;
+	return 0;
+}
+
+int kvm__set_irq_line(struct kvm *kvm, unsigned int irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &l) ? -errno : 0;
+}
+
+void kvm__request_stop(struct kvm *kvm, int code)
+{
+	pthread_mutex_lock(&kvm->stop_lock);
+	if (!atomic_load_explicit(&kvm->stop_requested, memory_order_relaxed)) {
+		kvm->exit_code = code;
+		/*
+		 * Release: exit_code is written before the flag, so a thread
+		 * that sees the flag with acquire (kvm__stopping) reads the
+		 * final code (message passing).
+		 */
+		atomic_store_explicit(&kvm->stop_requested, true,
+				      memory_order_release);
+		evloop_stop(&kvm->loop);
+	}
+	pthread_mutex_unlock(&kvm->stop_lock);
+}
+
+bool kvm__stopping(struct kvm *kvm)
+{
+	/* Pairs with the release store in kvm__request_stop(). */
+	return atomic_load_explicit(&kvm->stop_requested, memory_order_acquire);
+}
+
+static int kvm__alloc_ram(struct kvm *kvm)
+{
+	kvm->ram_size = kvm->cfg->ram_size;
+	kvm->ram = mmap(NULL, kvm->ram_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (kvm->ram == MAP_FAILED) {
+		kvm->ram = NULL;
+		pr_err("cannot allocate %llu MiB of guest RAM: %s",
+		       (unsigned long long)(kvm->ram_size >> 20),
+		       strerror(errno));
+		return -ENOMEM;
+	}
+	/* Lets THP back the guest; failure only costs performance. */
+	madvise(kvm->ram, kvm->ram_size, MADV_HUGEPAGE);
+	return 0;
+}
+
+int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
+{
+	int ret;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->cfg = cfg;
+	kvm->sys_fd = kvm->vm_fd = -1;
+	pthread_mutex_init(&kvm->stop_lock, NULL);
+	atomic_init(&kvm->stop_requested, false);
+
+	ret = evloop_init(&kvm->loop);
+	if (ret)
+		return ret;
+	bus_init(&kvm->pio_bus, "pio");
+	bus_init(&kvm->mmio_bus, "mmio");
+
+	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm->sys_fd < 0) {
+		ret = -errno;
+		pr_err("cannot open /dev/kvm: %s", strerror(errno));
+		return ret;
+	}
+	ret = kvm__check_caps(kvm);
+	if (ret)
+		return ret;
+	kvm->vcpu_mmap_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (kvm->vcpu_mmap_size <= 0) {
+		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -ENOTSUP;
+	}
+	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
+	if (kvm->vm_fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		return ret;
+	}
+	ret = arch__init_vm(kvm);
+	if (ret)
+		return ret;
+	ret = kvm__alloc_ram(kvm);
+	if (ret)
+		return ret;
+	ret = arch__setup_ram(kvm);
+	if (ret)
+		return ret;
+	return arch__init_devices(kvm);
+}
+
+int kvm__on_exit(struct kvm *kvm, void (*fn)(void *opaque), void *opaque)
+{
+	if (kvm->nr_exit_hooks == KVM_MAX_EXIT_HOOKS)
+		return -ENOSPC;
+	kvm->exit_hooks[kvm->nr_exit_hooks++] = (struct kvm_exit_hook){
+		.fn = fn, .opaque = opaque,
+	};
+	return 0;
+}
+
+void kvm__exit(struct kvm *kvm)
+{
+	while (kvm->nr_exit_hooks) {
+		struct kvm_exit_hook *h = &kvm->exit_hooks[--kvm->nr_exit_hooks];
+
+		h->fn(h->opaque);
+	}
+	arch__exit(kvm);
+	if (kvm->ram)
+		munmap(kvm->ram, kvm->ram_size);
+	if (kvm->vm_fd >= 0)
+		close(kvm->vm_fd);
+	if (kvm->sys_fd >= 0)
+		close(kvm->sys_fd);
+	bus_exit(&kvm->pio_bus);
+	bus_exit(&kvm->mmio_bus);
+	evloop_exit(&kvm->loop);
+	pthread_mutex_destroy(&kvm->stop_lock);
+}
+
+struct signal_watch {
+	struct evloop_watch w;
+	struct kvm *kvm;
+};
+
+static void kvm__on_signal(void *opaque, u32 events __unused)
+{
+	struct signal_watch *sw = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(sw->w.fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("stopping on signal %u", si.ssi_signo);
+	kvm__request_stop(sw->kvm, LKVM_EXIT_SIGNAL_BASE + (int)si.ssi_signo);
+}
+
+static void kvm__noop_handler(int sig __unused)
+{
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP go to the main loop through a signalfd; SIGUSR1 is
+ * how a vCPU gets kicked out of KVM_RUN, so it needs a (no-op) handler.
+ * The mask is set before any thread exists so every thread inherits it.
+ */
+static int kvm__setup_signals(sigset_t *stop_set)
+{
+	struct sigaction sa = { .sa_handler = kvm__noop_handler };
+
+	sigemptyset(stop_set);
+	sigaddset(stop_set, SIGINT);
+	sigaddset(stop_set, SIGTERM);
+	sigaddset(stop_set, SIGHUP);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return -errno;
+	return -pthread_sigmask(SIG_BLOCK, stop_set, NULL);
+}
+
+int kvm__run(const struct lkvm_config *cfg)
+{
+	struct signal_watch sw = { .w.fd = -1 };
+	struct kvm *kvm;
+	sigset_t stop_set;
+	int ret, code;
+
+	log_level = cfg->loglevel;
+	if (kvm__setup_signals(&stop_set))
+		return LKVM_EXIT_VMM_ERROR;
+	kvm = calloc(1, sizeof(*kvm));
+	if (!kvm)
+		return LKVM_EXIT_VMM_ERROR;
+
+	ret = kvm__init(kvm, cfg);
+	if (ret)
+		goto err_vmm;
+	ret = arch__load_kernel(kvm);
+	if (ret) {
+		/* A kernel or initrd we cannot use is the user's input. */
+		code = LKVM_EXIT_USAGE;
+		goto out;
+	}
+	ret = kvm_cpu__create_all(kvm);
+	if (ret)
+		goto err_vmm;
+
+	sw.kvm = kvm;
+	sw.w.opaque = &sw;
+	sw.w.cb = kvm__on_signal;
+	sw.w.fd = signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sw.w.fd < 0 || evloop_add(&kvm->loop, &sw.w, EPOLLIN))
+		goto err_vmm;
+
+	term__init();
+	ret = kvm_cpu__start_all(kvm);
+	if (ret)
+		kvm__request_stop(kvm, LKVM_EXIT_VMM_ERROR);
+	ret = evloop_run(&kvm->loop);
+	if (ret)
+		kvm__request_stop(kvm, LKVM_EXIT_VMM_ERROR);
+	kvm_cpu__stop_all(kvm);
+	term__restore();
+	/* All vCPU threads are joined: no other writer of exit_code is left. */
+	code = kvm->exit_code;
+	goto out;
+
+err_vmm:
+	code = LKVM_EXIT_VMM_ERROR;
+out:
+	kvm_cpu__destroy_all(kvm);
+	if (sw.w.fd >= 0)
+		close(sw.w.fd);
+	kvm__exit(kvm);
+	free(kvm);
+	return code;
+}

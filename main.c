@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lkvm's command dispatcher: `lkvm run|version|help`. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lkvm/arch.h"
+#include "lkvm/config.h"
+#include "lkvm/exit.h"
+#include "lkvm/kvm.h"
+
+#ifndef LKVM_VERSION
+#define LKVM_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: lkvm [--version] [--help] <command> [<args>]\n"
+"\n"
+"The most commonly used lkvm commands are:\n"
+"   run        Start a virtual machine\n"
+"   version    Print the version of the lkvm binary\n"
+"   help       Show this text, or `lkvm help run` for run's options\n"
+"\n"
+"See 'lkvm help <command>' for more information on a specific command.\n");
+}
+
+/*
+ * Without -k, pick the first default kernel that exists; name every path
+ * tried when none does.  Then make sure the chosen file can be opened, so
+ * a typo ends in one clear line before /dev/kvm is even touched.
+ */
+static int resolve_kernel(struct lkvm_config *cfg)
+{
+	const char *const *c;
+
+	if (!cfg->kernel) {
+		for (c = arch__default_kernels(); *c; c++) {
+			if (!access(*c, F_OK)) {
+				cfg->kernel = *c;
+				break;
+			}
+		}
+	}
+	if (!cfg->kernel) {
+		fprintf(stderr, "lkvm run: no kernel given (-k) and no default found; tried:");
+		for (c = arch__default_kernels(); *c; c++)
+			fprintf(stderr, " %s", *c);
+		fprintf(stderr, "\n");
+		return -ENOENT;
+	}
+	if (access(cfg->kernel, R_OK)) {
+		fprintf(stderr, "  Fatal: Unable to open kernel %s: %s\n",
+			cfg->kernel, strerror(errno));
+		return -ENOENT;
+	}
+	if (cfg->initrd && access(cfg->initrd, R_OK)) {
+		fprintf(stderr, "  Fatal: Unable to open initrd %s: %s\n",
+			cfg->initrd, strerror(errno));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct lkvm_config cfg;
+	int ret;
+
+	ret = config_parse_run(&cfg, argc, argv);
+	if (ret < 0)
+		return LKVM_EXIT_USAGE;
+	if (ret > 0)
+		return 0;
+	if (resolve_kernel(&cfg))
+		return LKVM_EXIT_USAGE;
+	return kvm__run(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return LKVM_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("lkvm version %s\n", LKVM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "-h")) {
+		if (argc > 2 && !strcmp(argv[2], "run"))
+			config_print_run_help(stdout);
+		else
+			usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "lkvm: '%s' is not an lkvm command. See 'lkvm --help'.\n",
+		cmd);
+	return LKVM_EXIT_USAGE;
+}

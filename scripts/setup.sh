@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs what lkvm needs to build and test on Debian, and fetches the
+# kernel used by the Linux smoke test into a cache outside the repo.
+# Idempotent and quick when everything is already there.
+#
+#   scripts/setup.sh            install missing packages, fetch kernel
+#   LKVM_CACHE=dir              where downloads are kept (~/.cache/lkvm)
+set -euo pipefail
+
+# Build: compiler, libraries.  Test: prove (perl), qemu for the
+# differential checks, clang for the second-compiler build check.
+PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
+      perl clang qemu-system-x86)
+
+cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		echo "setup: need root to run: $*" >&2
+		return 1
+	fi
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Linux early-boot smoke test boots Debian's cloud kernel.  Only the
+# .deb is fetched (apt-get download needs no root) and unpacked into the
+# cache; the host's own /boot is never touched.
+fetch_cloud_kernel() {
+	local dir=$cache/linux-cloud-amd64 deb meta dep
+	[ -s "$dir/vmlinuz" ] && return 0
+	mkdir -p "$dir"
+	(
+		cd "$dir"
+		# The metapackage only depends on the versioned image package.
+		apt-get download linux-image-cloud-amd64 >/dev/null 2>&1 ||
+			{ as_root apt-get update -qq &&
+			  apt-get download linux-image-cloud-amd64 >/dev/null; }
+		meta=$(ls linux-image-cloud-amd64_*.deb | head -1)
+		dep=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
+			sed -n 's/^ *\(linux-image-[0-9][^ ]*-cloud-amd64\).*/\1/p' |
+			head -1)
+		[ -n "$dep" ] || dep=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
+			sed -n 's/^ *\(linux-image-[^ ]*cloud-amd64[^ ]*\).*/\1/p' | head -1)
+		apt-get download "$dep" >/dev/null
+		deb=$(ls "$dep"_*.deb | head -1)
+		rm -rf x && mkdir x && dpkg-deb -x "$deb" x
+		cp x/boot/vmlinuz-* vmlinuz.tmp && mv vmlinuz.tmp vmlinuz
+		basename "$deb" > version
+		rm -rf x ./*.deb
+	)
+}
+
+if [ "$(uname -m)" = x86_64 ]; then
+	fetch_cloud_kernel || echo "setup: could not fetch the cloud kernel; the Linux smoke test will say so" >&2
+fi
+exit 0

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The command line contract: help text, version, one-line errors, exit 2.
+. "$(dirname "$0")/../lib/tap.sh"
+[ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
+
+plan 22
+
+out=$TAP_TMP/out
+err=$TAP_TMP/err
+
+"$LKVM" --help >"$out" 2>&1; st=$?
+is "$st" 0 "lkvm --help exits 0"
+like "$out" '^The most commonly used lkvm commands are:$' \
+	"--help has kvmtool's command list header"
+like "$out" '^ +run +' "--help lists run"
+
+"$LKVM" version >"$out" 2>&1
+like "$out" '^lkvm version ' "lkvm version"
+
+"$LKVM" run --help >"$out" 2>&1; st=$?
+is "$st" 0 "run --help exits 0"
+# Every option the parser accepts is documented.
+missing=
+for o in --kernel --initrd --params --mem --cpus --name --console --debug \
+	 --loglevel --cpu-features --debug-exit --help -k -i -p -m -c -h; do
+	grep -q -- "$o[ ,]" "$out" || missing="$missing $o"
+done
+is "$missing" "" "run --help documents every option"
+
+check_usage_error() {	# check_usage_error NAME PATTERN ARGS...
+	local name=$1 pat=$2
+	shift 2
+	"$LKVM" "$@" </dev/null >"$out" 2>"$err"; st=$?
+	is "$st" 2 "$name: exit status 2"
+	lines=$(cat "$out" "$err" | wc -l)
+	if [ "$lines" = 1 ] && grep -Eq -- "$pat" "$err"; then
+		ok 0 "$name: one line naming the problem"
+	else
+		ok 1 "$name: one line naming the problem"
+		sed 's/^/#   /' "$out" "$err"
+	fi
+}
+
+check_usage_error "unknown option" "unknown option '--frobnicate'" run --frobnicate
+check_usage_error "bad memory size" "invalid value 'lots' for --mem" run -m lots -k /dev/null
+check_usage_error "bad vCPU count" "invalid value '0' for --cpus" run -c 0 -k /dev/null
+check_usage_error "missing kernel file" "Fatal: Unable to open kernel /nonexistent/bzImage" \
+	run -k /nonexistent/bzImage
+check_usage_error "missing initrd" "Unable to open initrd /nonexistent/initrd" \
+	run -k /dev/null -i /nonexistent/initrd
+check_usage_error "unknown command" "'frob' is not an lkvm command" frob
+check_usage_error "unknown CPU feature" "nosuchfeature" run --cpu-features=-nosuchfeature -k /dev/null
+
+# Without -k: say which default kernels were tried.
+(cd "$TAP_TMP" && "$LKVM" run </dev/null >"$out" 2>"$err"); st=$?
+if [ -e "/boot/vmlinuz-$(uname -r)" ]; then
+	skip "no default kernel" "/boot/vmlinuz-$(uname -r) exists here"
+else
+	like "$err" "tried: \./arch/x86/boot/bzImage /boot/vmlinuz-$(uname -r)" \
+		"no kernel: lists the defaults tried"
+fi
+
+done_testing

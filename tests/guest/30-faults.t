@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Ways a guest can end badly: each ends lkvm with a documented status, fast.
+. "$(dirname "$0")/../lib/tap.sh"
+need_kvm
+need_guest int3
+
+plan 10
+
+# INT3 at CPL0 cannot be emulated by this machine's nested KVM: lkvm must
+# report the internal error with status 6, not hang.  On hardware
+# virtualisation the guest's own #BP handler catches it instead.
+run_guest int3 --debug
+like "$OUT" 'int3: executing int3 at CPL0' "int3: guest reached the int3"
+if grep -q 'int3: caught #BP' "$OUT"; then
+	is "$STATUS" 1 "int3: caught by the guest (hardware virtualisation)"
+	skip "int3: internal error reported" "this KVM emulates INT3"
+	skip "int3: registers dumped with --debug" "this KVM emulates INT3"
+else
+	is "$STATUS" 6 "int3: status 6 (guest fault) on KVM_EXIT_INTERNAL_ERROR"
+	like "$ERR" 'KVM_EXIT_INTERNAL_ERROR' "int3: internal error named on stderr"
+	like "$ERR" '[Rr][Ii][Pp]' "int3: registers dumped with --debug"
+fi
+
+# A flat binary that spins forever: SIGTERM / SIGINT stop it with 128+sig.
+printf '\xeb\xfe' >"$TAP_TMP/spin.bin"
+for sig in TERM INT; do
+	timeout -k 5 60 "$LKVM" run -k "$TAP_TMP/spin.bin" </dev/null \
+		>"$TAP_TMP/spin.out" 2>"$TAP_TMP/spin.err" &
+	pid=$!
+	sleep 1
+	kill -$sig $pid
+	wait $pid; st=$?
+	num=$(kill -l $sig)
+	is "$st" $((128 + num)) "spinning guest: SIG$sig gives status $((128 + num))"
+done
+
+# A flat binary that triple-faults: IDT limit 0, then an exception.
+# lidt [0x1010] with a zero limit; int 0x20 faults -> #GP -> #DF -> shutdown.
+printf '\x0f\x01\x1e\x10\x00\xcd\x20\xeb\xfe\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >"$TAP_TMP/tf.bin"
+run_lkvm tf 60 -k "$TAP_TMP/tf.bin"
+if [ "$STATUS" = 6 ]; then
+	ok 0 "triple fault: status 6"
+else
+	ok 1 "triple fault: status 6"
+	diag "status $STATUS"; sed 's/^/#   /' "$ERR"
+fi
+like "$ERR" 'triple fault|INTERNAL_ERROR' "triple fault: reason on stderr"
+
+# A flat binary in kvmtool's real-mode convention: 'K' on COM1, then
+# writes 0x2a to the test port.
+printf '\xba\xf8\x03\xb0\x4b\xee\xba\xf4\x00\xb0\x2a\xee\xf4\xeb\xfd' >"$TAP_TMP/flat.bin"
+run_lkvm flat 60 --debug-exit -k "$TAP_TMP/flat.bin"
+is "$STATUS" $(((0x2a << 1 | 1) & 255)) "flat binary: runs in real mode at 1000:0000 and exits"
+like "$OUT" '^K' "flat binary: wrote to COM1"
+
+done_testing

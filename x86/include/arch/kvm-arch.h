@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_X86_KVM_ARCH_H
+#define LKVM_X86_KVM_ARCH_H
+
+#include "lkvm/types.h"
+
+/* How the boot CPU enters the guest, decided by the kernel loader. */
+enum x86_boot_mode {
+	X86_BOOT_REAL16,	/* flat binary, real mode at cs:ip */
+	X86_BOOT_PVH32,		/* ELF with PVH note: 32-bit flat, ebx = start_info */
+	X86_BOOT_LONG64,	/* bzImage, 64-bit boot protocol: rsi = zero page */
+};
+
+struct x86_boot_state {
+	enum x86_boot_mode mode;
+	u64 entry;		/* rip (64/32-bit) or ip (real mode) */
+	u16 cs;			/* real mode code segment (also ds/es/fs/gs/ss) */
+	u64 arg;		/* rsi (zero page) or ebx (start_info) */
+	u64 stack;		/* initial rsp, 0 if none */
+	u64 pml4;		/* page tables for long mode entry */
+	u64 gdt;		/* GDT for protected/long mode entry */
+};
+
+struct kvm_cpuid2;
+
+struct kvm_arch {
+	struct x86_boot_state boot;
+	struct kvm_cpuid2 *cpuid;	/* filtered, shared by all vCPUs */
+	bool has_mp_state;		/* KVM_CAP_MP_STATE */
+};
+
+struct kvm_cpu_arch {
+	bool halt_warned;		/* KVM_EXIT_HLT reported once */
+};
+
+#endif
