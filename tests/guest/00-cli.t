@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 [ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
 
-plan 22
+plan 21
 
 out=$TAP_TMP/out
 err=$TAP_TMP/err

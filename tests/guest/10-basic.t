@@ -4,7 +4,7 @@
 need_kvm
 need_guest hello exit poweroff reset unclaimed cpl3
 
-plan 20
+plan 19
 
 run_guest hello
 like "$OUT" '^Hello from lkvm guest' "hello: prints on COM1"

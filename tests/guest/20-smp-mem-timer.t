@@ -4,7 +4,7 @@
 need_kvm
 need_guest smp mem timer
 
-plan 19
+plan 21
 
 for n in 1 2 4; do
 	run_guest smp -c "$n"

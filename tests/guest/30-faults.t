@@ -2,9 +2,9 @@
 # Ways a guest can end badly: each ends lkvm with a documented status, fast.
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
-need_guest int3
+need_guest int3 triplefault
 
-plan 10
+plan 11
 
 # INT3 at CPL0 cannot be emulated by this machine's nested KVM: lkvm must
 # report the internal error with status 6, not hang.  On hardware
@@ -34,17 +34,11 @@ for sig in TERM INT; do
 	is "$st" $((128 + num)) "spinning guest: SIG$sig gives status $((128 + num))"
 done
 
-# A flat binary that triple-faults: IDT limit 0, then an exception.
-# lidt [0x1010] with a zero limit; int 0x20 faults -> #GP -> #DF -> shutdown.
-printf '\x0f\x01\x1e\x10\x00\xcd\x20\xeb\xfe\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >"$TAP_TMP/tf.bin"
-run_lkvm tf 60 -k "$TAP_TMP/tf.bin"
-if [ "$STATUS" = 6 ]; then
-	ok 0 "triple fault: status 6"
-else
-	ok 1 "triple fault: status 6"
-	diag "status $STATUS"; sed 's/^/#   /' "$ERR"
-fi
-like "$ERR" 'triple fault|INTERNAL_ERROR' "triple fault: reason on stderr"
+# Empty IDT, then #UD: #DF, then shutdown (triple fault) -> status 6.
+run_guest triplefault --debug
+like "$OUT" 'triplefault: loading an empty IDT' "triple fault: guest ran"
+is "$STATUS" 6 "triple fault: status 6 (guest fault)"
+like "$ERR" 'triple fault' "triple fault: reason on stderr"
 
 # A flat binary in kvmtool's real-mode convention: 'K' on COM1, then
 # writes 0x2a to the test port.

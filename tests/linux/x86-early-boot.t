@@ -28,7 +28,7 @@ run_lkvm linux 240 -k "$kernel" -m 512M -c 1 -p "$params"
 diag "lkvm exited with $STATUS after $(( $(date +%s) - start )) s"
 
 like "$OUT" 'Linux version [0-9]' "kernel printed its banner"
-like "$OUT" "Command line: $params\$" "kernel saw the command line we passed"
+like "$OUT" "Command line: $params" "kernel saw the command line we passed"
 like "$OUT" 'BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable' \
 	"e820: low RAM up to the EBDA"
 like "$OUT" 'BIOS-e820: \[mem 0x0000000000100000-0x000000001fffffff\] usable' \
