@@ -169,6 +169,7 @@ static void test_rejects(void)
 	       -EINVAL, "rejected: initrd_addr_max below the kernel");
 
 	make_image();
+	hdr()->init_size = 0xfe000;
 	is_int(load(2 * SZ_1M, IMG_LEN, initrd, sizeof(initrd), "x"),
 	       -EINVAL, "rejected: initrd does not fit in 2 MiB");
 }
@@ -281,7 +282,7 @@ static void test_accept(void)
 
 int main(void)
 {
-	tap_plan(56);
+	tap_plan(57);
 	test_rejects();
 	test_accept();
 	return tap_done();

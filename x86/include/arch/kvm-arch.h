@@ -26,7 +26,6 @@ struct kvm_cpuid2;
 struct kvm_arch {
 	struct x86_boot_state boot;
 	struct kvm_cpuid2 *cpuid;	/* filtered, shared by all vCPUs */
-	bool has_mp_state;		/* KVM_CAP_MP_STATE */
 };
 
 struct kvm_cpu_arch {
