@@ -119,7 +119,7 @@ setup:
 
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
-TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t))
+TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t))
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup
