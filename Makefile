@@ -19,15 +19,26 @@ else
 Q := @
 endif
 
+# Objects from another compiler (make CC=clang) never mix with gcc's.
+CC_NAME		:= $(notdir $(firstword $(CC)))
+OBJ_SUFFIX	:= $(if $(filter gcc $(CROSS_COMPILE)gcc cc,$(CC_NAME)),,-$(CC_NAME))
+
 ifeq ($(SANITIZE),1)
-OBJDIR		:= $(BUILD)/obj-san
+OBJDIR		:= $(BUILD)/obj-san$(OBJ_SUFFIX)
 SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 else
-OBJDIR		:= $(BUILD)/obj
+OBJDIR		:= $(BUILD)/obj$(OBJ_SUFFIX)
 SAN_FLAGS	:=
 endif
 LKVM		:= $(OBJDIR)/lkvm
+
+# A sanitizer report must never look like a guest's status: the default
+# exit code 1 is exactly what a guest writing 0 to the test port gives.
+# 66 is even (not a test-port status) and not one of lkvm's own codes.
+SAN_ENV		:= ASAN_OPTIONS=exitcode=66:detect_leaks=1 \
+		   UBSAN_OPTIONS=exitcode=66:print_stacktrace=1:halt_on_error=1 \
+		   LSAN_OPTIONS=exitcode=66
 
 ifeq ($(ARCH),x86)
 ARCH_DIR	:= x86
@@ -86,9 +97,9 @@ $(LKVM): $(MAIN_OBJ) $(CORE_OBJS)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The conventional ./lkvm is the plain build; sanitized builds stay in build/.
+# The conventional ./lkvm is the plain gcc build; others stay in build/.
 lkvm: $(LKVM)
-ifneq ($(SANITIZE),1)
+ifeq ($(SANITIZE)$(OBJ_SUFFIX),)
 	$(Q)ln -sf $(LKVM) $@
 else
 	@true
@@ -119,17 +130,17 @@ setup:
 
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
-TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t))
+TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t))
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup
 	$(Q)$(MAKE) --no-print-directory all $(if $(GUEST_IMAGES),guests) $(UNIT_TESTS)
 	$(Q)LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
-		LKVM_BUILD=$(abspath $(BUILD)) \
+		LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV) \
 		$(PROVE) $(PROVE_FLAGS) $(TESTS)
 
 check-unit: $(UNIT_TESTS)
-	$(Q)$(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)
+	$(Q)$(SAN_ENV) $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)
 
 # make run: boot the demo guest, or KERNEL=... [INITRD=...] [PARAMS=...].
 KERNEL		?=
