@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/acpi.h"
 #include "arch/boot.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
@@ -130,6 +131,25 @@ static int boot__write_mptable(struct kvm *kvm)
 	return ret;
 }
 
+/*
+ * ACPI tables next to the MP table: kernels without MP table support
+ * need them to see more than one CPU.  A bzImage also gets the RSDP in
+ * its zero page; PVH start_info carries it already (pvh.c).
+ */
+static int boot__write_acpi(struct kvm *kvm)
+{
+	const struct x86_boot_state *bs = &kvm->arch.boot;
+	int ret;
+
+	ret = acpi__write(&kvm->mem, kvm->cfg->nr_cpus);
+	if (!ret && bs->mode == X86_BOOT_LONG64)
+		ret = acpi__set_boot_params_rsdp(&kvm->mem, bs->arg);
+	if (ret)
+		pr_err("cannot write the ACPI tables for %u vCPUs: error %d",
+		       kvm->cfg->nr_cpus, ret);
+	return ret;
+}
+
 int arch__load_kernel(struct kvm *kvm)
 {
 	const struct lkvm_config *cfg = kvm->cfg;
@@ -169,6 +189,8 @@ int arch__load_kernel(struct kvm *kvm)
 	}
 	if (!ret)
 		ret = boot__write_mptable(kvm);
+	if (!ret)
+		ret = boot__write_acpi(kvm);
 out:
 	free(kernel);
 	free(initrd);

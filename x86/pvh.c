@@ -303,6 +303,8 @@ static int pvh__start_info(struct guest_mem *gm, const struct x86_load_args *a,
 		.magic = HVM_START_MAGIC,
 		.version = HVM_START_VERSION,
 		.cmdline_paddr = BOOT_CMDLINE_ADDR,
+		/* PVH kernels do not scan the BIOS area for the RSDP. */
+		.rsdp_paddr = ACPI_RSDP_ADDR,
 		.memmap_paddr = PVH_MEMMAP_ADDR,
 		.memmap_entries = (u32)n,
 	};

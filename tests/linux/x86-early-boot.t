@@ -19,12 +19,12 @@ kernel=$cache/linux-cloud-amd64/vmlinuz
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "/dev/kvm is not usable here"
 [ -s "$kernel" ] || skip_all "no cloud kernel at $kernel (scripts/setup.sh fetches it)"
 
-plan 8
+plan 10
 diag "kernel: $(cat "$cache/linux-cloud-amd64/version" 2>/dev/null)"
 
 params="console=ttyS0 earlyprintk=serial,ttyS0,115200 noxsave clearcpuid=141 panic=-1 lkvm_smoke=1"
 start=$(date +%s)
-run_lkvm linux 240 -k "$kernel" -m 512M -c 1 -p "$params"
+run_lkvm linux 300 -k "$kernel" -m 512M -c 2 -p "$params"
 diag "lkvm exited with $STATUS after $(( $(date +%s) - start )) s"
 
 like "$OUT" 'Linux version [0-9]' "kernel printed its banner"
@@ -36,6 +36,8 @@ like "$OUT" 'BIOS-e820: \[mem 0x0000000000100000-0x000000001fffffff\] usable' \
 like "$OUT" 'BIOS-e820: \[mem 0x00000000000f0000-0x00000000000fffff\] reserved' \
 	"e820: BIOS area (MP table) reserved"
 like "$OUT" 'Memory: [0-9]+K/[0-9]+K available' "kernel sized its memory"
+like "$OUT" 'ACPI: RSDP 0x00000000000F2000' "kernel found our ACPI RSDP"
+like "$OUT" 'smpboot: Allowing 2 CPUs, 0 hotplug CPUs' "kernel found both vCPUs in the MADT"
 if grep -q 'Kernel panic\|Unable to mount root' "$OUT"; then
 	is "$STATUS" 8 "ran to the root-fs panic; panic=-1 reset gives status 8"
 	skip "internal error reported" "this KVM ran the kernel to init"

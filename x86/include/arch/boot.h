@@ -24,8 +24,13 @@
  *                      sp = 0x8000, i.e. the stack tops out at 0x18000)
  *   0x20000 - 0x2ffff  kernel command line (bzImage and PVH)
  *   0x9fc00 - 0x9ffff  EBDA, reserved in the e820 map
- *   0xf0000 - 0xfffff  BIOS area, reserved: iret stub at 0xf0000, MP
- *                      floating pointer and table from 0xf0100
+ *   0xf0000 - 0xfffff  BIOS area, reserved in the e820 map:
+ *   0xf0000            iret stub (one byte)
+ *   0xf0100 - 0xf1fff  MP floating pointer and table (5.2 KiB for 255
+ *                      vCPUs)
+ *   0xf2000 - 0xf3fff  ACPI tables, RSDP first (2.8 KiB for 255 vCPUs).
+ *                      Linux finds the RSDP by scanning 0xe0000-0xfffff;
+ *                      the PVH start_info and the zero page point at it
  *   0x100000 -         kernel, then the initrd as high as it may go
  *
  * RAM above 3 GiB is moved to 4 GiB so that [3 GiB, 4 GiB) stays free for
@@ -58,6 +63,9 @@ struct kvm_cpuid2;
 #define BIOS_AREA_END		0x100000ULL
 #define BIOS_IRET_STUB_ADDR	0xf0000ULL
 #define MPTABLE_ADDR		0xf0100ULL
+#define ACPI_TABLES_ADDR	0xf2000ULL
+#define ACPI_TABLES_END		0xf4000ULL
+#define ACPI_RSDP_ADDR		ACPI_TABLES_ADDR
 #define KERNEL_LOAD_ADDR	0x100000ULL
 
 #define FLAT_SELECTOR		0x1000
@@ -71,6 +79,20 @@ struct kvm_cpuid2;
 #define X86_TSS_ADDR		0xfffbd000ULL	/* 3 pages */
 #define X86_IDENTITY_MAP_ADDR	0xfffbc000ULL	/* 1 page */
 
+/*
+ * The 32-bit PCI hole [3 GiB, 4 GiB): PCI memory BARs are allocated from
+ * [X86_PCI_MMIO_START, X86_PCI_MMIO_END), virtio-mmio devices sit in
+ * their own slots above it (outside the host bridge window the DSDT
+ * declares, so Linux never sees the two overlap), then the IOAPIC.
+ */
+#define X86_PCI_MMIO_START	X86_PCI_HOLE_START
+#define X86_PCI_MMIO_END	0xfe000000ULL
+#define X86_VIRTIO_MMIO_START	0xfe000000ULL
+#define X86_VIRTIO_MMIO_SLOT	0x200ULL
+#define X86_VIRTIO_MMIO_SLOTS	16
+/* PCI I/O BARs (legacy virtio) come from [0xc000, 0x10000). */
+#define X86_PCI_IO_START	0xc000ULL
+#define X86_PCI_IO_END		0x10000ULL
 #define IOAPIC_ADDR		0xfec00000ULL
 #define LAPIC_ADDR		0xfee00000ULL
 
