@@ -35,6 +35,16 @@ int arch__handle_exit(struct kvm_cpu *cpu);
 /* Prints registers (and what else helps) to stderr. */
 void arch__dump_vcpu(struct kvm_cpu *cpu);
 
+/*
+ * virtio-mmio placement: the next free slot's base address and interrupt
+ * (-ENOSPC when none is left), and how the guest learns about it (x86:
+ * a virtio_mmio.device= entry on the kernel command line; arm: the FDT).
+ */
+int arch__virtio_mmio_alloc(struct kvm *kvm, u64 *base, u64 *size,
+			    unsigned int *irq);
+int arch__virtio_mmio_announce(struct kvm *kvm, u64 base, u64 size,
+			       unsigned int irq);
+
 /* Checks a --cpu-features string; prints one line and -EINVAL if bad. */
 int arch__check_cpu_features(const char *spec);
 /* The kernel images tried when -k is not given, NULL-terminated. */

@@ -11,8 +11,16 @@
 #define LKVM_MIN_RAM		(2 * SZ_1M)
 #define LKVM_MAX_CPUS		255
 
+#define LKVM_MAX_DISKS		16
+
 enum lkvm_console {
 	CONSOLE_SERIAL,
+	CONSOLE_VIRTIO,		/* virtio-console (hvc0) on stdin/stdout */
+};
+
+struct lkvm_disk {
+	const char *path;
+	bool readonly;
 };
 
 /* Everything `lkvm run` was asked to do, after option parsing. */
@@ -25,6 +33,10 @@ struct lkvm_config {
 	u64 ram_size;
 	unsigned int nr_cpus;
 	enum lkvm_console console;
+	struct lkvm_disk disks[LKVM_MAX_DISKS];
+	unsigned int nr_disks;
+	bool rng;			/* virtio-rng */
+	int virtio_transport;		/* enum virtio_transport_kind */
 	bool debug;			/* dump registers on a guest fault */
 	bool debug_exit;		/* isa-debug-exit style port at 0xf4 */
 	enum log_level loglevel;

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_BARRIER_H
+#define LKVM_BARRIER_H
+
+/*
+ * Memory ordering for memory shared with the guest (virtio rings).  Guest
+ * memory is not declared _Atomic, so single accesses go through the
+ * __atomic builtins (the same operations C11 atomics compile to) and
+ * ordering comes from C11 fences.  Every use must say in a comment which
+ * barrier on the other side it pairs with and what reordering it forbids.
+ *
+ * smp_mb():  full fence; the only one that orders an earlier store before
+ *            a later load (the store-buffer pattern).
+ * smp_wmb(): orders earlier stores before later stores (publishing data,
+ *            then the index that makes it visible: message passing).
+ * smp_rmb(): orders earlier loads before later loads (reading an index,
+ *            then the data it covers).
+ *
+ * A seq_cst read-modify-write does not order the plain accesses around it
+ * against each other; follow it with smp_mb() where that matters.
+ */
+#include <stdatomic.h>
+
+#define smp_mb()	atomic_thread_fence(memory_order_seq_cst)
+#define smp_wmb()	atomic_thread_fence(memory_order_release)
+#define smp_rmb()	atomic_thread_fence(memory_order_acquire)
+#define smp_mb__after_rmw()	smp_mb()
+
+/* One untorn access the compiler may not split, merge or re-load. */
+#define READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_VIRTQUEUE_H
+#define LKVM_VIRTQUEUE_H
+
+/*
+ * Device side of a split virtqueue.  Pure: it knows guest memory only
+ * through struct guest_mem and nothing about transports or KVM, so it is
+ * unit-tested and stress-tested on plain host memory.
+ *
+ * Threading: one thread (the device's event loop) pops and pushes; the
+ * driver (guest) runs concurrently on other CPUs.  All ring accesses are
+ * READ_ONCE/WRITE_ONCE with explicit fences, see virtio/virtqueue.c.
+ */
+#include <sys/uio.h>
+
+#include <linux/virtio_ring.h>
+
+#include "lkvm/guest_mem.h"
+#include "lkvm/types.h"
+
+#define VIRTQ_MAX_SIZE		1024	/* largest queue size we accept */
+#define VIRTQ_MAX_SEGS		1024	/* buffers in one chain, incl. indirect */
+
+struct virtqueue {
+	/* Set by the transport while the queue is being configured. */
+	u16 size;			/* power of two, <= VIRTQ_MAX_SIZE */
+	u64 desc_gpa, avail_gpa, used_gpa;
+
+	/* Resolved by virtq_map(); NULL until then. */
+	const struct guest_mem *mem;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+
+	/* Device-private progress. */
+	u16 last_avail_idx;		/* next avail entry to consume */
+	u16 used_idx;			/* our copy of used->idx */
+	u16 signalled_used;		/* used_idx at the last interrupt */
+	bool signalled_used_valid;
+
+	/* Counters for tests and benchmarks. */
+	u64 nr_notify_checks, nr_interrupts;
+};
+
+/* A popped descriptor chain: out (driver-readable) segments, then in. */
+struct virtq_elem {
+	u16 head;
+	unsigned int out_num;
+	unsigned int in_num;
+	u64 out_len, in_len;		/* byte totals */
+	struct iovec iov[VIRTQ_MAX_SEGS];
+};
+
+/*
+ * Checks the ring addresses/size and resolves them through @mem.  Returns
+ * 0, or -EINVAL (size not a power of two / too big, misaligned) or -EFAULT
+ * (a ring outside guest RAM).  Resets the device-private indices.
+ */
+int virtq_map(struct virtqueue *vq, const struct guest_mem *mem,
+	      bool event_idx, bool indirect);
+void virtq_unmap(struct virtqueue *vq);
+static inline bool virtq_ready(const struct virtqueue *vq)
+{
+	return vq->desc != NULL;
+}
+
+/*
+ * Takes the next available chain.  Returns 1 with @elem filled, 0 if the
+ * ring is empty, or a negative errno if the driver broke the rules; the
+ * queue must then be considered broken (the caller marks NEEDS_RESET):
+ *   -ERANGE    avail->idx ran more than the queue size ahead
+ *   -EINVAL    head or next index out of range, descriptor order (a
+ *              readable after a writable one), nested or misaligned
+ *              indirect table, indirect with F_NEXT, zero-length
+ *              indirect table, INDIRECT not negotiated
+ *   -ELOOP     chain longer than the queue (or the indirect table) allows
+ *   -EFAULT    a buffer outside guest RAM
+ *   -EOVERFLOW total length of the chain overflows 32 bits
+ *   -E2BIG     more than VIRTQ_MAX_SEGS segments
+ * Zero-length buffers are skipped (they carry nothing) rather than refused.
+ */
+int virtq_pop(struct virtqueue *vq, struct virtq_elem *elem);
+
+/* Makes a popped chain used with @len bytes written; publishes used->idx. */
+void virtq_push(struct virtqueue *vq, u16 head, u32 len);
+
+/*
+ * After one or more pushes: whether the driver wants an interrupt now
+ * (used->flags / used_event).  Contains the full barrier that pairs with
+ * the driver's in virtqueue_enable_cb_prepare()/virtqueue_poll().
+ */
+bool virtq_should_notify(struct virtqueue *vq);
+
+/*
+ * Before the device goes idle: re-enables guest->device notifications
+ * (avail_event or used->flags) and returns true if buffers arrived
+ * meanwhile, in which case the caller must keep processing.  Contains the
+ * full barrier that pairs with the driver's in virtqueue_kick_prepare().
+ */
+bool virtq_enable_notify(struct virtqueue *vq);
+/* While processing: asks the driver not to notify (best effort). */
+void virtq_disable_notify(struct virtqueue *vq);
+
+/* True if the driver made buffers available that we have not popped. */
+bool virtq_has_work(struct virtqueue *vq);
+
+/* iovec helpers for devices: copy from out segments / to in segments. */
+size_t virtq_elem_copy_from(const struct virtq_elem *e, u64 off, void *buf,
+			    size_t len);
+size_t virtq_elem_copy_to(const struct virtq_elem *e, u64 off,
+			  const void *buf, size_t len);
+
+#endif
