@@ -71,8 +71,22 @@ struct virtio_device_ops {
 	void (*reset)(struct virtio_device *vdev);
 	/*
 	 * Buffers may be available on @q.  Runs on the device thread with
-	 * vdev->lock held.  Use virtio_queue_pop/push/notify; on a malformed
-	 * chain call virtio_device_broken() and return.
+	 * vdev->lock held, only while DRIVER_OK is set, the device is not
+	 * broken and bus mastering is on.  A device that consumes everything
+	 * it is given follows the pattern that cannot lose a kick:
+	 *
+	 *	do {
+	 *		virtq_disable_notify(&q->vq);
+	 *		while ((ret = virtio_queue_pop(vdev, q, elem)) > 0) {
+	 *			... handle, virtio_queue_push(vdev, q, head, len);
+	 *		}
+	 *		virtio_queue_notify(vdev, q);
+	 *		if (ret < 0)
+	 *			return;		(device already marked broken)
+	 *	} while (virtq_enable_notify(&q->vq));
+	 *
+	 * A device that waits for host data (console rx) may leave buffers
+	 * on the ring and must then call virtq_enable_notify() only once.
 	 */
 	void (*handle_queue)(struct virtio_device *vdev, struct virtio_queue *q);
 	/* Frees device state at exit.  Optional. */
@@ -85,6 +99,13 @@ struct virtio_transport_ops {
 	void (*signal_queue)(struct virtio_device *vdev, struct virtio_queue *q);
 	/* Configuration-change interrupt (ISR bit 1 / config vector). */
 	void (*signal_config)(struct virtio_device *vdev);
+	/*
+	 * VM exit, after the device thread has stopped and ops->free ran:
+	 * frees the transport's state (and vdev itself if it allocated it).
+	 * Transports must not register their own kvm__on_exit hook for this,
+	 * or it would run before the device thread is stopped.  Optional.
+	 */
+	void (*free)(struct virtio_device *vdev);
 };
 
 struct virtio_device {

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtio device model: status and feature negotiation, queue life
+ * cycle, the device thread, and what happens when a driver breaks the
+ * rules.  Transports translate registers into these calls; devices only
+ * see queues.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+#include "lkvm/virtio.h"
+
+static bool virtio_has_feature(const struct virtio_device *vdev,
+			       unsigned int bit)
+{
+	return vdev->guest_features & (1ULL << bit);
+}
+
+static bool virtio_runnable(const struct virtio_device *vdev)
+{
+	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken;
+}
+
+/* Device thread: a queue's eventfd fired (ioeventfd or transport kick). */
+static void virtio_on_kick(void *opaque, u32 events __unused)
+{
+	struct virtio_queue *q = opaque;
+	struct virtio_device *vdev = q->vdev;
+	u64 cnt;
+
+	if (read(q->kick_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	atomic_fetch_add_explicit(&vdev->nr_kicks, 1, memory_order_relaxed);
+
+	pthread_mutex_lock(&vdev->lock);
+	if (!virtio_runnable(vdev) || !q->enabled || !virtq_ready(&q->vq))
+		goto out;
+	if (!vdev->dma_enabled) {
+		/*
+		 * Bus mastering is off: touching the rings now would be DMA
+		 * the driver forbade, and its indices may be stale.  Replay
+		 * the kick when mastering comes back.
+		 */
+		q->kick_pending = true;
+		goto out;
+	}
+	vdev->ops->handle_queue(vdev, q);
+out:
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void *virtio_thread(void *opaque)
+{
+	struct virtio_device *vdev = opaque;
+	char name[16];
+	int ret;
+
+	snprintf(name, sizeof(name), "lkvm-v%s", vdev->ops->name);
+	pthread_setname_np(pthread_self(), name);
+	ret = evloop_run(&vdev->loop);
+	if (ret)
+		pr_err("virtio-%s: event loop failed: %s", vdev->ops->name,
+		       strerror(-ret));
+	return NULL;
+}
+
+static void virtio_device_free(void *opaque)
+{
+	struct virtio_device *vdev = opaque;
+
+	if (vdev->thread_started) {
+		evloop_stop(&vdev->loop);
+		pthread_join(vdev->thread, NULL);
+	}
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		if (vdev->queues[i].kick_fd >= 0)
+			close(vdev->queues[i].kick_fd);
+	}
+	evloop_exit(&vdev->loop);
+	if (vdev->ops->free)
+		vdev->ops->free(vdev);
+	pthread_mutex_destroy(&vdev->lock);
+	/* Last: this may free vdev itself. */
+	if (vdev->tops->free)
+		vdev->tops->free(vdev);
+}
+
+static void virtio_reset_queue(struct virtio_queue *q)
+{
+	virtq_unmap(&q->vq);
+	q->vq.size = q->max_size;
+	q->vq.desc_gpa = q->vq.avail_gpa = q->vq.used_gpa = 0;
+	q->enabled = false;
+	q->kick_pending = false;
+	q->msix_vector = VIRTIO_NO_VECTOR;
+}
+
+int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
+		       const struct virtio_device_ops *ops,
+		       const struct virtio_transport_ops *tops,
+		       enum virtio_transport_kind kind, void *transport,
+		       void *priv)
+{
+	bool legacy_only = kind == VIRTIO_TRANSPORT_PCI_LEGACY ||
+			   kind == VIRTIO_TRANSPORT_MMIO_LEGACY;
+	int ret;
+
+	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !ops->queue_max_size ||
+	    ops->queue_max_size > VIRTQ_MAX_SIZE)
+		return -EINVAL;
+
+	memset(vdev, 0, sizeof(*vdev));
+	vdev->kvm = kvm;
+	vdev->ops = ops;
+	vdev->tops = tops;
+	vdev->transport = transport;
+	vdev->priv = priv;
+	vdev->transport_kind = kind;
+	vdev->legacy = legacy_only;
+	vdev->dma_enabled = true;
+	vdev->config_msix_vector = VIRTIO_NO_VECTOR;
+	vdev->host_features = ops->features |
+			      (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
+			      (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	if (!legacy_only)
+		vdev->host_features |= 1ULL << VIRTIO_F_VERSION_1;
+	pthread_mutex_init(&vdev->lock, NULL);
+	vdev->nr_queues = ops->nr_queues;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vdev->queues[i].kick_fd = -1;
+
+	ret = evloop_init(&vdev->loop);
+	if (ret) {
+		pthread_mutex_destroy(&vdev->lock);
+		return ret;
+	}
+	ret = kvm__on_exit(kvm, virtio_device_free, vdev);
+	if (ret) {
+		evloop_exit(&vdev->loop);
+		pthread_mutex_destroy(&vdev->lock);
+		return ret;
+	}
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		q->vdev = vdev;
+		q->index = i;
+		q->max_size = ops->queue_max_size;
+		virtio_reset_queue(q);
+		q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->kick_fd < 0)
+			return -errno;
+		q->kick_watch = (struct evloop_watch){
+			.fd = q->kick_fd, .cb = virtio_on_kick, .opaque = q,
+		};
+		ret = evloop_add(&vdev->loop, &q->kick_watch, EPOLLIN);
+		if (ret)
+			return ret;
+	}
+
+	ret = pthread_create(&vdev->thread, NULL, virtio_thread, vdev);
+	if (ret)
+		return -ret;
+	vdev->thread_started = true;
+	return 0;
+}
+
+/* Status 0: forget everything the driver set up (vdev->lock held). */
+static void virtio_reset(struct virtio_device *vdev)
+{
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		virtio_reset_queue(&vdev->queues[i]);
+	vdev->status = 0;
+	vdev->guest_features = 0;
+	vdev->broken = false;
+	vdev->isr = 0;
+	vdev->config_msix_vector = VIRTIO_NO_VECTOR;
+	if (vdev->transport_kind != VIRTIO_TRANSPORT_PCI_LEGACY &&
+	    vdev->transport_kind != VIRTIO_TRANSPORT_MMIO_LEGACY)
+		vdev->legacy = false;
+	if (vdev->ops->reset)
+		vdev->ops->reset(vdev);
+}
+
+static void virtio_driver_ok(struct virtio_device *vdev)
+{
+	bool event_idx = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
+	bool indirect = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
+	int ret;
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (!q->enabled)
+			continue;
+		ret = virtq_map(&q->vq, &vdev->kvm->mem, event_idx, indirect);
+		if (ret) {
+			virtio_device_broken(vdev, "bad queue layout", ret);
+			return;
+		}
+	}
+	if (vdev->ops->start) {
+		ret = vdev->ops->start(vdev);
+		if (ret) {
+			virtio_device_broken(vdev, "device failed to start", ret);
+			return;
+		}
+	}
+	/* Buffers may have been queued before DRIVER_OK; look at them. */
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		if (vdev->queues[i].enabled)
+			virtio_queue_kick(vdev, i);
+}
+
+void virtio_set_status(struct virtio_device *vdev, u8 status)
+{
+	u8 old = vdev->status;
+
+	if (!status) {
+		virtio_reset(vdev);
+		return;
+	}
+	/* NEEDS_RESET is the device's to set, never the driver's. */
+	status = (status & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
+		 (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+
+	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		/*
+		 * A modern driver must accept VERSION_1; leaving FEATURES_OK
+		 * clear is how the spec says to refuse a feature set.
+		 */
+		if (!vdev->legacy &&
+		    !virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {
+			pr_debug("virtio-%s: driver did not accept VERSION_1",
+				 vdev->ops->name);
+			status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+		}
+	}
+	vdev->status = status;
+	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(old & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken)
+		virtio_driver_ok(vdev);
+}
+
+void virtio_set_guest_features(struct virtio_device *vdev, unsigned int word,
+			       u32 value)
+{
+	u64 mask, v;
+
+	if (word > 1 || (vdev->status & VIRTIO_CONFIG_S_FEATURES_OK) ||
+	    (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return;
+	mask = 0xffffffffULL << (32 * word);
+	v = ((u64)value << (32 * word)) & vdev->host_features;
+	vdev->guest_features = (vdev->guest_features & ~mask) | v;
+}
+
+u32 virtio_get_host_features(struct virtio_device *vdev, unsigned int word)
+{
+	if (word > 1)
+		return 0;
+	return (u32)(vdev->host_features >> (32 * word));
+}
+
+bool virtio_queue_config_allowed(struct virtio_device *vdev)
+{
+	return !(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
+{
+	bool was = vdev->dma_enabled;
+
+	vdev->dma_enabled = enabled;
+	if (!enabled || was)
+		return;
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (q->kick_pending) {
+			q->kick_pending = false;
+			virtio_queue_kick(vdev, i);
+		}
+	}
+}
+
+void virtio_queue_kick(struct virtio_device *vdev, unsigned int index)
+{
+	u64 one = 1;
+
+	if (index >= vdev->nr_queues)
+		return;
+	/* EAGAIN only if the counter saturated: a wake-up is pending. */
+	if (write(vdev->queues[index].kick_fd, &one, sizeof(one)) < 0)
+		pr_debug("virtio-%s: kick: %s", vdev->ops->name,
+			 strerror(errno));
+}
+
+void virtio_device_broken(struct virtio_device *vdev, const char *why, int err)
+{
+	if (vdev->broken)
+		return;
+	pr_warn("virtio-%s: %s (%s): device needs reset", vdev->ops->name,
+		why, strerror(-err));
+	vdev->broken = true;
+	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		vdev->tops->signal_config(vdev);
+}
+
+int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
+		     struct virtq_elem *elem)
+{
+	int ret;
+
+	if (vdev->broken || !vdev->dma_enabled)
+		return 0;
+	ret = virtq_pop(&q->vq, elem);
+	if (ret < 0)
+		virtio_device_broken(vdev, "malformed descriptor chain", ret);
+	return ret;
+}
+
+void virtio_queue_push(struct virtio_device *vdev __unused,
+		       struct virtio_queue *q, u16 head, u32 len)
+{
+	virtq_push(&q->vq, head, len);
+}
+
+void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q)
+{
+	if (!virtq_should_notify(&q->vq))
+		return;
+	q->vq.nr_interrupts++;
+	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
+				  memory_order_relaxed);
+	vdev->tops->signal_queue(vdev, q);
+}
+
+void virtio_read_config(struct virtio_device *vdev, u32 offset, void *data,
+			u32 len)
+{
+	const struct virtio_device_ops *ops = vdev->ops;
+
+	if (!ops->read_config || offset > ops->config_size ||
+	    len > ops->config_size - offset) {
+		memset(data, 0, len);
+		return;
+	}
+	ops->read_config(vdev, offset, data, len);
+}
+
+void virtio_write_config(struct virtio_device *vdev, u32 offset,
+			 const void *data, u32 len)
+{
+	const struct virtio_device_ops *ops = vdev->ops;
+
+	if (!ops->write_config || offset > ops->config_size ||
+	    len > ops->config_size - offset)
+		return;
+	ops->write_config(vdev, offset, data, len);
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device side of split virtqueues: walking descriptor chains defensively,
+ * publishing used buffers, and the notification-suppression handshakes.
+ *
+ * The ring is shared with a driver running concurrently on other CPUs and
+ * is written by a guest we do not trust.  So: every buffer address goes
+ * through guest_mem_ptr(); every index is range-checked; every descriptor
+ * is copied once and only the copy is used; and the two store-buffer
+ * handshakes with the driver have full barriers.  The pairs named below are
+ * in Linux's drivers/virtio/virtio_ring.c (split ring functions).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "lkvm/barrier.h"
+#include "lkvm/virtqueue.h"
+
+/*
+ * The ordering stress test builds this file a second time with the full
+ * barriers reduced to compiler barriers, to prove that it catches their
+ * absence.  Nothing else may define this.
+ */
+#ifdef VIRTQ_TEST_NO_FULL_BARRIER
+#define virtq_full_barrier()	atomic_signal_fence(memory_order_seq_cst)
+#else
+#define virtq_full_barrier()	smp_mb()
+#endif
+
+static inline u16 *virtq_used_event(struct virtqueue *vq)
+{
+	/* Driver-written, just after avail->ring[size]. */
+	return &vq->avail->ring[vq->size];
+}
+
+static inline u16 *virtq_avail_event(struct virtqueue *vq)
+{
+	/* Device-written, just after used->ring[size]. */
+	return (u16 *)&vq->used->ring[vq->size];
+}
+
+int virtq_map(struct virtqueue *vq, const struct guest_mem *mem,
+	      bool event_idx, bool indirect)
+{
+	u64 n = vq->size;
+	void *desc, *avail, *used;
+
+	virtq_unmap(vq);
+	if (!n || n > VIRTQ_MAX_SIZE || (n & (n - 1)))
+		return -EINVAL;
+	/* Alignments from the spec's split-ring layout table. */
+	if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3))
+		return -EINVAL;
+	desc = guest_mem_ptr(mem, vq->desc_gpa, 16 * n);
+	avail = guest_mem_ptr(mem, vq->avail_gpa, 6 + 2 * n);
+	used = guest_mem_ptr(mem, vq->used_gpa, 6 + 8 * n);
+	if (!desc || !avail || !used)
+		return -EFAULT;
+
+	vq->mem = mem;
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	vq->event_idx = event_idx;
+	vq->indirect = indirect;
+	vq->last_avail_idx = 0;
+	vq->used_idx = 0;
+	vq->signalled_used = 0;
+	vq->signalled_used_valid = false;
+	return 0;
+}
+
+void virtq_unmap(struct virtqueue *vq)
+{
+	vq->mem = NULL;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+}
+
+/* Adds one buffer to @elem, keeping the out-then-in order. */
+static int virtq_add_seg(struct virtqueue *vq, struct virtq_elem *elem,
+			 const struct vring_desc *d)
+{
+	u64 addr = le64toh(d->addr);
+	u32 len = le32toh(d->len);
+	bool writable = le16toh(d->flags) & VRING_DESC_F_WRITE;
+	void *p;
+
+	/* The spec: all device-readable buffers come before writable ones. */
+	if (!writable && elem->in_num)
+		return -EINVAL;
+	/* An empty buffer carries nothing: skip it, as real devices do. */
+	if (!len)
+		return 0;
+	p = guest_mem_ptr(vq->mem, addr, len);
+	if (!p)
+		return -EFAULT;
+	if (elem->out_num + elem->in_num == VIRTQ_MAX_SEGS)
+		return -E2BIG;
+	/* A chain may not describe more than 2^32 - 1 bytes in total. */
+	if (elem->out_len + elem->in_len + len > UINT32_MAX)
+		return -EOVERFLOW;
+
+	elem->iov[elem->out_num + elem->in_num] = (struct iovec){
+		.iov_base = p, .iov_len = len,
+	};
+	if (writable) {
+		elem->in_num++;
+		elem->in_len += len;
+	} else {
+		elem->out_num++;
+		elem->out_len += len;
+	}
+	return 0;
+}
+
+static int virtq_walk(struct virtqueue *vq, struct virtq_elem *elem, u16 head)
+{
+	const struct vring_desc *table = vq->desc;
+	unsigned int max = vq->size, seen = 0;
+	bool in_indirect = false;
+	struct vring_desc d;
+	u16 i = head, flags;
+	int ret;
+
+	elem->head = head;
+	elem->out_num = elem->in_num = 0;
+	elem->out_len = elem->in_len = 0;
+
+	for (;;) {
+		/* More descriptors than the table holds means a loop. */
+		if (seen++ == max)
+			return -ELOOP;
+		/*
+		 * One copy per descriptor: the guest may rewrite the table
+		 * under us, so we validate and use only what we copied.
+		 */
+		memcpy(&d, &table[i], sizeof(d));
+		flags = le16toh(d.flags);
+
+		if (flags & VRING_DESC_F_INDIRECT) {
+			u32 len = le32toh(d.len);
+
+			/*
+			 * Only a lone head may point at a table: no nesting,
+			 * no INDIRECT|NEXT, no table in the middle of a chain.
+			 */
+			if (!vq->indirect || in_indirect || i != head ||
+			    (flags & VRING_DESC_F_NEXT))
+				return -EINVAL;
+			if (!len || len % sizeof(d) ||
+			    len / sizeof(d) > VIRTQ_MAX_SEGS)
+				return -EINVAL;
+			table = guest_mem_ptr(vq->mem, le64toh(d.addr), len);
+			if (!table)
+				return -EFAULT;
+			max = len / sizeof(d);
+			in_indirect = true;
+			seen = 0;
+			i = 0;
+			continue;
+		}
+
+		ret = virtq_add_seg(vq, elem, &d);
+		if (ret)
+			return ret;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = le16toh(d.next);
+		if (i >= max)
+			return -EINVAL;
+	}
+}
+
+int virtq_pop(struct virtqueue *vq, struct virtq_elem *elem)
+{
+	u16 avail_idx, pending, head;
+	int ret;
+
+	avail_idx = le16toh(READ_ONCE(vq->avail->idx));
+	/* Free-running 16-bit indices: the difference is what is pending. */
+	pending = (u16)(avail_idx - vq->last_avail_idx);
+	if (!pending)
+		return 0;
+	if (pending > vq->size)
+		return -ERANGE;
+	/*
+	 * Pairs with virtio_wmb() in the driver's virtqueue_add_split()
+	 * between writing avail->ring[] (and the descriptors) and
+	 * avail->idx: having seen the index, we must not read older ring
+	 * or descriptor contents (message passing, load-load order).
+	 */
+	smp_rmb();
+	head = le16toh(READ_ONCE(vq->avail->ring[vq->last_avail_idx &
+						   (vq->size - 1)]));
+	if (head >= vq->size)
+		return -EINVAL;
+	ret = virtq_walk(vq, elem, head);
+	if (ret)
+		return ret;
+	vq->last_avail_idx++;
+	return 1;
+}
+
+void virtq_push(struct virtqueue *vq, u16 head, u32 len)
+{
+	struct vring_used_elem *e = &vq->used->ring[vq->used_idx &
+						   (vq->size - 1)];
+
+	WRITE_ONCE(e->id, htole32(head));
+	WRITE_ONCE(e->len, htole32(len));
+	/*
+	 * Pairs with virtio_rmb() in the driver's
+	 * virtqueue_get_buf_ctx_split() between reading used->idx and the
+	 * used element: the element must be visible before the index that
+	 * publishes it (message passing, store-store order).
+	 */
+	smp_wmb();
+	vq->used_idx++;
+	WRITE_ONCE(vq->used->idx, htole16(vq->used_idx));
+}
+
+bool virtq_should_notify(struct virtqueue *vq)
+{
+	u16 old, new, event;
+	bool valid;
+
+	vq->nr_notify_checks++;
+	/*
+	 * Pairs with virtio_mb() in the driver's
+	 * virtqueue_enable_cb_prepare_split()/virtqueue_poll() (it writes
+	 * used_event, then re-reads used->idx).  Store-buffer pattern: our
+	 * used->idx store must be globally visible before we load
+	 * used_event/avail->flags.  Without this fence both sides can read
+	 * the other's old value: we see a stale used_event and skip the
+	 * interrupt, the driver sees a stale used->idx and sleeps forever.
+	 */
+	virtq_full_barrier();
+
+	if (!vq->event_idx) {
+		u16 flags = le16toh(READ_ONCE(vq->avail->flags));
+
+		return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	new = vq->signalled_used = vq->used_idx;
+	vq->signalled_used_valid = true;
+	if (!valid)
+		return true;
+	event = le16toh(READ_ONCE(*virtq_used_event(vq)));
+	return vring_need_event(event, new, old);
+}
+
+void virtq_disable_notify(struct virtqueue *vq)
+{
+	/*
+	 * With EVENT_IDX the driver kicks only when avail->idx passes
+	 * avail_event, which we leave behind while busy; otherwise ask with
+	 * the flag.  Either is a hint: a kick may still come, harmlessly.
+	 */
+	if (!vq->event_idx)
+		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
+}
+
+bool virtq_enable_notify(struct virtqueue *vq)
+{
+	if (vq->event_idx)
+		WRITE_ONCE(*virtq_avail_event(vq), htole16(vq->last_avail_idx));
+	else
+		WRITE_ONCE(vq->used->flags, 0);
+	/*
+	 * Pairs with virtio_mb() in the driver's
+	 * virtqueue_kick_prepare_split() (it writes avail->idx, then reads
+	 * avail_event/used->flags).  Store-buffer pattern: our avail_event
+	 * (or flags) store must be visible before we re-read avail->idx, or
+	 * the driver may see notifications still off and not kick while we
+	 * see no new buffers and go idle: a lost kick.
+	 */
+	virtq_full_barrier();
+	return virtq_has_work(vq);
+}
+
+bool virtq_has_work(struct virtqueue *vq)
+{
+	return le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail_idx;
+}
+
+size_t virtq_elem_copy_from(const struct virtq_elem *e, u64 off, void *buf,
+			    size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < e->out_num && done < len; i++) {
+		const struct iovec *v = &e->iov[i];
+		size_t n;
+
+		if (off >= v->iov_len) {
+			off -= v->iov_len;
+			continue;
+		}
+		n = min_t(size_t, v->iov_len - off, len - done);
+		memcpy((u8 *)buf + done, (u8 *)v->iov_base + off, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+size_t virtq_elem_copy_to(const struct virtq_elem *e, u64 off,
+			  const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = e->out_num; i < e->out_num + e->in_num &&
+					  done < len; i++) {
+		const struct iovec *v = &e->iov[i];
+		size_t n;
+
+		if (off >= v->iov_len) {
+			off -= v->iov_len;
+			continue;
+		}
+		n = min_t(size_t, v->iov_len - off, len - done);
+		memcpy((u8 *)v->iov_base + off, (const u8 *)buf + done, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
