@@ -80,7 +80,8 @@ endif
 endif
 
 # --- sources ---------------------------------------------------------------
-CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard hw/*.c) $(wildcard $(ARCH_DIR)/*.c)
+CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard hw/*.c) $(wildcard virtio/*.c) \
+		   $(wildcard $(ARCH_DIR)/*.c)
 CORE_OBJS	:= $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRCS))
 MAIN_OBJ	:= $(OBJDIR)/main.o
 
