@@ -116,6 +116,30 @@ $(OBJDIR)/tests/unit/%.t: tests/unit/%.c $(CORE_OBJS)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
 
+# The virtqueue ordering stress test, linked against the real queue code,
+# and a second copy whose full barriers are compiled out to prove the test
+# catches their absence.  VIRTQ_TEST_NO_FULL_BARRIER is for this only.
+STRESS_BINS	:= $(OBJDIR)/tests/stress/vring-order \
+		   $(OBJDIR)/tests/stress/vring-order-nobarrier
+STRESS_DEPS	:= $(OBJDIR)/kvm/guest_mem.o
+
+$(OBJDIR)/tests/stress/virtqueue-nobarrier.o: virtio/virtqueue.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DVIRTQ_TEST_NO_FULL_BARRIER -c -o $@ $<
+
+$(OBJDIR)/tests/stress/vring-order: tests/stress/vring-order.c \
+		$(OBJDIR)/virtio/virtqueue.o $(STRESS_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  STRESS  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(OBJDIR)/tests/stress/vring-order-nobarrier: tests/stress/vring-order.c \
+		$(OBJDIR)/tests/stress/virtqueue-nobarrier.o $(STRESS_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  STRESS  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 -include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d)
 
 # --- bare-metal test guests (always the host gcc, never sanitized) ----------
@@ -131,11 +155,13 @@ setup:
 
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
-TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t))
+TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t \
+			   tests/stress/*.t))
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup
-	$(Q)$(MAKE) --no-print-directory all $(if $(GUEST_IMAGES),guests) $(UNIT_TESTS)
+	$(Q)$(MAKE) --no-print-directory all $(if $(GUEST_IMAGES),guests) \
+		$(UNIT_TESTS) $(STRESS_BINS)
 	$(Q)LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
 		LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV) \
 		$(PROVE) $(PROVE_FLAGS) $(TESTS)
