@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lkvm's command dispatcher: `lkvm run|version|help`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lkvm/arch.h"
@@ -36,6 +38,9 @@ static int resolve_kernel(struct lkvm_config *cfg)
 {
 	const char *const *c;
 
+	/* --firmware replaces the kernel; the arch loader opens it. */
+	if (cfg->firmware)
+		return 0;
 	if (!cfg->kernel) {
 		for (c = arch__default_kernels(); *c; c++) {
 			if (!access(*c, F_OK)) {
@@ -64,6 +69,35 @@ static int resolve_kernel(struct lkvm_config *cfg)
 	return 0;
 }
 
+/*
+ * Opens every disk the way virtio-blk will (read-write unless ",ro"), so a
+ * missing, unreadable or read-only image is a usage error in one line.
+ */
+static int check_disks(const struct lkvm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		const struct lkvm_disk *d = &cfg->disks[i];
+		struct stat st;
+		int fd;
+
+		fd = open(d->path, (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "lkvm run: cannot open disk %s: %s\n",
+				d->path, strerror(errno));
+			return -errno;
+		}
+		if (fstat(fd, &st) || (!S_ISREG(st.st_mode) &&
+				       !S_ISBLK(st.st_mode))) {
+			fprintf(stderr, "lkvm run: disk %s is not a regular file or block device\n",
+				d->path);
+			close(fd);
+			return -EINVAL;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct lkvm_config cfg;
@@ -74,7 +108,7 @@ static int cmd_run(int argc, char **argv)
 		return LKVM_EXIT_USAGE;
 	if (ret > 0)
 		return 0;
-	if (resolve_kernel(&cfg))
+	if (resolve_kernel(&cfg) || check_disks(&cfg))
 		return LKVM_EXIT_USAGE;
 	return kvm__run(&cfg);
 }

@@ -9,6 +9,7 @@
 
 #include "lkvm/arch.h"
 #include "lkvm/config.h"
+#include "lkvm/virtio.h"
 
 enum {
 	OPT_NAME = 0x100,
@@ -17,6 +18,13 @@ enum {
 	OPT_LOGLEVEL,
 	OPT_CPU_FEATURES,
 	OPT_DEBUG_EXIT,
+	OPT_RNG,
+	OPT_VIRTIO_TRANSPORT,
+	OPT_IRQCHIP,
+	OPT_PMU,
+	OPT_DUMP_DTB,
+	OPT_FIRMWARE,
+	OPT_NODEFAULTS,
 };
 
 static const struct option run_options[] = {
@@ -31,6 +39,14 @@ static const struct option run_options[] = {
 	{ "loglevel", required_argument, NULL, OPT_LOGLEVEL },
 	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
 	{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+	{ "disk", required_argument, NULL, 'd' },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
+	{ "pmu", no_argument, NULL, OPT_PMU },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -45,8 +61,24 @@ void config_print_run_help(FILE *f)
 "    -c, --cpus <n>        number of vCPUs (default 1, max %d)\n"
 "    -m, --mem <size>      guest RAM; plain numbers are MiB, K/M/G/T suffixes\n"
 "                          accepted (default 256M, minimum 2M)\n"
-"    --console <serial>    console device; only 'serial' (8250 COM1 on\n"
-"                          stdin/stdout) at present\n"
+"    --console <dev>       console on stdin/stdout: 'serial' (8250 COM1,\n"
+"                          the default) or 'virtio' (virtio-console, the\n"
+"                          guest's hvc0; the default -p becomes\n"
+"                          \"console=hvc0\")\n"
+"\n"
+"Device options:\n"
+"    -d, --disk <file>[,ro]\n"
+"                          virtio-blk disk on a raw image file or block\n"
+"                          device; ',ro' makes it read-only. Repeatable\n"
+"                          (up to %d disks: vda, vdb, ...)\n"
+"    --rng                 virtio-rng device fed from the host's getrandom()\n"
+"    --virtio-transport <t>\n"
+"                          how virtio devices attach: 'pci' (modern with\n"
+"                          legacy I/O BAR, the default), 'pci-legacy',\n"
+"                          'mmio' (virtio-mmio v2) or 'mmio-legacy' (v1);\n"
+"                          mmio devices (at most 9 on x86) are announced\n"
+"                          with virtio_mmio.device= on the kernel command\n"
+"                          line\n"
 "\n"
 "Kernel options:\n"
 "    -k, --kernel <file>   kernel to boot: bzImage (64-bit boot protocol),\n"
@@ -59,6 +91,15 @@ void config_print_run_help(FILE *f)
 "    --cpu-features <list> mask CPUID features, QEMU style: '-xsave,-cx16'\n"
 "                          clears, '+name' or 'name' sets if KVM supports it\n"
 "\n"
+"arm64 options:\n"
+"    --irqchip <type>      auto (default: the best KVM offers), gicv2,\n"
+"                          gicv2m, gicv3 or gicv3-its\n"
+"    --pmu                 give the vCPUs a PMUv3\n"
+"    --dump-dtb <file>     write the device tree the guest gets to <file>\n"
+"    --firmware <file>     load a raw binary at the start of RAM and enter\n"
+"                          it (x0 = DTB) instead of a kernel\n"
+"    --nodefaults          no default command line, no KASLR/RNG seeds\n"
+"\n"
 "Debug options:\n"
 "    --debug               dump vCPU registers when the guest faults\n"
 "    --loglevel <level>    lkvm's messages: error, warning (default), info,\n"
@@ -70,7 +111,7 @@ void config_print_run_help(FILE *f)
 "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to the test port;\n"
 "2 usage error; 4 lkvm/KVM failure; 6 guest fault (KVM internal error,\n"
 "triple fault); 8 guest reset; 128+n killed by signal n.\n",
-		LKVM_MAX_CPUS);
+		LKVM_MAX_CPUS, LKVM_MAX_DISKS);
 }
 
 int config_parse_size(const char *s, u64 *out)
@@ -137,6 +178,67 @@ static int bad_value(const char *opt, const char *val, const char *why)
 	return -EINVAL;
 }
 
+/*
+ * Disk paths split off their ",ro": copies that live until the next
+ * parse (reachable from here, so never reported as a leak).
+ */
+static char *disk_paths[LKVM_MAX_DISKS];
+
+static void free_disk_paths(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(disk_paths); i++) {
+		free(disk_paths[i]);
+		disk_paths[i] = NULL;
+	}
+}
+
+/* "path[,ro]" */
+static int parse_disk(struct lkvm_config *cfg, const char *arg)
+{
+	struct lkvm_disk *d = &cfg->disks[cfg->nr_disks];
+	const char *comma = strchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+
+	if (cfg->nr_disks == LKVM_MAX_DISKS) {
+		fprintf(stderr, "lkvm run: too many disks (at most %d)\n",
+			LKVM_MAX_DISKS);
+		return -EINVAL;
+	}
+	if (!len)
+		return bad_value("--disk", arg, "expected a file name");
+	*d = (struct lkvm_disk){ 0 };
+	while (comma) {
+		const char *opt = comma + 1, *next = strchr(opt, ',');
+		size_t n = next ? (size_t)(next - opt) : strlen(opt);
+
+		if (n == 2 && !strncmp(opt, "ro", 2)) {
+			d->readonly = true;
+		} else {
+			fprintf(stderr,
+				"lkvm run: unknown --disk option '%.*s' in '%s' (only 'ro')\n",
+				(int)n, opt, arg);
+			return -EINVAL;
+		}
+		comma = next;
+	}
+	free(disk_paths[cfg->nr_disks]);
+	disk_paths[cfg->nr_disks] = strndup(arg, len);
+	if (!disk_paths[cfg->nr_disks]) {
+		fprintf(stderr, "lkvm run: out of memory\n");
+		return -ENOMEM;
+	}
+	d->path = disk_paths[cfg->nr_disks];
+	cfg->nr_disks++;
+	return 0;
+}
+
+static const char *const virtio_transports[] = {
+	[VIRTIO_TRANSPORT_PCI] = "pci",
+	[VIRTIO_TRANSPORT_PCI_LEGACY] = "pci-legacy",
+	[VIRTIO_TRANSPORT_MMIO] = "mmio",
+	[VIRTIO_TRANSPORT_MMIO_LEGACY] = "mmio-legacy",
+};
+
 int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 {
 	unsigned long n;
@@ -146,13 +248,15 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 		.ram_size = LKVM_DEFAULT_RAM,
 		.nr_cpus = 1,
 		.console = CONSOLE_SERIAL,
+		.virtio_transport = VIRTIO_TRANSPORT_PCI,
 		.loglevel = LOG_WARNING,
 	};
+	free_disk_paths();
 
 	/* 0, not 1: glibc then also resets its internal state for reuse. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:h", run_options,
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:h", run_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -185,10 +289,29 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->name = optarg;
 			break;
 		case OPT_CONSOLE:
-			if (strcmp(optarg, "serial"))
+			if (!strcmp(optarg, "serial"))
+				cfg->console = CONSOLE_SERIAL;
+			else if (!strcmp(optarg, "virtio"))
+				cfg->console = CONSOLE_VIRTIO;
+			else
 				return bad_value("--console", optarg,
-						 "only 'serial' is supported");
-			cfg->console = CONSOLE_SERIAL;
+						 "expected serial or virtio");
+			break;
+		case 'd':
+			if (parse_disk(cfg, optarg))
+				return -EINVAL;
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
+			break;
+		case OPT_VIRTIO_TRANSPORT:
+			for (n = 0; n < ARRAY_SIZE(virtio_transports); n++)
+				if (!strcmp(optarg, virtio_transports[n]))
+					break;
+			if (n == ARRAY_SIZE(virtio_transports))
+				return bad_value("--virtio-transport", optarg,
+						 "expected pci, pci-legacy, mmio or mmio-legacy");
+			cfg->virtio_transport = (int)n;
 			break;
 		case OPT_DEBUG:
 			cfg->debug = true;
@@ -205,6 +328,21 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_DEBUG_EXIT:
 			cfg->debug_exit = true;
+			break;
+		case OPT_IRQCHIP:
+			cfg->irqchip = optarg;
+			break;
+		case OPT_PMU:
+			cfg->pmu = true;
+			break;
+		case OPT_DUMP_DTB:
+			cfg->dump_dtb = optarg;
+			break;
+		case OPT_FIRMWARE:
+			cfg->firmware = optarg;
+			break;
+		case OPT_NODEFAULTS:
+			cfg->nodefaults = true;
 			break;
 		case 'h':
 			config_print_run_help(stdout);
@@ -230,5 +368,5 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 		}
 		cfg->kernel = argv[optind];
 	}
-	return 0;
+	return arch__check_config(cfg);
 }

@@ -21,6 +21,7 @@
 #include "lkvm/hw.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+#include "lkvm/virtio.h"
 
 struct kvm_required_cap {
 	int cap;
@@ -83,7 +84,10 @@ int kvm__register_ram(struct kvm *kvm, u64 gpa, u64 size, void *hva)
 
 int kvm__set_irq_line(struct kvm *kvm, unsigned int irq, int level)
 {
-	struct kvm_irq_level l = { .irq = irq, .level = level };
+	struct kvm_irq_level l = {
+		.irq = arch__irq_line_encode(irq),
+		.level = level,
+	};
 
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &l) ? -errno : 0;
 }
@@ -173,7 +177,10 @@ int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 	ret = arch__setup_ram(kvm);
 	if (ret)
 		return ret;
-	return arch__init_devices(kvm);
+	ret = arch__init_devices(kvm);
+	if (ret)
+		return ret;
+	return virtio__init_devices(kvm);
 }
 
 int kvm__on_exit(struct kvm *kvm, void (*fn)(void *opaque), void *opaque)
@@ -268,6 +275,8 @@ int kvm__run(const struct lkvm_config *cfg)
 		goto out;
 	}
 	ret = kvm_cpu__create_all(kvm);
+	if (!ret)
+		ret = arch__post_vcpu_init(kvm);
 	if (ret)
 		goto err_vmm;
 

@@ -9,7 +9,9 @@
  *   anything else                   -> flat real-mode binary (flat.c)
  *
  * The command line is -p verbatim; without -p it is X86_DEFAULT_CMDLINE
- * so a stock kernel talks on the serial console.
+ * (X86_VIRTIO_CMDLINE with --console virtio) so a stock kernel talks on
+ * the console.  Devices Linux cannot find by itself (virtio-mmio) are
+ * appended from kvm->arch.extra_cmdline.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -150,24 +152,53 @@ static int boot__write_acpi(struct kvm *kvm)
 	return ret;
 }
 
+/*
+ * -p (or the default for the chosen console), then whatever devices
+ * announced in kvm->arch.extra_cmdline (virtio-mmio slots).  Returns a
+ * malloc'ed string or NULL.
+ */
+static char *boot__cmdline(struct kvm *kvm)
+{
+	const struct lkvm_config *cfg = kvm->cfg;
+	const char *base = cfg->params;
+	const char *extra = kvm->arch.extra_cmdline;
+	char *s;
+
+	if (!base)
+		base = cfg->console == CONSOLE_VIRTIO ? X86_VIRTIO_CMDLINE :
+							X86_DEFAULT_CMDLINE;
+	if (asprintf(&s, "%s%s%s", base, *base && *extra ? " " : "",
+		     extra) < 0)
+		return NULL;
+	return s;
+}
+
 int arch__load_kernel(struct kvm *kvm)
 {
 	const struct lkvm_config *cfg = kvm->cfg;
 	struct x86_load_args a = {
 		.ram_size = kvm->ram_size,
 		.initrd_path = cfg->initrd,
-		.cmdline = cfg->params ? cfg->params : X86_DEFAULT_CMDLINE,
 	};
 	void *kernel = NULL, *initrd = NULL;
+	char *cmdline;
 	int ret;
 
+	cmdline = boot__cmdline(kvm);
+	if (!cmdline) {
+		pr_err("Fatal: no memory for the kernel command line");
+		return -ENOMEM;
+	}
+	a.cmdline = cmdline;
 	a.kernel_path = boot__kernel_path(cfg);
-	if (!a.kernel_path)
-		return -ENOENT;
+	if (!a.kernel_path) {
+		ret = -ENOENT;
+		goto out;
+	}
 	ret = read_file("kernel", a.kernel_path, kvm->ram_size, &kernel,
 			&a.kernel_len);
 	if (ret)
-		return ret;
+		goto out;
 	a.kernel = kernel;
 	if (cfg->initrd) {
 		ret = read_file("initrd", cfg->initrd, kvm->ram_size, &initrd,
@@ -194,5 +225,6 @@ int arch__load_kernel(struct kvm *kvm)
 out:
 	free(kernel);
 	free(initrd);
+	free(cmdline);
 	return ret;
 }

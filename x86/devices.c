@@ -19,7 +19,9 @@ int arch__init_devices(struct kvm *kvm)
 	struct bus *pio = &kvm->pio_bus;
 	int ret;
 
-	ret = serial8250__init(kvm, pio, COM1_PORT, COM1_IRQ, true);
+	/* With --console virtio, COM1 exists but is wired to nothing. */
+	ret = serial8250__init(kvm, pio, COM1_PORT, COM1_IRQ,
+			       kvm->cfg->console == CONSOLE_SERIAL);
 	if (!ret)
 		ret = rtc__init(kvm, pio, RTC_PORT);
 	if (!ret)

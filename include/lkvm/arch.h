@@ -24,6 +24,17 @@ int arch__init_devices(struct kvm *kvm);
 int arch__load_kernel(struct kvm *kvm);
 /* Per-vCPU set-up after KVM_CREATE_VCPU: CPUID, registers, LAPIC. */
 int arch__vcpu_init(struct kvm_cpu *cpu);
+/*
+ * After every vCPU exists, before any runs: what needs them all (arm:
+ * vGIC/ITS initialisation, PMU wiring).
+ */
+int arch__post_vcpu_init(struct kvm *kvm);
+/*
+ * The KVM_IRQ_LINE argument for irqchip input @irq (the number shared
+ * code uses, which is also its GSI): x86 passes it through, arm encodes
+ * type and INTID.
+ */
+u32 arch__irq_line_encode(unsigned int irq);
 /* Releases whatever the hooks above allocated; safe after partial init. */
 void arch__exit(struct kvm *kvm);
 
@@ -45,6 +56,12 @@ int arch__virtio_mmio_alloc(struct kvm *kvm, u64 *base, u64 *size,
 int arch__virtio_mmio_announce(struct kvm *kvm, u64 base, u64 size,
 			       unsigned int irq);
 
+struct lkvm_config;
+/*
+ * Checks the arch-specific options after parsing (--irqchip, --pmu,
+ * --dump-dtb, --firmware); prints one line and -EINVAL if unusable here.
+ */
+int arch__check_config(const struct lkvm_config *cfg);
 /* Checks a --cpu-features string; prints one line and -EINVAL if bad. */
 int arch__check_cpu_features(const char *spec);
 /* The kernel images tried when -k is not given, NULL-terminated. */

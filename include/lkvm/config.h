@@ -40,6 +40,12 @@ struct lkvm_config {
 	bool debug;			/* dump registers on a guest fault */
 	bool debug_exit;		/* isa-debug-exit style port at 0xf4 */
 	enum log_level loglevel;
+	/* arm64 machine options; arch__check_config() vets them. */
+	const char *irqchip;		/* --irqchip, NULL = auto */
+	bool pmu;			/* --pmu */
+	const char *dump_dtb;		/* --dump-dtb FILE */
+	const char *firmware;		/* --firmware FILE */
+	bool nodefaults;		/* --nodefaults */
 };
 
 /*

@@ -2,9 +2,12 @@
 /* `lkvm run` option parsing: accepted forms and one-line rejections. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lkvm/config.h"
+#include "lkvm/virtio.h"
 #include "tap.h"
 
 #define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
@@ -33,7 +36,7 @@ int main(void)
 	struct lkvm_config cfg;
 	u64 sz;
 
-	tap_plan(37);
+	tap_plan(62);
 
 	is_int(PARSE(&cfg, "-k", "bz"), 0, "-k alone");
 	is_str(cfg.kernel, "bz", "kernel set");
@@ -76,6 +79,60 @@ int main(void)
 	is_int(PARSE(&cfg, "a", "b"), -EINVAL, "two positional arguments");
 	is_int(PARSE(&cfg, "--cpu-features", "-nosuchfeature"), -EINVAL,
 	       "unknown CPU feature");
+
+	/* virtio devices */
+	is_int(PARSE(&cfg, "bz"), 0, "no devices");
+	ok(!cfg.nr_disks && !cfg.rng && cfg.console == CONSOLE_SERIAL &&
+	   cfg.virtio_transport == VIRTIO_TRANSPORT_PCI,
+	   "defaults: no disks, no rng, serial console, pci transport");
+	is_int(PARSE(&cfg, "-d", "a.img", "--disk", "/x/b.img,ro", "--rng",
+		     "--console", "virtio", "bz"), 0, "disks, rng, console");
+	is_int(cfg.nr_disks, 2, "two disks");
+	ok(cfg.disks[0].path && !cfg.disks[0].readonly, "first disk rw");
+	is_str(cfg.disks[0].path, "a.img", "first disk path");
+	is_str(cfg.disks[1].path, "/x/b.img", "',ro' split off the path");
+	ok(cfg.disks[1].readonly, "second disk read-only");
+	ok(cfg.rng && cfg.console == CONSOLE_VIRTIO, "--rng, --console virtio");
+	is_int(PARSE(&cfg, "--virtio-transport", "mmio"), 0, "transport mmio");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_MMIO, "mmio stored");
+	is_int(PARSE(&cfg, "--virtio-transport", "mmio-legacy"), 0,
+	       "transport mmio-legacy");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_MMIO_LEGACY,
+	       "mmio-legacy stored");
+	is_int(PARSE(&cfg, "--virtio-transport", "pci-legacy"), 0,
+	       "transport pci-legacy");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_PCI_LEGACY,
+	       "pci-legacy stored");
+	is_int(PARSE(&cfg, "--virtio-transport", "pci"), 0, "transport pci");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_PCI, "pci stored");
+	is_int(PARSE(&cfg, "--virtio-transport", "usb"), -EINVAL,
+	       "unknown transport");
+	is_int(PARSE(&cfg, "-d", "a.img,rw"), -EINVAL, "unknown disk option");
+	is_int(PARSE(&cfg, "-d", "a.img,ro,"), -EINVAL, "empty disk option");
+	is_int(PARSE(&cfg, "-d", ",ro"), -EINVAL, "disk without a path");
+	is_int(PARSE(&cfg, "-d"), -EINVAL, "-d without a value");
+	is_int(PARSE(&cfg, "-d", "1", "-d", "2", "-d", "3", "-d", "4", "-d",
+		     "5", "-d", "6", "-d", "7", "-d", "8", "-d", "9", "-d",
+		     "10", "-d", "11", "-d", "12", "-d", "13", "-d", "14",
+		     "-d", "15", "-d", "16"), 0, "16 disks");
+	is_int(PARSE(&cfg, "-d", "1", "-d", "2", "-d", "3", "-d", "4", "-d",
+		     "5", "-d", "6", "-d", "7", "-d", "8", "-d", "9", "-d",
+		     "10", "-d", "11", "-d", "12", "-d", "13", "-d", "14",
+		     "-d", "15", "-d", "16", "-d", "17"), -EINVAL,
+	       "17 disks refused");
+	{
+		char *help = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&help, &len);
+
+		config_print_run_help(f);
+		fclose(f);
+		ok(help && strstr(help, "--disk") && strstr(help, "--rng") &&
+		   strstr(help, "--virtio-transport") &&
+		   strstr(help, "'virtio'") && strstr(help, "mmio-legacy"),
+		   "help documents the virtio options");
+		free(help);
+	}
 
 	is_int(config_parse_size("64M", &sz), 0, "64M");
 	is_int(sz, 64 * SZ_1M, "64M in bytes");

@@ -98,6 +98,8 @@ struct kvm_cpuid2;
 
 /* Default command line when -p is not given (the user's -p is verbatim). */
 #define X86_DEFAULT_CMDLINE	"console=ttyS0 earlyprintk=serial"
+/* ... and with --console virtio, where the 8250 is not connected. */
+#define X86_VIRTIO_CMDLINE	"console=hvc0"
 
 /* RAM below the PCI hole, i.e. what lies at guest-physical 0. */
 static inline u64 x86_ram_below_hole(u64 ram_size)

@@ -23,9 +23,17 @@ struct x86_boot_state {
 
 struct kvm_cpuid2;
 
+#define X86_EXTRA_CMDLINE_MAX	512
+
 struct kvm_arch {
 	struct x86_boot_state boot;
 	struct kvm_cpuid2 *cpuid;	/* filtered, shared by all vCPUs */
+	/*
+	 * Appended to the kernel command line by the loader: devices Linux
+	 * cannot discover (virtio-mmio slots) announce themselves here.
+	 */
+	char extra_cmdline[X86_EXTRA_CMDLINE_MAX];
+	unsigned int nr_virtio_mmio;	/* slots handed out */
 };
 
 struct kvm_cpu_arch {

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-pci registers as a driver drives them, without /dev/kvm: common
+ * config (feature words, queue selection and sizing, vectors, freezing at
+ * DRIVER_OK, reset), ISR and INTx status, MSI-X through BAR1 with route
+ * pushes, the legacy register block and its ring layout.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <linux/virtio_pci.h>
+
+#include "lkvm/hw.h"
+#include "lkvm/irq.h"
+#include "lkvm/kvm.h"
+#include "lkvm/pci.h"
+#include "lkvm/virtio-transport.h"
+#include "tap.h"
+
+#define NR_QUEUES	2
+#define CONFIG_SIZE	8
+
+static struct kvm kvm;
+static u8 slot;
+
+static void t_read_config(struct virtio_device *vdev __unused, u32 offset,
+			  void *data, u32 len)
+{
+	for (u32 i = 0; i < len; i++)
+		((u8 *)data)[i] = (u8)(0xc0 + offset + i);
+}
+
+static void t_handle_queue(struct virtio_device *vdev __unused,
+			   struct virtio_queue *q __unused)
+{
+}
+
+static const struct virtio_device_ops t_ops = {
+	.name = "test",
+	.device_id = VIRTIO_ID_RNG,
+	.nr_queues = NR_QUEUES,
+	.queue_max_size = 256,
+	.config_size = CONFIG_SIZE,
+	.read_config = t_read_config,
+	.handle_queue = t_handle_queue,
+};
+
+static u32 cfg_rd(u32 off, u32 len)
+{
+	u32 v = 0;
+
+	pci__cfg_read(&kvm, 0, slot, 0, off, &v, len);
+	return v;
+}
+
+static void cfg_wr(u32 off, u32 v, u32 len)
+{
+	pci__cfg_write(&kvm, 0, slot, 0, off, &v, len);
+}
+
+static u64 bar_addr(unsigned int bar)
+{
+	u32 lo = cfg_rd(PCI_BASE_ADDRESS_0 + 4 * bar, 4);
+
+	if (lo & PCI_BASE_ADDRESS_SPACE_IO)
+		return lo & PCI_BASE_ADDRESS_IO_MASK;
+	if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+	    PCI_BASE_ADDRESS_MEM_TYPE_64)
+		return (lo & PCI_BASE_ADDRESS_MEM_MASK) |
+		       (u64)cfg_rd(PCI_BASE_ADDRESS_0 + 4 * bar + 4, 4) << 32;
+	return lo & PCI_BASE_ADDRESS_MEM_MASK;
+}
+
+static u64 b0, b1, b4;
+
+static u32 rd(u64 off, u32 len)
+{
+	u64 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, false);
+	return (u32)v;
+}
+
+static void wr(u64 off, u64 v, u32 len)
+{
+	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, true);
+}
+
+static u32 lrd(u64 off, u32 len)
+{
+	u32 v = 0;
+
+	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, false);
+	return v;
+}
+
+static void lwr(u64 off, u32 v, u32 len)
+{
+	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, true);
+}
+
+static int find_msix_cap(void)
+{
+	u32 off = cfg_rd(PCI_CAPABILITY_LIST, 1);
+
+	for (int n = 0; off && n < 48; n++) {
+		if (cfg_rd(off, 1) == PCI_CAP_ID_MSIX)
+			return (int)off;
+		off = cfg_rd(off + 1, 1);
+	}
+	return -1;
+}
+
+static void test_common(struct virtio_device *vdev)
+{
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	wr(VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+	ok(rd(VIRTIO_PCI_COMMON_DF, 4) & 1, "VERSION_1 offered (bit 32)");
+	wr(VIRTIO_PCI_COMMON_DFSELECT, 7, 4);
+	is_int(rd(VIRTIO_PCI_COMMON_DF, 4), 0, "feature word 7 reads 0");
+
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 9, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 0,
+	       "out-of-range queue reads size 0");
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0,
+	       "enabling a nonexistent queue does nothing");
+
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 256, "queue 0 max size 256");
+	is_int(rd(VIRTIO_PCI_COMMON_Q_NOFF, 2), 0, "queue 0 notify_off 0");
+	wr(VIRTIO_PCI_COMMON_Q_MSIX, 7, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR,
+	       "vector beyond the table reads NO_VECTOR");
+	wr(VIRTIO_PCI_COMMON_Q_MSIX, 1, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_MSIX, 2), 1, "vector 1 accepted");
+	wr(VIRTIO_PCI_COMMON_MSIX, 3, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR,
+	       "config vector 3 of 3 refused");
+
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 100, 2);
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0,
+	       "size 100 (not a power of two): queue stays disabled");
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 512, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2), 100,
+	       "size above the maximum ignored");
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 64, 2);
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x10000, 4);
+	wr(VIRTIO_PCI_COMMON_Q_DESCHI, 0, 4);
+	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 0x11000, 8);
+	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 0x12000, 4);
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	is_int(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1, "queue 0 enabled");
+	ok(vdev->queues[0].vq.size == 64 &&
+	   vdev->queues[0].vq.desc_gpa == 0x10000 &&
+	   vdev->queues[0].vq.avail_gpa == 0x11000 &&
+	   vdev->queues[0].vq.used_gpa == 0x12000,
+	   "enable stored size and ring addresses (64-bit write too)");
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x20000, 4);
+	is_int(vdev->queues[0].vq.desc_gpa, 0x10000,
+	       "an enabled queue's address is frozen");
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 0x40, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x12345678, 4);
+	is_int(rd(VIRTIO_PCI_COMMON_STATUS, 1), 0, "wrong-width writes ignored");
+
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	wr(VIRTIO_PCI_COMMON_GF, 0, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	ok(!(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK),
+	   "modern driver without VERSION_1: FEATURES_OK refused");
+	wr(VIRTIO_PCI_COMMON_GF, 1, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	ok(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK,
+	   "with VERSION_1: FEATURES_OK");
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0f, 1);
+	is_int(rd(VIRTIO_PCI_COMMON_STATUS, 1), 0x0f, "DRIVER_OK");
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 1, 2);
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 32, 2);
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	ok(!vdev->queues[1].enabled && vdev->queues[1].vq.size == 256,
+	   "queue configuration ignored after DRIVER_OK");
+
+	is_int(rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 1, "queue_select reads back");
+	is_int(rd(0x2000 + 2, 2), 0xc3c2, "device config through BAR4");
+	is_int(rd(0x2000 + 7, 2), 0, "device config read past its end: 0");
+
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	ok(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 0 && !vdev->queues[0].enabled,
+	   "reset disables the queues");
+}
+
+static void test_isr_intx(struct virtio_device *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	vdev->tops->signal_config(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+	ok(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT,
+	   "config change: STATUS.INTERRUPT set");
+	is_int(rd(0x1000, 1), VIRTIO_PCI_ISR_CONFIG, "ISR reads the config bit");
+	is_int(rd(0x1000, 1), 0, "ISR read cleared it");
+	ok(!(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT),
+	   "STATUS.INTERRUPT follows ISR");
+}
+
+static void test_msix(struct virtio_device *vdev)
+{
+	int cap = find_msix_cap();
+	unsigned long routes;
+	u32 v, cfg0;
+
+	ok(cap > 0, "MSI-X capability");
+	cfg_wr((u32)cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	ok(cfg_rd((u32)cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE,
+	   "MSI-X enabled");
+	routes = irq__nr_route_updates();
+	v = 0xfee00000;
+	bus_dispatch(&kvm.mmio_bus, b1, &v, 4, true);
+	v = 0x4021;
+	bus_dispatch(&kvm.mmio_bus, b1 + 8, &v, 4, true);
+	is_int(irq__nr_route_updates(), routes, "masked entry: no route push");
+	v = 0;
+	bus_dispatch(&kvm.mmio_bus, b1 + 12, &v, 4, true);
+	is_int(irq__nr_route_updates(), routes + 1,
+	       "unmask pushes the routing table once");
+	v = 0xffffffff;
+	bus_dispatch(&kvm.mmio_bus, b1 + 0x800, &v, 4, true);
+	bus_dispatch(&kvm.mmio_bus, b1 + 0x800, &v, 4, false);
+	is_int(v, 0, "PBA is read-only");
+
+	/* Vector 1 still masked: the config interrupt pends. */
+	wr(VIRTIO_PCI_COMMON_MSIX, 1, 2);
+	pthread_mutex_lock(&vdev->lock);
+	vdev->tops->signal_config(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+	bus_dispatch(&kvm.mmio_bus, b1 + 0x800, &v, 4, false);
+	is_int(v, 2, "masked config vector: PBA bit 1");
+	ok(!(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT),
+	   "no INTx with MSI-X enabled");
+	rd(0x1000, 1);
+
+	cfg0 = lrd(VIRTIO_PCI_CONFIG_OFF(true), 1);
+	is_int(cfg0, 0xc0, "legacy device config moves to 0x18 with MSI-X");
+	lwr(VIRTIO_MSI_CONFIG_VECTOR, 0, 2);
+	is_int(lrd(VIRTIO_MSI_CONFIG_VECTOR, 2), 0, "legacy config vector");
+	cfg_wr((u32)cap + PCI_MSIX_FLAGS, 0, 2);
+	is_int(lrd(VIRTIO_PCI_CONFIG_OFF(false), 1), 0xc0,
+	       "and back to 0x14 without");
+}
+
+static void test_legacy(struct virtio_device *vdev)
+{
+	const struct virtqueue *vq = &vdev->queues[1].vq;
+
+	lwr(VIRTIO_PCI_STATUS, 0, 1);
+	lwr(VIRTIO_PCI_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+	ok(vdev->legacy, "legacy BAR use marks a legacy driver");
+	is_int(lrd(VIRTIO_PCI_HOST_FEATURES, 4),
+	       (u32)vdev->host_features, "host features: low word");
+	lwr(VIRTIO_PCI_QUEUE_SEL, 1, 2);
+	is_int(lrd(VIRTIO_PCI_QUEUE_NUM, 2), 256, "queue 1 size");
+	lwr(VIRTIO_PCI_QUEUE_PFN, 0x30, 4);
+	ok(vdev->queues[1].enabled && vq->desc_gpa == 0x30000 &&
+	   vq->avail_gpa == 0x30000 + 16 * 256 &&
+	   vq->used_gpa == 0x32000, "PFN: legacy ring layout, 4 KiB aligned");
+	is_int(lrd(VIRTIO_PCI_QUEUE_PFN, 4), 0x30, "PFN reads back");
+	lwr(VIRTIO_PCI_QUEUE_SEL, 5, 2);
+	is_int(lrd(VIRTIO_PCI_QUEUE_NUM, 2), 0, "nonexistent queue: size 0");
+	lwr(VIRTIO_PCI_QUEUE_PFN, 0x40, 4);
+	lwr(VIRTIO_PCI_QUEUE_NOTIFY, 42, 2);
+	ok(true, "PFN write and notify on a nonexistent queue ignored");
+	lwr(VIRTIO_PCI_QUEUE_SEL, 1, 2);
+	lwr(VIRTIO_PCI_QUEUE_PFN, 0, 4);
+	ok(!vdev->queues[1].enabled, "PFN 0 releases the queue");
+	is_int(lrd(VIRTIO_PCI_HOST_FEATURES, 2), 0,
+	       "wrong-width register read sees 0");
+	lwr(VIRTIO_PCI_STATUS, 0, 1);
+}
+
+int main(void)
+{
+	static u8 ram[1 << 20] __attribute__((aligned(4096)));
+	static struct lkvm_config cfg;
+	struct virtio_device *vdev = NULL;
+	u32 id = 0;
+
+	tap_plan(49);
+	memset(&kvm, 0, sizeof(kvm));
+	kvm.cfg = &cfg;
+	kvm.sys_fd = kvm.vm_fd = -1;
+	pthread_mutex_init(&kvm.stop_lock, NULL);
+	evloop_init(&kvm.loop);
+	bus_init(&kvm.pio_bus, "pio");
+	bus_init(&kvm.mmio_bus, "mmio");
+	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
+
+	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
+	is_int(virtio_pci__create(&kvm, &t_ops, NULL, false, &vdev), 0,
+	       "virtio-pci device created");
+	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
+		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
+		if ((id & 0xffff) == 0x1af4)
+			break;
+	}
+	ok(slot < PCI_MAX_DEVICES && vdev, "found on bus 0");
+	b0 = bar_addr(0);
+	b1 = bar_addr(1);
+	b4 = bar_addr(4);
+
+	test_common(vdev);
+	test_isr_intx(vdev);
+	test_msix(vdev);
+	test_legacy(vdev);
+
+	kvm__exit(&kvm);
+	return tap_done();
+}

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk request handling against a temporary image: the device sits
+ * on virtio-mmio in a fake VM (no /dev/kvm), its ring in a malloc'ed
+ * "guest memory", and the test calls handle_queue directly under the
+ * device lock, as the device thread would.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_mmio.h>
+
+#include "lkvm/barrier.h"
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+#include "lkvm/virtio-transport.h"
+#include "../../virtio/devices.h"
+#include "tap.h"
+
+#define MEM_SIZE	(1024 * 1024)
+#define DISK_SECTORS	64
+#define QSIZE		16
+#define HDR_GPA		0x10000
+#define STATUS_GPA	0x10100
+#define DATA_GPA	0x20000
+
+static struct kvm kvm;
+static struct lkvm_config cfg;
+static void *ram;
+
+struct seg {
+	u64 gpa;
+	u32 len;
+	bool write;
+};
+
+struct drv {
+	u64 base;			/* MMIO slot */
+	u64 ring;			/* desc, avail, used: 3 pages */
+	struct virtio_device *vdev;
+	u16 avail_idx;
+};
+
+static void *gpa(u64 addr, u64 len)
+{
+	return guest_mem_ptr(&kvm.mem, addr, len);
+}
+
+/* Where the arch puts virtio-mmio slot @n (asked on a scratch VM). */
+static u64 slot_base(unsigned int n)
+{
+	static struct kvm scratch;
+	unsigned int irq;
+	u64 base = 0, size;
+
+	memset(&scratch, 0, sizeof(scratch));
+	for (unsigned int i = 0; i <= n; i++)
+		arch__virtio_mmio_alloc(&scratch, &base, &size, &irq);
+	return base;
+}
+
+static void wr(struct drv *d, u64 off, u32 v)
+{
+	bus_dispatch(&kvm.mmio_bus, d->base + off, &v, 4, true);
+}
+
+static u32 rd(struct drv *d, u64 off)
+{
+	u32 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, d->base + off, &v, 4, false);
+	return v;
+}
+
+/* The driver side of initialisation, through the registers. */
+static void drv_init(struct drv *d)
+{
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				  VIRTIO_CONFIG_S_DRIVER);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 only */
+	wr(d, VIRTIO_MMIO_STATUS, 0x0b);
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)d->ring);
+	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (u32)d->ring + 0x1000);
+	wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, (u32)d->ring + 0x2000);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_STATUS, 0x0f);
+}
+
+/*
+ * Makes @segs one chain, runs the device on it and returns the used
+ * length (or -1 if nothing was used).
+ */
+static long run_chain(struct drv *d, const struct seg *segs, unsigned int n)
+{
+	struct vring_desc *desc = gpa(d->ring, 16 * QSIZE);
+	struct vring_avail *avail = gpa(d->ring + 0x1000, 6 + 2 * QSIZE);
+	struct vring_used *used = gpa(d->ring + 0x2000, 6 + 8 * QSIZE);
+	struct virtio_device *vdev = d->vdev;
+	u16 used_before = le16toh(READ_ONCE(used->idx));
+	long len = -1;
+
+	for (unsigned int i = 0; i < n; i++) {
+		desc[i] = (struct vring_desc){
+			.addr = htole64(segs[i].gpa),
+			.len = htole32(segs[i].len),
+			.flags = htole16(
+				(i + 1 < n ? VRING_DESC_F_NEXT : 0) |
+				(segs[i].write ? VRING_DESC_F_WRITE : 0)),
+			.next = htole16(i + 1),
+		};
+	}
+	pthread_mutex_lock(&vdev->lock);
+	avail->ring[d->avail_idx % QSIZE] = 0;
+	/* Pairs with smp_rmb() in virtq_pop(): ring entry before idx. */
+	smp_wmb();
+	WRITE_ONCE(avail->idx, htole16(++d->avail_idx));
+	if (!vdev->broken)
+		vdev->ops->handle_queue(vdev, &vdev->queues[0]);
+	pthread_mutex_unlock(&vdev->lock);
+	if (le16toh(READ_ONCE(used->idx)) != used_before)
+		len = le32toh(used->ring[used_before % QSIZE].len);
+	return len;
+}
+
+/* A request in the usual three pieces; returns the status byte. */
+static int request(struct drv *d, u32 type, u64 sector, u32 data_len,
+		   long *used_len)
+{
+	struct virtio_blk_outhdr *h = gpa(HDR_GPA, sizeof(*h));
+	u8 *status = gpa(STATUS_GPA, 1);
+	struct seg segs[3];
+	unsigned int n = 0;
+	long len;
+
+	h->type = htole32(type);
+	h->ioprio = 0;
+	h->sector = htole64(sector);
+	*status = 0xff;
+	segs[n++] = (struct seg){ HDR_GPA, sizeof(*h), false };
+	if (data_len)
+		segs[n++] = (struct seg){ DATA_GPA, data_len,
+					  type != VIRTIO_BLK_T_OUT };
+	segs[n++] = (struct seg){ STATUS_GPA, 1, true };
+	len = run_chain(d, segs, n);
+	if (used_len)
+		*used_len = len;
+	return *status;
+}
+
+static int make_image(char *path)
+{
+	u8 sector[512];
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	for (unsigned int i = 0; i < DISK_SECTORS; i++) {
+		memset(sector, (int)i, sizeof(sector));
+		if (write(fd, sector, sizeof(sector)) != sizeof(sector))
+			return -1;
+	}
+	return fd;
+}
+
+static void test_rw(struct drv *d, int fd)
+{
+	u8 *data = gpa(DATA_GPA, 4096);
+	u8 buf[1024];
+	u64 cap = 0;
+	long len;
+	bool same;
+
+	bus_dispatch(&kvm.mmio_bus, d->base + VIRTIO_MMIO_CONFIG, &cap, 8,
+		     false);
+	is_int(le64toh(cap), DISK_SECTORS, "config: capacity in sectors");
+	is_int(rd(d, VIRTIO_MMIO_CONFIG + 12), 254,
+	       "config: seg_max = max queue size - 2");
+	is_int(rd(d, VIRTIO_MMIO_CONFIG + 20), 512, "config: blk_size");
+
+	is_int(request(d, VIRTIO_BLK_T_GET_ID, 0, 20, &len), VIRTIO_BLK_S_OK,
+	       "GET_ID ok");
+	ok(!memcmp(data, "lkvm-0", 7), "GET_ID: serial lkvm-0");
+	is_int(len, 21, "GET_ID: used length");
+
+	is_int(request(d, VIRTIO_BLK_T_IN, 3, 1024, &len), VIRTIO_BLK_S_OK,
+	       "read 2 sectors");
+	ok(data[0] == 3 && data[511] == 3 && data[512] == 4 &&
+	   data[1023] == 4, "read returns the image's sectors");
+	is_int(len, 1025, "read: used length counts data and status");
+
+	memset(data, 0xa5, 1024);
+	is_int(request(d, VIRTIO_BLK_T_OUT, 10, 1024, &len), VIRTIO_BLK_S_OK,
+	       "write 2 sectors");
+	is_int(len, 1, "write: used length is the status byte");
+	same = pread(fd, buf, 1024, 10 * 512) == 1024;
+	for (int i = 0; same && i < 1024; i++)
+		same = buf[i] == 0xa5;
+	ok(same, "write reached the image");
+	is_int(request(d, VIRTIO_BLK_T_FLUSH, 0, 0, NULL), VIRTIO_BLK_S_OK,
+	       "flush");
+
+	is_int(request(d, VIRTIO_BLK_T_IN, DISK_SECTORS - 1, 512, NULL),
+	       VIRTIO_BLK_S_OK, "read of the last sector");
+	is_int(request(d, VIRTIO_BLK_T_IN, DISK_SECTORS, 512, NULL),
+	       VIRTIO_BLK_S_IOERR, "read past the end: IOERR");
+	is_int(request(d, VIRTIO_BLK_T_IN, DISK_SECTORS - 1, 1024, NULL),
+	       VIRTIO_BLK_S_IOERR, "read straddling the end: IOERR");
+	is_int(request(d, VIRTIO_BLK_T_OUT, ~0ULL >> 9, 512, NULL),
+	       VIRTIO_BLK_S_IOERR, "write at a huge sector: IOERR");
+	is_int(request(d, VIRTIO_BLK_T_OUT, ~0ULL, 512, NULL),
+	       VIRTIO_BLK_S_IOERR, "write at sector 2^64-1: IOERR");
+	is_int(request(d, VIRTIO_BLK_T_IN, 0, 100, NULL), VIRTIO_BLK_S_IOERR,
+	       "partial-sector read: IOERR");
+	is_int(request(d, 99, 0, 512, NULL), VIRTIO_BLK_S_UNSUPP,
+	       "unknown type: UNSUPP");
+	is_int(request(d, VIRTIO_BLK_T_DISCARD, 0, 16, NULL),
+	       VIRTIO_BLK_S_UNSUPP, "DISCARD (not offered): UNSUPP");
+}
+
+static void test_odd_chains(struct drv *d, int fd)
+{
+	struct virtio_blk_outhdr *h = gpa(HDR_GPA, sizeof(*h));
+	u8 *status = gpa(STATUS_GPA, 1);
+	u8 *data = gpa(DATA_GPA, 4096);
+	u8 buf[512];
+	long len;
+
+	/* Header in two pieces, data in three, status alone. */
+	h->type = htole32(VIRTIO_BLK_T_OUT);
+	h->sector = htole64(20);
+	memset(data, 0x3c, 512);
+	*status = 0xff;
+	len = run_chain(d, (struct seg[]){
+		{ HDR_GPA, 8, false }, { HDR_GPA + 8, 8, false },
+		{ DATA_GPA, 100, false }, { DATA_GPA + 100, 400, false },
+		{ DATA_GPA + 500, 12, false }, { STATUS_GPA, 1, true },
+	}, 6);
+	ok(*status == VIRTIO_BLK_S_OK && len == 1 &&
+	   pread(fd, buf, 512, 20 * 512) == 512 && buf[0] == 0x3c &&
+	   buf[511] == 0x3c, "write with split header and data");
+
+	/* Read with the status byte sharing the last data buffer. */
+	h->type = htole32(VIRTIO_BLK_T_IN);
+	h->sector = htole64(5);
+	memset(data, 0, 1024);
+	len = run_chain(d, (struct seg[]){
+		{ HDR_GPA, 16, false }, { DATA_GPA, 300, true },
+		{ DATA_GPA + 300, 213, true },
+	}, 3);
+	ok(len == 513 && data[0] == 5 && data[511] == 5 &&
+	   data[512] == VIRTIO_BLK_S_OK, "read with status in the data buffer");
+
+	*status = 0xff;
+	len = run_chain(d, (struct seg[]){
+		{ HDR_GPA, 8, false }, { STATUS_GPA, 1, true },
+	}, 2);
+	ok(*status == VIRTIO_BLK_S_IOERR && len == 1, "short header: IOERR");
+
+	len = run_chain(d, (struct seg[]){
+		{ HDR_GPA, 16, false }, { DATA_GPA, 512, false },
+	}, 2);
+	ok(len == 0 && !d->vdev->broken,
+	   "no status byte: completed empty, device fine");
+
+	/* A chain pointing outside the table breaks the device. */
+	{
+		struct vring_desc *desc = gpa(d->ring, 16 * QSIZE);
+		struct vring_avail *avail = gpa(d->ring + 0x1000, 64);
+		struct virtio_device *vdev = d->vdev;
+
+		desc[0] = (struct vring_desc){
+			.addr = htole64(HDR_GPA), .len = htole32(16),
+			.flags = htole16(VRING_DESC_F_NEXT),
+			.next = htole16(QSIZE + 3),
+		};
+		pthread_mutex_lock(&vdev->lock);
+		avail->ring[d->avail_idx % QSIZE] = 0;
+		/* Pairs with smp_rmb() in virtq_pop(). */
+		smp_wmb();
+		WRITE_ONCE(avail->idx, htole16(++d->avail_idx));
+		vdev->ops->handle_queue(vdev, &vdev->queues[0]);
+		pthread_mutex_unlock(&vdev->lock);
+		ok(vdev->broken &&
+		   (rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET),
+		   "malformed chain: NEEDS_RESET");
+	}
+}
+
+static void test_ro(struct drv *d, int fd)
+{
+	u8 *data = gpa(DATA_GPA, 4096);
+	u8 buf[512];
+
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ok(rd(d, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO),
+	   "read-only disk offers VIRTIO_BLK_F_RO");
+	memset(data, 0x77, 512);
+	is_int(request(d, VIRTIO_BLK_T_OUT, 30, 512, NULL), VIRTIO_BLK_S_IOERR,
+	       "write to a read-only disk: IOERR");
+	ok(pread(fd, buf, 512, 30 * 512) == 512 && buf[0] == 30 &&
+	   buf[511] == 30, "... and the image is unchanged");
+	is_int(request(d, VIRTIO_BLK_T_IN, 30, 512, NULL), VIRTIO_BLK_S_OK,
+	       "read from a read-only disk");
+	is_int(request(d, VIRTIO_BLK_T_FLUSH, 0, 0, NULL), VIRTIO_BLK_S_OK,
+	       "flush on a read-only disk");
+}
+
+int main(void)
+{
+	char path[] = "/tmp/lkvm-test-blk-XXXXXX";
+	struct lkvm_disk rw = { 0 }, ro = { 0 }, missing = { 0 };
+	struct drv d0 = { .base = slot_base(0), .ring = 0x1000 };
+	struct drv d1 = { .base = slot_base(1), .ring = 0x4000 };
+	int fd;
+
+	tap_plan(36);
+	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
+	kvm.cfg = &cfg;
+	kvm.sys_fd = kvm.vm_fd = -1;
+	bus_init(&kvm.pio_bus, "pio");
+	bus_init(&kvm.mmio_bus, "mmio");
+	ram = calloc(1, MEM_SIZE);
+	guest_mem_add(&kvm.mem, 0, MEM_SIZE, ram);
+
+	fd = make_image(path);
+	if (fd < 0) {
+		ok(0, "temporary image");
+		return tap_done();
+	}
+	rw.path = ro.path = path;
+	ro.readonly = true;
+	missing.path = "/nonexistent/lkvm-disk.img";
+
+	is_int(virtio_blk__create(&kvm, &missing, 9, VIRTIO_TRANSPORT_MMIO,
+				  NULL), -ENOENT, "missing image: -ENOENT");
+	is_int(virtio_blk__create(&kvm, &rw, 0, VIRTIO_TRANSPORT_MMIO,
+				  &d0.vdev), 0, "rw disk on virtio-mmio");
+	is_int(virtio_blk__create(&kvm, &ro, 1, VIRTIO_TRANSPORT_MMIO,
+				  &d1.vdev), 0, "ro disk on virtio-mmio");
+	is_int(rd(&d0, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK, "device id 2");
+	drv_init(&d0);
+	drv_init(&d1);
+	ok(virtq_ready(&d0.vdev->queues[0].vq) &&
+	   virtq_ready(&d1.vdev->queues[0].vq), "both queues live");
+
+	test_rw(&d0, fd);
+	test_ro(&d1, fd);
+	test_odd_chains(&d0, fd);
+
+	while (kvm.nr_exit_hooks) {
+		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];
+
+		h->fn(h->opaque);
+	}
+	bus_exit(&kvm.pio_bus);
+	bus_exit(&kvm.mmio_bus);
+	free(ram);
+	close(fd);
+	unlink(path);
+	return tap_done();
+}
