@@ -68,6 +68,7 @@ fetch_cloud_kernel() {
 	)
 }
 
+"$(dirname "$0")/setup-arm64.sh"	# cross toolchain, arm64 sysroot, kernel, busybox
 if [ "$(uname -m)" = x86_64 ]; then
 	fetch_cloud_kernel || echo "setup: could not fetch the cloud kernel; the Linux smoke test will say so" >&2
 fi

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The arm64 board: the 16550A UART and the PCI host bridge behind an
+ * ECAM window, all on the MMIO bus at the addresses in arch/layout.h
+ * (the device tree tells the guest).  No RTC: the MC146818 has no arm64
+ * driver in Linux.
+ */
+#include "lkvm/hw.h"
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+
+int arch__init_devices(struct kvm *kvm)
+{
+	int ret;
+
+	ret = serial8250__init(kvm, &kvm->mmio_bus, ARM_UART_BASE, ARM_UART_SPI,
+			       true);
+	if (!ret)
+		ret = pci_ecam__init(kvm);
+	if (ret)
+		pr_err("cannot set up the arm64 board devices: error %d", ret);
+	return ret;
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The interrupt controller: an in-kernel vGIC created through the KVM
+ * device API (v2 or v3, optionally with an ITS), plus a user-space GICv2m
+ * MSI frame for --irqchip=gicv2m.  Creation happens before any vCPU
+ * exists (gic__create); the vGIC can only be initialised once they all
+ * do (gic__init, from arch__post_vcpu_init).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <libfdt.h>
+
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+
+/* GICv2m frame registers. */
+#define V2M_MSI_TYPER		0x008
+#define V2M_MSI_SETSPI_NS	0x040
+#define V2M_MSI_IIDR		0xfcc
+
+static const struct {
+	const char *name;
+	enum arm_irqchip type;
+} gic_names[] = {
+	{ "auto", ARM_IRQCHIP_AUTO },
+	{ "gicv2", ARM_IRQCHIP_GICV2 },
+	{ "gicv2m", ARM_IRQCHIP_GICV2M },
+	{ "gicv3", ARM_IRQCHIP_GICV3 },
+	{ "gicv3-its", ARM_IRQCHIP_GICV3_ITS },
+};
+
+int gic__parse(const char *s, enum arm_irqchip *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(gic_names); i++) {
+		if (!strcmp(s, gic_names[i].name)) {
+			*out = gic_names[i].type;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *gic__name(enum arm_irqchip type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(gic_names); i++)
+		if (gic_names[i].type == type)
+			return gic_names[i].name;
+	return "?";
+}
+
+static bool gic__is_v3(enum arm_irqchip type)
+{
+	return type == ARM_IRQCHIP_GICV3 || type == ARM_IRQCHIP_GICV3_ITS;
+}
+
+bool gic__has_msi(const struct kvm *kvm)
+{
+	return kvm->arch.irqchip == ARM_IRQCHIP_GICV3_ITS ||
+	       kvm->arch.irqchip == ARM_IRQCHIP_GICV2M;
+}
+
+static int gic__set_attr(int fd, u32 group, u64 attr, const void *val,
+			 const char *what)
+{
+	struct kvm_device_attr a = {
+		.group = group,
+		.attr = attr,
+		.addr = (u64)(uintptr_t)val,
+	};
+
+	if (ioctl(fd, KVM_SET_DEVICE_ATTR, &a)) {
+		int err = errno;
+
+		pr_err("vGIC: cannot set %s: %s", what, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Returns the device fd, or -errno (quietly: auto probes with it). */
+static int gic__create_device(struct kvm *kvm, u32 type)
+{
+	struct kvm_create_device cd = { .type = type };
+
+	if (ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd))
+		return -errno;
+	return (int)cd.fd;
+}
+
+static int gic__create_its(struct kvm *kvm)
+{
+	u64 addr = ARM_GIC_ITS_BASE;
+	int fd = gic__create_device(kvm, KVM_DEV_TYPE_ARM_VGIC_ITS);
+
+	if (fd < 0)
+		return fd;
+	kvm->arch.its_fd = fd;
+	return gic__set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			     KVM_VGIC_ITS_ADDR_TYPE, &addr, "the ITS address");
+}
+
+static int gic__create_type(struct kvm *kvm, enum arm_irqchip type)
+{
+	u64 dist = ARM_GIC_DIST_BASE, cpui = ARM_GIC_CPUI_BASE;
+	u64 redist = ARM_GIC_REDIST_BASE;
+	int fd, ret;
+
+	fd = gic__create_device(kvm, gic__is_v3(type) ?
+				KVM_DEV_TYPE_ARM_VGIC_V3 :
+				KVM_DEV_TYPE_ARM_VGIC_V2);
+	if (fd < 0)
+		return fd;
+	kvm->arch.gic_fd = fd;
+	if (gic__is_v3(type)) {
+		ret = gic__set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+				    KVM_VGIC_V3_ADDR_TYPE_DIST, &dist,
+				    "the distributor address");
+		if (!ret)
+			ret = gic__set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+					    KVM_VGIC_V3_ADDR_TYPE_REDIST,
+					    &redist,
+					    "the redistributor address");
+	} else {
+		ret = gic__set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+				    KVM_VGIC_V2_ADDR_TYPE_DIST, &dist,
+				    "the distributor address");
+		if (!ret)
+			ret = gic__set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+					    KVM_VGIC_V2_ADDR_TYPE_CPU, &cpui,
+					    "the CPU interface address");
+	}
+	if (!ret && type == ARM_IRQCHIP_GICV3_ITS)
+		ret = gic__create_its(kvm);
+	return ret;
+}
+
+static void gic__close(struct kvm *kvm)
+{
+	if (kvm->arch.its_fd >= 0)
+		close(kvm->arch.its_fd);
+	if (kvm->arch.gic_fd >= 0)
+		close(kvm->arch.gic_fd);
+	kvm->arch.its_fd = kvm->arch.gic_fd = -1;
+}
+
+static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
+			bool is_write)
+{
+	struct kvm *kvm = opaque;
+	u32 v = 0;
+
+	if (len != 4) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	if (is_write) {
+		memcpy(&v, data, 4);
+		/* Only the frame's own SPIs: never trust the guest's INTID. */
+		if (offset == V2M_MSI_SETSPI_NS &&
+		    v >= ARM_SPI_INTID(ARM_V2M_SPI_BASE) &&
+		    v < ARM_SPI_INTID(ARM_V2M_SPI_BASE + ARM_V2M_SPIS)) {
+			/* The frame's SPIs are edge-triggered: one edge. */
+			kvm__set_irq_line(kvm, v - 32, 1);
+			kvm__set_irq_line(kvm, v - 32, 0);
+		}
+		return;
+	}
+	if (offset == V2M_MSI_TYPER)
+		v = ((u32)ARM_SPI_INTID(ARM_V2M_SPI_BASE) << 16) | ARM_V2M_SPIS;
+	else if (offset == V2M_MSI_IIDR)
+		v = 0x53b;	/* ARM's JEP106 code, as in real frames */
+	memcpy(data, &v, 4);
+}
+
+int gic__create(struct kvm *kvm)
+{
+	static const enum arm_irqchip auto_order[] = {
+		ARM_IRQCHIP_GICV3_ITS, ARM_IRQCHIP_GICV3, ARM_IRQCHIP_GICV2M,
+	};
+	enum arm_irqchip want = kvm->arch.irqchip;
+	int ret = -ENODEV;
+
+	if (want == ARM_IRQCHIP_AUTO) {
+		for (size_t i = 0; i < ARRAY_SIZE(auto_order); i++) {
+			ret = gic__create_type(kvm, auto_order[i]);
+			if (!ret) {
+				want = auto_order[i];
+				break;
+			}
+			gic__close(kvm);
+		}
+	} else {
+		ret = gic__create_type(kvm, want);
+	}
+	if (ret) {
+		pr_err("cannot create the in-kernel %s: %s",
+		       want == ARM_IRQCHIP_AUTO ? "GIC" : gic__name(want),
+		       strerror(-ret));
+		gic__close(kvm);
+		return ret;
+	}
+	kvm->arch.irqchip = want;
+	if (kvm->cfg->nr_cpus > 8 && !gic__is_v3(want)) {
+		pr_err("a GICv2 serves at most 8 vCPUs");
+		return -EINVAL;
+	}
+	if (want == ARM_IRQCHIP_GICV2M) {
+		ret = bus_register(&kvm->mmio_bus, ARM_GIC_V2M_BASE,
+				   ARM_GIC_V2M_SIZE, gic__v2m_io, kvm,
+				   "gicv2m");
+		if (ret)
+			return ret;
+	}
+	pr_info("irqchip: %s", gic__name(want));
+	return 0;
+}
+
+/* After every vCPU exists: size the GIC, then initialise it and the ITS. */
+int gic__init(struct kvm *kvm)
+{
+	u32 nr_irqs = ARM_GIC_NR_IRQS;
+	int ret;
+
+	ret = gic__set_attr(kvm->arch.gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0,
+			    &nr_irqs, "the number of interrupts");
+	if (!ret)
+		ret = gic__set_attr(kvm->arch.gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+				    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL,
+				    "CTRL_INIT");
+	if (!ret && kvm->arch.its_fd >= 0)
+		ret = gic__set_attr(kvm->arch.its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+				    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL,
+				    "ITS CTRL_INIT");
+	return ret;
+}
+
+void gic__exit(struct kvm *kvm)
+{
+	gic__close(kvm);
+}
+
+/* fdt helpers return libfdt errors; fold them into one check per node. */
+#define FDT_TRY(x) do { int __e = (x); if (__e) return __e; } while (0)
+
+static int fdt_reg2(void *fdt, u64 a, u64 as, u64 b, u64 bs)
+{
+	fdt64_t reg[4] = {
+		cpu_to_fdt64(a), cpu_to_fdt64(as),
+		cpu_to_fdt64(b), cpu_to_fdt64(bs),
+	};
+
+	return fdt_property(fdt, "reg", reg, b || bs ? sizeof(reg) :
+						       sizeof(reg) / 2);
+}
+
+int gic__generate_fdt(struct kvm *kvm, void *fdt, u32 phandle, u32 msi_phandle)
+{
+	bool v3 = gic__is_v3(kvm->arch.irqchip);
+	char name[32];
+
+	snprintf(name, sizeof(name), "intc@%llx",
+		 (unsigned long long)ARM_GIC_DIST_BASE);
+	FDT_TRY(fdt_begin_node(fdt, name));
+	FDT_TRY(fdt_property_string(fdt, "compatible",
+				    v3 ? "arm,gic-v3" : "arm,cortex-a15-gic"));
+	FDT_TRY(fdt_property_u32(fdt, "#interrupt-cells", 3));
+	FDT_TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	FDT_TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	FDT_TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	FDT_TRY(fdt_property(fdt, "ranges", NULL, 0));
+	if (v3)
+		FDT_TRY(fdt_reg2(fdt, ARM_GIC_DIST_BASE, ARM_GIC_DIST_SIZE,
+				 ARM_GIC_REDIST_BASE,
+				 kvm->cfg->nr_cpus * ARM_GIC_REDIST_STRIDE));
+	else
+		FDT_TRY(fdt_reg2(fdt, ARM_GIC_DIST_BASE, ARM_GIC_DIST_SIZE,
+				 ARM_GIC_CPUI_BASE, ARM_GIC_CPUI_SIZE));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", phandle));
+
+	if (kvm->arch.irqchip == ARM_IRQCHIP_GICV3_ITS) {
+		snprintf(name, sizeof(name), "msi-controller@%llx",
+			 (unsigned long long)ARM_GIC_ITS_BASE);
+		FDT_TRY(fdt_begin_node(fdt, name));
+		FDT_TRY(fdt_property_string(fdt, "compatible",
+					    "arm,gic-v3-its"));
+		FDT_TRY(fdt_property(fdt, "msi-controller", NULL, 0));
+		FDT_TRY(fdt_property_u32(fdt, "#msi-cells", 1));
+		FDT_TRY(fdt_reg2(fdt, ARM_GIC_ITS_BASE, ARM_GIC_ITS_SIZE, 0, 0));
+		FDT_TRY(fdt_property_u32(fdt, "phandle", msi_phandle));
+		FDT_TRY(fdt_end_node(fdt));
+	} else if (kvm->arch.irqchip == ARM_IRQCHIP_GICV2M) {
+		snprintf(name, sizeof(name), "v2m@%llx",
+			 (unsigned long long)ARM_GIC_V2M_BASE);
+		FDT_TRY(fdt_begin_node(fdt, name));
+		FDT_TRY(fdt_property_string(fdt, "compatible",
+					    "arm,gic-v2m-frame"));
+		FDT_TRY(fdt_property(fdt, "msi-controller", NULL, 0));
+		FDT_TRY(fdt_reg2(fdt, ARM_GIC_V2M_BASE, ARM_GIC_V2M_SIZE, 0, 0));
+		FDT_TRY(fdt_property_u32(fdt, "phandle", msi_phandle));
+		FDT_TRY(fdt_end_node(fdt));
+	}
+	return fdt_end_node(fdt);
+}

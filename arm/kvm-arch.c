@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM-wide arm64 set-up: capability checks, the vGIC (created before any
+ * vCPU, initialised after all of them), RAM at 2 GiB, the arm encoding
+ * of KVM_IRQ_LINE, and the few exits only arm knows about.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "lkvm/exit.h"
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+
+int arch__init_vm(struct kvm *kvm)
+{
+	const struct lkvm_config *cfg = kvm->cfg;
+
+	kvm->arch.gic_fd = kvm->arch.its_fd = -1;
+	if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_PSCI_0_2) <= 0) {
+		pr_err("KVM lacks KVM_CAP_ARM_PSCI_0_2, which lkvm needs on arm64");
+		return -ENOTSUP;
+	}
+	if (cfg->irqchip && gic__parse(cfg->irqchip, &kvm->arch.irqchip))
+		return -EINVAL;	/* arch__check_config() said so already */
+	kvm->arch.pmu = cfg->pmu;
+	if (kvm->arch.pmu &&
+	    ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_PMU_V3) <= 0) {
+		pr_err("--pmu: this KVM has no PMUv3 for guests");
+		return -ENOTSUP;
+	}
+	return gic__create(kvm);
+}
+
+int arch__setup_ram(struct kvm *kvm)
+{
+	if (kvm->ram_size > ARM_RAM_MAX) {
+		pr_err("at most %llu GiB of RAM fit the arm64 memory map",
+		       (unsigned long long)(ARM_RAM_MAX >> 30));
+		return -EINVAL;
+	}
+	return kvm__register_ram(kvm, ARM_RAM_BASE, kvm->ram_size, kvm->ram);
+}
+
+int arch__post_vcpu_init(struct kvm *kvm)
+{
+	int ret = gic__init(kvm);
+
+	for (unsigned int i = 0; !ret && kvm->arch.pmu && i < kvm->nr_cpus; i++)
+		ret = arm__vcpu_init_pmu(kvm->cpus[i]);
+	return ret;
+}
+
+/* KVM_IRQ_LINE on arm: type in bits 24-27, then the INTID.  @irq is an SPI. */
+u32 arch__irq_line_encode(unsigned int irq)
+{
+	return ((u32)KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) |
+	       (u32)ARM_SPI_INTID(irq);
+}
+
+void arch__exit(struct kvm *kvm)
+{
+	gic__exit(kvm);
+}
+
+int arch__handle_exit(struct kvm_cpu *cpu)
+{
+	struct kvm_run *run = cpu->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_ARM_NISV:
+		/*
+		 * An MMIO access KVM cannot decode (e.g. a load pair): no
+		 * real device would accept it either.
+		 */
+		pr_err("vCPU %u: undecodable MMIO access at %#llx",
+		       cpu->id, (unsigned long long)run->arm_nisv.fault_ipa);
+		if (cpu->kvm->cfg->debug)
+			arch__dump_vcpu(cpu);
+		kvm__request_stop(cpu->kvm, LKVM_EXIT_GUEST_FAULT);
+		return -EFAULT;
+	default:
+		pr_err("vCPU %u: unhandled KVM exit reason %u", cpu->id,
+		       run->exit_reason);
+		if (cpu->kvm->cfg->debug)
+			arch__dump_vcpu(cpu);
+		kvm__request_stop(cpu->kvm, LKVM_EXIT_VMM_ERROR);
+		return -ENOSYS;
+	}
+}
+
+int arch__check_cpu_features(const char *spec)
+{
+	fprintf(stderr, "lkvm run: --cpu-features '%s': not supported on arm64\n",
+		spec);
+	return -EINVAL;
+}
+
+int arch__check_config(const struct lkvm_config *cfg)
+{
+	enum arm_irqchip type;
+
+	if (cfg->irqchip && gic__parse(cfg->irqchip, &type)) {
+		fprintf(stderr,
+			"lkvm run: invalid value '%s' for --irqchip: expected auto, gicv2, gicv2m, gicv3 or gicv3-its\n",
+			cfg->irqchip);
+		return -EINVAL;
+	}
+	if (cfg->firmware && cfg->kernel) {
+		fprintf(stderr, "lkvm run: --firmware and a kernel exclude each other\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *const default_kernels[] = {
+	"./arch/arm64/boot/Image",
+	NULL,
+};
+
+const char *const *arch__default_kernels(void)
+{
+	return default_kernels;
+}
