@@ -228,6 +228,19 @@ bool virtq_should_notify(struct virtqueue *vq)
 	bool valid;
 
 	vq->nr_notify_checks++;
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	/*
+	 * Nothing used since the last check (a kick that found the ring
+	 * empty): an interrupt now would be spurious, and a driver that
+	 * takes it as "done" before the real completion is misled.  (The
+	 * indices are reset together at map time, so this also covers a
+	 * queue that has never used anything.)
+	 */
+	if (old == vq->used_idx)
+		return false;
+	new = vq->signalled_used = vq->used_idx;
+	vq->signalled_used_valid = true;
 	/*
 	 * Pairs with virtio_mb() in the driver's
 	 * virtqueue_enable_cb_prepare_split()/virtqueue_poll() (it writes
@@ -244,10 +257,6 @@ bool virtq_should_notify(struct virtqueue *vq)
 
 		return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
 	}
-	old = vq->signalled_used;
-	valid = vq->signalled_used_valid;
-	new = vq->signalled_used = vq->used_idx;
-	vq->signalled_used_valid = true;
 	if (!valid)
 		return true;
 	event = le16toh(READ_ONCE(*virtq_used_event(vq)));

@@ -100,7 +100,7 @@ int main(void)
 	if (big == MAP_FAILED)
 		return 1;
 	guest_mem_add(&gm, BIG, BIG_SIZE, big);
-	tap_plan(57);
+	tap_plan(59);
 
 	/* --- mapping ------------------------------------------------------ */
 	bad = (struct virtqueue){ .size = 6, .desc_gpa = DESC,
@@ -288,7 +288,10 @@ int main(void)
 	is_int(pop_one(), 1, "exactly a queue ahead is legal");
 
 	/* --- EVENT_IDX decisions -------------------------------------------- */
+	reset(false, false);
+	ok(!virtq_should_notify(&vq), "nothing used yet: no interrupt (flags)");
 	reset(false, true);
+	ok(!virtq_should_notify(&vq), "nothing used yet: no interrupt (EVENT_IDX)");
 	set(desc(0), BUF, 8, 0, 0);
 	offer(0);
 	pop_one();
