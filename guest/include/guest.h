@@ -167,6 +167,11 @@ void load_idt(void);
 
 /* Run fn(arg) at CPL3 with IOPL=3 and return its result. */
 long run_user(long (*fn)(long), long arg);
+/*
+ * Emulate IN/OUT/CLI/STI from CPL3 in the #GP handler, for hosts that run
+ * CPL3 with IOPL 0 regardless (see lib/user_io.c).
+ */
+void user_io_init(void);
 
 /* ---- command line ---- */
 bool cmdline_get_str(const char *key, char *buf, size_t size);

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Driver side of a split virtqueue, after Linux's virtio_ring.c.
+ *
+ * Barrier pairing with lkvm's device side (virtio/virtqueue.c):
+ *
+ *   driver                              device
+ *   ring[avail] = head                  read avail->idx
+ *   wmb                     <-pairs->   rmb
+ *   avail->idx = n                      read ring[], descriptors
+ *
+ *   avail->idx = n                      avail_event = x (enable_notify)
+ *   mb                      <-pairs->   mb
+ *   read avail_event/flags (kick?)      re-read avail->idx
+ *
+ *   used_event = x (enable_cb)          used->idx = n (push)
+ *   mb                      <-pairs->   mb
+ *   re-read used->idx (poll)            read used_event/flags (notify?)
+ *
+ *   read used->idx                      write used->ring[]
+ *   rmb                     <-pairs->   wmb
+ *   read used->ring[]                   used->idx = n
+ *
+ * x86 is TSO, so wmb/rmb only stop the compiler; the two store->load
+ * cases need a real mfence.
+ */
+#include "../include/virtio.h"
+
+void virtq_reset_state(struct virtq *vq);
+void virtq_reset_state(struct virtq *vq)
+{
+	unsigned int i;
+
+	for (i = 0; i < vq->size; i++)
+		vq->desc[i].next = i + 1;
+	vq->free_head = 0;
+	vq->num_free = vq->size;
+	vq->avail_idx = vq->kicked_idx = vq->last_used = 0;
+	/* Start with interrupts off; virtq_wait() turns them on. */
+	vq->avail_flags = VRING_AVAIL_F_NO_INTERRUPT;
+	vq->avail->flags = vq->avail_flags;
+	vq->nr_indirect_free = vq->size;
+	for (i = 0; i < vq->size; i++)
+		vq->indirect_free[i] = i;
+	memset(vq->tokens, 0, sizeof(vq->tokens));
+}
+
+static struct vring_desc *indirect_get(struct virtq *vq)
+{
+	if (!vq->nr_indirect_free)
+		return NULL;
+	return vq->indirect_pool +
+	       INDIRECT_MAX * vq->indirect_free[--vq->nr_indirect_free];
+}
+
+static void indirect_put(struct virtq *vq, struct vring_desc *t)
+{
+	vq->indirect_free[vq->nr_indirect_free++] =
+		(t - vq->indirect_pool) / INDIRECT_MAX;
+}
+
+void virtq_publish_head(struct virtq *vq, uint16_t head)
+{
+	vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
+	/*
+	 * The ring entry (and the descriptors written before) must be
+	 * visible before the index that covers them; pairs with the rmb
+	 * after the device reads avail->idx in virtq_pop().
+	 */
+	virt_wmb();
+	vq->avail_idx++;
+	WRITE_ONCE16(vq->avail->idx, vq->avail_idx);
+}
+
+int virtq_add(struct virtq *vq, const struct vsg *sg, unsigned int nout,
+	      unsigned int nin, void *data, bool indirect)
+{
+	unsigned int total = nout + nin, n, i;
+	struct vring_desc *table = NULL;
+	uint16_t head, idx, prev = 0;
+
+	if (!total || !data)
+		return -1;
+	if (indirect && vq->vdev->indirect && total > 1 &&
+	    total <= INDIRECT_MAX)
+		table = indirect_get(vq);
+
+	if (table) {
+		for (i = 0; i < total; i++) {
+			table[i].addr = (uintptr_t)sg[i].addr;
+			table[i].len = sg[i].len;
+			table[i].flags = (i >= nout ? VRING_DESC_F_WRITE : 0) |
+					 (i + 1 < total ? VRING_DESC_F_NEXT : 0);
+			table[i].next = i + 1;
+		}
+		n = 1;
+	} else {
+		n = total;
+	}
+	if (vq->num_free < n) {
+		if (table)
+			indirect_put(vq, table);
+		return -1;
+	}
+
+	head = idx = vq->free_head;
+	if (table) {
+		vq->desc[idx].addr = (uintptr_t)table;
+		vq->desc[idx].len = total * sizeof(*table);
+		vq->desc[idx].flags = VRING_DESC_F_INDIRECT;
+		prev = idx;
+		idx = vq->desc[idx].next;
+	} else {
+		/* The free list is linked through .next: keep those links. */
+		for (i = 0; i < total; i++) {
+			vq->desc[idx].addr = (uintptr_t)sg[i].addr;
+			vq->desc[idx].len = sg[i].len;
+			vq->desc[idx].flags = VRING_DESC_F_NEXT |
+				(i >= nout ? VRING_DESC_F_WRITE : 0);
+			prev = idx;
+			idx = vq->desc[idx].next;
+		}
+		vq->desc[prev].flags &= ~VRING_DESC_F_NEXT;
+	}
+	vq->free_head = idx;
+	vq->num_free -= n;
+	vq->tokens[head].data = data;
+	vq->tokens[head].indirect = table;
+	vq->tokens[head].ndesc = n;
+	virtq_publish_head(vq, head);
+	return 0;
+}
+
+bool virtq_kick_prepare(struct virtq *vq)
+{
+	uint16_t old = vq->kicked_idx, new = vq->avail_idx;
+
+	/*
+	 * Store avail->idx, then load avail_event / used->flags: the
+	 * store->load order needs a full fence.  Pairs with the device's
+	 * full barrier between publishing avail_event (or clearing
+	 * NO_NOTIFY) and re-reading avail->idx in virtq_enable_notify():
+	 * either we see its new avail_event, or it sees our new idx.
+	 */
+	virt_mb();
+	vq->kicked_idx = new;
+	if (vq->vdev->event_idx)
+		return vring_need_event(READ_ONCE16(*vq->avail_event), new, old);
+	return !(READ_ONCE16(vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+}
+
+void virtq_notify(struct virtq *vq)
+{
+	vq->nr_kicks++;
+	virtio_notify_raw(vq->vdev, vq, vq->index);
+}
+
+bool virtq_kick(struct virtq *vq)
+{
+	if (!virtq_kick_prepare(vq))
+		return false;
+	virtq_notify(vq);
+	return true;
+}
+
+bool virtq_more_used(struct virtq *vq)
+{
+	return vq->last_used != READ_ONCE16(vq->used->idx);
+}
+
+static void detach(struct virtq *vq, uint16_t head)
+{
+	struct virtq_token *t = &vq->tokens[head];
+	uint16_t i = head, n;
+
+	if (t->indirect)
+		indirect_put(vq, t->indirect);
+	for (n = 1; n < t->ndesc; n++)
+		i = vq->desc[i].next;
+	vq->desc[i].next = vq->free_head;
+	vq->free_head = head;
+	vq->num_free += t->ndesc;
+	t->data = NULL;
+	t->indirect = NULL;
+}
+
+void *virtq_get_buf(struct virtq *vq, uint32_t *len)
+{
+	struct vring_used_elem *e;
+	uint32_t id;
+	void *data;
+
+	if (!virtq_more_used(vq))
+		return NULL;
+	/*
+	 * Read used->idx before the element it covers; pairs with the
+	 * device's wmb between writing used->ring[] and used->idx in
+	 * virtq_push().
+	 */
+	virt_rmb();
+	e = &vq->used->ring[vq->last_used & (vq->size - 1)];
+	id = e->id;
+	if (len)
+		*len = e->len;
+	if (id >= vq->size || !vq->tokens[id].data) {
+		printf("virtq %u: device returned bad id %u\n", vq->index, id);
+		vq->last_used++;
+		return NULL;
+	}
+	data = vq->tokens[id].data;
+	detach(vq, id);
+	vq->last_used++;
+	/*
+	 * With interrupts on, move used_event along so the device keeps
+	 * interrupting for every new entry, and make the store visible
+	 * before our next read of used->idx (pairs with the device's full
+	 * barrier between writing used->idx and reading used_event).
+	 */
+	if (vq->vdev->event_idx && !(vq->avail_flags & VRING_AVAIL_F_NO_INTERRUPT)) {
+		WRITE_ONCE16(*vq->used_event, vq->last_used);
+		virt_mb();
+	}
+	return data;
+}
+
+void virtq_disable_cb(struct virtq *vq)
+{
+	if (vq->avail_flags & VRING_AVAIL_F_NO_INTERRUPT)
+		return;
+	vq->avail_flags |= VRING_AVAIL_F_NO_INTERRUPT;
+	/*
+	 * Best effort, no barrier needed: the device may still interrupt.
+	 * With EVENT_IDX the flag means nothing to the device; like Linux
+	 * (which writes 0) park used_event where the device will not cross
+	 * it soon: just behind the entries we consumed.
+	 */
+	if (vq->vdev->event_idx)
+		WRITE_ONCE16(*vq->used_event, vq->last_used - 1);
+	else
+		WRITE_ONCE16(vq->avail->flags, vq->avail_flags);
+}
+
+uint16_t virtq_enable_cb_prepare(struct virtq *vq)
+{
+	if (vq->avail_flags & VRING_AVAIL_F_NO_INTERRUPT) {
+		vq->avail_flags &= ~VRING_AVAIL_F_NO_INTERRUPT;
+		if (!vq->vdev->event_idx)
+			WRITE_ONCE16(vq->avail->flags, vq->avail_flags);
+	}
+	WRITE_ONCE16(*vq->used_event, vq->last_used);
+	return vq->last_used;
+}
+
+bool virtq_poll(struct virtq *vq, uint16_t last_used)
+{
+	/*
+	 * Our store of used_event/flags, then the load of used->idx:
+	 * store->load, so a full fence.  Pairs with the device's full
+	 * barrier between writing used->idx and reading used_event in
+	 * virtq_should_notify(): either it sees interrupts are wanted, or
+	 * we see its new used->idx here.
+	 */
+	virt_mb();
+	return last_used != READ_ONCE16(vq->used->idx);
+}
+
+bool virtq_enable_cb(struct virtq *vq)
+{
+	return !virtq_poll(vq, virtq_enable_cb_prepare(vq));
+}
+
+unsigned long virtq_missed_irqs, virtq_early_irqs;
+
+bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
+{
+	struct virtio_dev *vd = vq->vdev;
+	uint64_t now, end = ms_now() + timeout_ms, moved = 0;
+	unsigned long irqs0 = vd->nr_irqs, seen = irqs0;
+
+	if (vd->irq_mode == VIRQ_POLL) {
+		while (!virtq_more_used(vq)) {
+			if (ms_now() >= end)
+				return false;
+			cpu_relax();
+		}
+		return true;
+	}
+
+	if (!virtq_enable_cb(vq)) {
+		/* Arrived before interrupts were back on: no interrupt due. */
+		virtq_disable_cb(vq);
+		return true;
+	}
+	irq_enable();
+	for (;;) {
+		/* Count first: an interrupt between the two reads is then
+		 * never taken for one that came before used->idx moved. */
+		unsigned long n = vd->nr_irqs;
+		bool more = (barrier(), virtq_more_used(vq));
+
+		now = ms_now();
+		if (n != seen) {
+			seen = n;
+			/*
+			 * An interrupt, but used->idx has not moved: legal (a
+			 * shared line, a stale one) but worth counting, since a
+			 * device that signals before publishing used->idx
+			 * looks exactly like this.  Keep waiting.
+			 */
+			if (!more)
+				virtq_early_irqs++;
+		}
+		if (more && n != irqs0)
+			break;
+		/*
+		 * The ring moved but no interrupt yet: give it 200 ms, then
+		 * call it lost (a device-side EVENT_IDX bug).
+		 */
+		if (more && !moved)
+			moved = now;
+		if ((moved && now - moved > 200) || now >= end)
+			break;
+		cpu_relax();
+	}
+	irq_disable();
+	virtq_disable_cb(vq);
+	if (!virtq_more_used(vq))
+		return false;
+	if (vd->nr_irqs == irqs0) {
+		virtq_missed_irqs++;
+		printf("virtq %u: used buffers but no interrupt\n", vq->index);
+	}
+	return true;
+}
+
+void virtq_dump(struct virtq *vq)
+{
+	printf("virtq %u: avail %u kicked %u used %u last_used %u avail_event %u used_event %u used.flags %u avail.flags %u kicks %lu irqs %lu status 0x%x\n",
+	       vq->index, vq->avail->idx, vq->kicked_idx, vq->used->idx,
+	       vq->last_used, *vq->avail_event, *vq->used_event,
+	       vq->used->flags, vq->avail->flags, vq->nr_kicks,
+	       vq->vdev->nr_irqs, virtio_get_status(vq->vdev));
+}

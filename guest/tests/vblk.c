@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk: write a pattern (include/vblk-pattern.h) to sectors
+ * [start, start+sectors) with multi-segment requests, several in flight,
+ * FLUSH, read it all back and verify; then time `reqs` one-sector reads
+ * and report driver-side kicks and interrupts.  With ro=1 the disk is
+ * expected read-only: a write must fail with VIRTIO_BLK_S_IOERR.
+ *
+ * Options (besides the transport ones in virtio.h): sectors=N (1024),
+ * start=S (0), seed=X (1), per_req=N sectors per request (8), segs=N data
+ * segments per request (4), depth=N requests in flight (8), reqs=N (1000),
+ * ro=1.  Everything runs at CPL3.
+ */
+#include "guest.h"
+#include "virtio.h"
+#include "vblk-pattern.h"
+
+int vblk_sync(struct virtio_dev *vd, uint32_t type, uint64_t sector,
+	      void *buf, uint32_t len);
+
+struct req {
+	struct virtio_blk_req_hdr hdr;
+	uint8_t status;
+	uint64_t sector;
+	unsigned int nsect;
+	uint8_t *data;
+};
+
+static struct virtio_dev vd;
+static struct virtio_opts opts;
+static struct req *reqs;
+static uint16_t *free_reqs;
+static unsigned int nr_free, depth, per_req, segs;
+static uint32_t seed;
+static long bad_sector = -1;
+static unsigned long nr_requests, nr_errors;
+
+static long opt(const char *key, long def)
+{
+	long v;
+
+	return cmdline_get_int(key, &v) ? v : def;
+}
+
+static int submit(struct virtq *vq, struct req *r, uint32_t type)
+{
+	struct vsg sg[2 + INDIRECT_MAX];
+	unsigned int n = 1, i, nseg = segs, bytes = r->nsect * VBLK_SECTOR;
+	unsigned int chunk;
+
+	r->hdr.type = type;
+	r->hdr.ioprio = 0;
+	r->hdr.sector = r->sector;
+	r->status = 0xff;
+	sg[0] = (struct vsg){ &r->hdr, sizeof(r->hdr) };
+	if (nseg > r->nsect)
+		nseg = r->nsect;
+	/* Segments of whole sectors; the last one takes the remainder. */
+	chunk = (r->nsect / nseg) * VBLK_SECTOR;
+	for (i = 0; i < nseg; i++) {
+		unsigned int len = i + 1 < nseg ? chunk : bytes - i * chunk;
+
+		sg[n++] = (struct vsg){ r->data + i * chunk, len };
+	}
+	sg[n++] = (struct vsg){ &r->status, 1 };
+	if (type == VIRTIO_BLK_T_OUT)
+		return virtq_add(vq, sg, n - 1, 1, r, opts.indirect);
+	return virtq_add(vq, sg, 1, n - 1, r, opts.indirect);
+}
+
+static void complete(struct req *r, uint32_t type)
+{
+	unsigned int s;
+
+	nr_requests++;
+	if (r->status != VIRTIO_BLK_S_OK) {
+		if (!nr_errors++)
+			printf("vblk: request at sector %lu failed, status %u\n",
+			       r->sector, r->status);
+	} else if (type == VIRTIO_BLK_T_IN && seed) {
+		for (s = 0; s < r->nsect; s++) {
+			if (vblk_pattern_check(seed, r->sector + s,
+					       (uint32_t *)(r->data + s * VBLK_SECTOR)) >= 0 &&
+			    bad_sector < 0)
+				bad_sector = r->sector + s;
+		}
+	}
+	free_reqs[nr_free++] = r - reqs;
+}
+
+/*
+ * Runs requests of @type over @count sectors from @first, @nsect
+ * sectors each, at most `depth` in flight.  @wrap: sector range to cycle
+ * through (for the timing run of many small reads).
+ */
+static int run(uint32_t type, uint64_t first, uint64_t count,
+	       unsigned int nsect, uint64_t wrap)
+{
+	struct virtq *vq = vd.vqs[0];
+	uint64_t done = 0, next = 0;
+	unsigned int inflight = 0;
+	struct req *r;
+
+	while (done < count) {
+		bool added = false;
+
+		while (inflight < depth && next < count && nr_free) {
+			r = &reqs[free_reqs[nr_free - 1]];
+			r->nsect = count - next < nsect ? count - next : nsect;
+			r->sector = first + (wrap ? next % wrap : next);
+			if (type == VIRTIO_BLK_T_OUT) {
+				for (unsigned int s = 0; s < r->nsect; s++)
+					vblk_pattern_fill(seed, r->sector + s,
+						(uint32_t *)(r->data + s * VBLK_SECTOR));
+			}
+			if (submit(vq, r, type))
+				break;		/* ring full */
+			nr_free--;
+			inflight++;
+			next += r->nsect;
+			added = true;
+		}
+		if (added)
+			virtq_kick(vq);
+
+		if (!virtq_more_used(vq) && !virtq_wait(vq, 5000)) {
+			printf("vblk: timeout, %u requests in flight\n", inflight);
+			virtq_dump(vq);
+			virtq_notify(vq);
+			if (virtq_wait(vq, 2000))
+				puts("vblk: a second kick got it going");
+			return -1;
+		}
+		while ((r = virtq_get_buf(vq, NULL))) {
+			complete(r, type);
+			inflight--;
+			done += r->nsect;
+		}
+	}
+	return 0;
+}
+
+static void print_serial(void)
+{
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	uint8_t *buf = valloc(VIRTIO_BLK_ID_BYTES, 64);
+	int st, i;
+
+	st = vblk_sync(&vd, VIRTIO_BLK_T_GET_ID, 0, buf, VIRTIO_BLK_ID_BYTES);
+	if (st != VIRTIO_BLK_S_OK) {
+		printf("vblk: serial unavailable (status %d)\n", st);
+		return;
+	}
+	for (i = 0; i < VIRTIO_BLK_ID_BYTES && buf[i]; i++)
+		id[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '?';
+	id[i] = '\0';
+	printf("vblk: serial '%s'\n", id);
+}
+
+static long vblk_main(long unused)
+{
+	uint64_t capacity, start, sectors, t0, t1;
+	unsigned long nreqs, i, irqs0;
+	uint8_t *buf;
+	bool ro;
+	int st;
+
+	(void)unused;
+	if (!virtio_parse_opts(&opts))
+		return 1;
+	sectors = opt("sectors", 1024);
+	start = opt("start", 0);
+	seed = opt("seed", 1);
+	per_req = opt("per_req", 8);
+	segs = opt("segs", 4);
+	depth = opt("depth", 8);
+	nreqs = opt("reqs", 1000);
+	ro = opt("ro", 0);
+	if (!per_req || !segs || segs > INDIRECT_MAX - 2 || !depth ||
+	    depth > 64 || !seed) {
+		puts("vblk: bad options");
+		return 1;
+	}
+
+	if (virtio_probe(&vd, &opts, VIRTIO_ID_BLOCK) ||
+	    virtio_init(&vd, &opts, 1ULL << VIRTIO_BLK_F_FLUSH |
+			1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_SEG_MAX, 1))
+		return 1;
+	capacity = virtio_cfg_read64(&vd, 0);
+	printf("vblk: capacity %lu sectors\n", capacity);
+	if (vd.features & (1ULL << VIRTIO_BLK_F_SEG_MAX)) {
+		uint32_t seg_max = virtio_cfg_read32(&vd, 12);
+
+		/* seg_max counts data segments (Linux reads it that way). */
+		if (seg_max && segs > seg_max)
+			segs = seg_max;
+	}
+	print_serial();
+
+	reqs = valloc(depth * sizeof(*reqs), 64);
+	free_reqs = valloc(depth * sizeof(*free_reqs), 2);
+	if (!reqs || !free_reqs)
+		return 1;
+	for (i = 0; i < depth; i++) {
+		reqs[i].data = vmalloc_pages(per_req * VBLK_SECTOR);
+		if (!reqs[i].data)
+			return 1;
+		free_reqs[nr_free++] = i;
+	}
+
+	if (ro) {
+		buf = vmalloc_pages(VBLK_SECTOR);
+		if (vd.features & (1ULL << VIRTIO_BLK_F_RO))
+			puts("vblk: device is read-only");
+		vblk_pattern_fill(seed, start, (uint32_t *)buf);
+		st = vblk_sync(&vd, VIRTIO_BLK_T_OUT, start, buf, VBLK_SECTOR);
+		if (st != VIRTIO_BLK_S_IOERR) {
+			printf("vblk: ro write NOT rejected (status %d)\n", st);
+			return 1;
+		}
+		puts("vblk: ro write rejected");
+		st = vblk_sync(&vd, VIRTIO_BLK_T_IN, start, buf, VBLK_SECTOR);
+		if (st != VIRTIO_BLK_S_OK) {
+			printf("vblk: ro read failed (status %d)\n", st);
+			return 1;
+		}
+		puts("vblk: ro read ok");
+		return 0;
+	}
+
+	if (start + sectors > capacity) {
+		printf("vblk: %lu sectors from %lu do not fit in %lu\n",
+		       sectors, start, capacity);
+		return 1;
+	}
+	t0 = ms_now();
+	if (run(VIRTIO_BLK_T_OUT, start, sectors, per_req, 0) || nr_errors)
+		return 1;
+	t1 = ms_now();
+	printf("vblk: wrote %lu sectors (%lu requests, %lu ms)\n", sectors,
+	       nr_requests, t1 - t0);
+
+	if (vd.features & (1ULL << VIRTIO_BLK_F_FLUSH)) {
+		st = vblk_sync(&vd, VIRTIO_BLK_T_FLUSH, 0, NULL, 0);
+		if (st != VIRTIO_BLK_S_OK) {
+			printf("vblk: flush failed (status %d)\n", st);
+			return 1;
+		}
+		puts("vblk: flush ok");
+	} else {
+		puts("vblk: flush not offered");
+	}
+
+	nr_requests = 0;
+	if (run(VIRTIO_BLK_T_IN, start, sectors, per_req, 0) || nr_errors)
+		return 1;
+	if (bad_sector >= 0) {
+		printf("vblk: verify FAILED at sector %ld\n", bad_sector);
+		return 1;
+	}
+	printf("vblk: verify ok (%lu sectors)\n", sectors);
+
+	/* Timing run: single-sector reads, the EVENT_IDX comparison. */
+	if (nreqs) {
+		vd.vqs[0]->nr_kicks = 0;
+		irqs0 = vd.nr_irqs;
+		nr_requests = 0;
+		t0 = ms_now();
+		if (run(VIRTIO_BLK_T_IN, start, nreqs, 1, sectors) || nr_errors)
+			return 1;
+		t1 = ms_now();
+		printf("vblk: kicks=%lu interrupts=%lu requests=%lu (event_idx=%d irq=%s depth=%u, %lu ms)\n",
+		       vd.vqs[0]->nr_kicks, vd.nr_irqs - irqs0, nr_requests,
+		       vd.event_idx, virtio_irq_name(vd.irq_mode), depth,
+		       t1 - t0);
+		if (bad_sector >= 0) {
+			printf("vblk: verify FAILED at sector %ld\n", bad_sector);
+			return 1;
+		}
+	}
+	if (vd.irq_mode != VIRQ_POLL && !vd.nr_irqs) {
+		puts("vblk: no interrupt received");
+		return 1;
+	}
+	if (virtq_missed_irqs) {
+		printf("vblk: %lu interrupts missing\n", virtq_missed_irqs);
+		return 1;
+	}
+	if (virtq_early_irqs)
+		printf("vblk: warning: %lu interrupts before used->idx moved\n",
+		       virtq_early_irqs);
+	puts("vblk: done");
+	return 0;
+}
+
+void guest_main(struct boot_info *bi)
+{
+	(void)bi;
+	user_io_init();
+	tsc_khz();		/* calibrate at CPL0: it polls a port */
+	guest_exit(run_user(vblk_main, 0));
+}
