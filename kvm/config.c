@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lkvm/arch.h"
 #include "lkvm/config.h"
@@ -367,6 +368,13 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			return -EINVAL;
 		}
 		cfg->kernel = argv[optind];
+	}
+	if (!cfg->name) {
+		static char default_name[32];
+
+		snprintf(default_name, sizeof(default_name), "guest-%d",
+			 (int)getpid());
+		cfg->name = default_name;
 	}
 	return arch__check_config(cfg);
 }

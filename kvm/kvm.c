@@ -274,6 +274,10 @@ int kvm__run(const struct lkvm_config *cfg)
 		code = LKVM_EXIT_USAGE;
 		goto out;
 	}
+	pr_info("%s: %u vCPU%s, %llu MiB, kernel %s", cfg->name, cfg->nr_cpus,
+		cfg->nr_cpus == 1 ? "" : "s",
+		(unsigned long long)(cfg->ram_size >> 20),
+		cfg->kernel ? cfg->kernel : "(firmware)");
 	ret = kvm_cpu__create_all(kvm);
 	if (!ret)
 		ret = arch__post_vcpu_init(kvm);

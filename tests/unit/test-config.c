@@ -36,13 +36,14 @@ int main(void)
 	struct lkvm_config cfg;
 	u64 sz;
 
-	tap_plan(62);
+	tap_plan(63);
 
 	is_int(PARSE(&cfg, "-k", "bz"), 0, "-k alone");
 	is_str(cfg.kernel, "bz", "kernel set");
 	is_int(cfg.ram_size, LKVM_DEFAULT_RAM, "default RAM");
 	is_int(cfg.nr_cpus, 1, "default one vCPU");
 	ok(!cfg.params && !cfg.initrd && !cfg.debug_exit, "defaults off");
+	ok(cfg.name && !strncmp(cfg.name, "guest-", 6), "default name guest-<pid>");
 
 	is_int(PARSE(&cfg, "--kernel", "k", "--initrd", "i", "--params",
 		     "console=ttyS0 quiet", "--mem", "64M", "--cpus", "4",
