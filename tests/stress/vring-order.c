@@ -21,6 +21,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,18 @@ static struct vring_used *used(void) { return (void *)(ram + USED); }
 static u16 *used_event(void) { return &avail()->ring[QSZ]; }
 static u16 *avail_event(void) { return (u16 *)&used()->ring[QSZ]; }
 
+/*
+ * Spin briefly, then yield: when the machine is busy the other side may
+ * need this CPU to make progress, and a pure spin would stall both.
+ */
+static void wait_a_bit(unsigned long *spins)
+{
+	if (++*spins < 100000)
+		cpu_relax();
+	else
+		sched_yield();
+}
+
 static long long now_ns(void)
 {
 	struct timespec ts;
@@ -78,7 +91,7 @@ static long long now_ns(void)
 static void *device_thread(void *arg)
 {
 	static struct virtq_elem elem;
-	unsigned long seen = 0;
+	unsigned long seen = 0, spins;
 
 	(void)arg;
 	while (!atomic_load(&stop) && !atomic_load(&failure)) {
@@ -86,10 +99,11 @@ static void *device_thread(void *arg)
 
 		/* Idle until kicked, like a device thread in epoll_wait. */
 		atomic_store(&device_idle, true);
+		spins = 0;
 		while (atomic_load_explicit(&kick_count, memory_order_acquire) == seen) {
 			if (atomic_load(&stop) || atomic_load(&failure))
 				return NULL;
-			cpu_relax();
+			wait_a_bit(&spins);
 			if (now_ns() - start < HANG_NS)
 				continue;
 			/* Forgotten: the driver sleeps with buffers for us. */
@@ -174,7 +188,7 @@ static u64 driver_reap(void)
 /* Returns false if a wakeup was lost. */
 static bool driver_wait(void)
 {
-	unsigned long irqs;
+	unsigned long irqs, spins;
 	long long start;
 
 	for (;;) {
@@ -192,8 +206,9 @@ static bool driver_wait(void)
 		nr_sleeps++;
 		atomic_store(&driver_waiting, true);
 		start = now_ns();
+		spins = 0;
 		while (atomic_load_explicit(&irq_count, memory_order_acquire) == irqs) {
-			cpu_relax();
+			wait_a_bit(&spins);
 			if (now_ns() - start < HANG_NS)
 				continue;
 			/* Forgotten: completions exist, device idle, no irq. */
