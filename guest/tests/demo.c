@@ -32,7 +32,8 @@ void guest_main(struct boot_info *bi)
 
 	puts("demo: powering off");
 	guest_poweroff();
-	udelay(100000);
+	/* QEMU acts on poweroff and reset asynchronously: give it time. */
+	udelay(5000000);
 	puts("demo: poweroff failed");
 	guest_exit(3);
 }

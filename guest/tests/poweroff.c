@@ -6,7 +6,8 @@ void guest_main(struct boot_info *bi)
 	(void)bi;
 	puts("poweroff: bye");
 	guest_poweroff();
-	udelay(100000);
+	/* QEMU acts on poweroff and reset asynchronously: give it time. */
+	udelay(5000000);
 	puts("poweroff: still running");
 	guest_exit(3);
 }
