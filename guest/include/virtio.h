@@ -5,10 +5,13 @@
  * virtio-mmio v2 and v1, with MSI-X, INTx or no interrupts at all.
  *
  * Everything except the interrupt handlers is written to run at CPL3 (via
- * run_user(), IOPL=3, pages are user-accessible): on the development host
- * CPL0 is emulated one instruction at a time, so ring work, polling and
- * data generation must not run there.  CPL3 may also sti/cli (IOPL=3), so
- * the user code waits for interrupts by spinning with IF=1.
+ * run_user(); pages are user-accessible): on the development host CPL0 is
+ * emulated one instruction at a time, so ring work, polling and data
+ * generation must not run there.  That host runs CPL3 with IOPL 0 and
+ * IF 1 whatever run_user() asked for, so port I/O and cli/sti at CPL3 trap
+ * to lib/user_io.c (call user_io_init()), and an interrupt raised while
+ * CPL3 runs natively may be held until the next exit (such as that trap).
+ * The user code waits for interrupts by spinning after irq_enable().
  *
  * Layouts are from the virtio 1.2 spec and <linux/virtio_*.h>; they are
  * repeated here because the guests are freestanding.
@@ -125,6 +128,7 @@ struct virtq {
 	uint16_t kicked_idx;	/* avail_idx at the last kick decision */
 	uint16_t last_used;	/* next used entry to consume */
 	uint16_t avail_flags;	/* shadow of avail->flags */
+	uint16_t irq_used;	/* used->idx when virtq_wait() last saw an interrupt */
 	bool cb_enabled;
 
 	uint32_t notify_off;	/* modern: offset of the notify register */
@@ -251,6 +255,13 @@ uint16_t virtq_enable_cb_prepare(struct virtq *vq);
 bool virtq_poll(struct virtq *vq, uint16_t last_used);
 /* enable_cb_prepare + poll: true if the caller may wait for an interrupt. */
 bool virtq_enable_cb(struct virtq *vq);
+/*
+ * Like Linux's virtqueue_enable_cb_delayed(): with EVENT_IDX, ask for an
+ * interrupt only once 3/4 of the outstanding buffers are used; false if
+ * more than that are used already (process them first).  Without
+ * EVENT_IDX it is virtq_enable_cb().
+ */
+bool virtq_enable_cb_delayed(struct virtq *vq);
 
 /*
  * Waits up to @timeout_ms for a used buffer on @vq: spins on the ring

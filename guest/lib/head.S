@@ -224,8 +224,10 @@ trap_common:
 /*
  * long run_user(long (*fn)(long), long arg)
  *
- * Runs fn(arg) at CPL3 with IOPL=3 (so it may do port I/O) on the user
- * stack and returns its result.  The user side comes back with
+ * Runs fn(arg) at CPL3 on the user stack and returns its result.  It asks
+ * for IOPL=3, but this project's nested KVM runs CPL3 with IOPL 0 and
+ * IF 1 regardless, so port I/O from user mode traps (user_io.c emulates
+ * it).  The user side comes back with
  * "int $0x80" (DPL=3 gate), whose handler calls user_return(); SYSCALL is
  * not usable on this machine (and INT n turns into #UD, see below).
  * Not reentrant; BSP only.

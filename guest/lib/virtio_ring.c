@@ -35,7 +35,7 @@ void virtq_reset_state(struct virtq *vq)
 		vq->desc[i].next = i + 1;
 	vq->free_head = 0;
 	vq->num_free = vq->size;
-	vq->avail_idx = vq->kicked_idx = vq->last_used = 0;
+	vq->avail_idx = vq->kicked_idx = vq->last_used = vq->irq_used = 0;
 	/* Start with interrupts off; virtq_wait() turns them on. */
 	vq->avail_flags = VRING_AVAIL_F_NO_INTERRUPT;
 	vq->avail->flags = vq->avail_flags;
@@ -230,12 +230,16 @@ void virtq_disable_cb(struct virtq *vq)
 	vq->avail_flags |= VRING_AVAIL_F_NO_INTERRUPT;
 	/*
 	 * Best effort, no barrier needed: the device may still interrupt.
-	 * With EVENT_IDX the flag means nothing to the device; like Linux
-	 * (which writes 0) park used_event where the device will not cross
-	 * it soon: just behind the entries we consumed.
+	 * With EVENT_IDX the flag means nothing to the device, so park
+	 * used_event where it will not cross it: the device signals when
+	 * used_event lies in [what it last checked, used->idx), never wider
+	 * than the ring, so half the index space from last_used is outside.
+	 * (Just behind last_used is not: a device that pushed entries we
+	 * already consumed, but has not made its notify decision for them
+	 * yet, still crosses it.  Linux writes 0, far away but near a wrap.)
 	 */
 	if (vq->vdev->event_idx)
-		WRITE_ONCE16(*vq->used_event, vq->last_used - 1);
+		WRITE_ONCE16(*vq->used_event, vq->last_used + 0x8000);
 	else
 		WRITE_ONCE16(vq->avail->flags, vq->avail_flags);
 }
@@ -269,13 +273,40 @@ bool virtq_enable_cb(struct virtq *vq)
 	return !virtq_poll(vq, virtq_enable_cb_prepare(vq));
 }
 
+bool virtq_enable_cb_delayed(struct virtq *vq)
+{
+	uint16_t bufs;
+
+	/*
+	 * Without EVENT_IDX the device cannot be told to wait, so this is
+	 * plain virtq_enable_cb().  (Linux's variant still tolerates up to
+	 * "bufs" already-used entries there and relies on a later push to
+	 * interrupt; any movement is simpler and never strands an entry.)
+	 */
+	if (!vq->vdev->event_idx)
+		return virtq_enable_cb(vq);
+	vq->avail_flags &= ~VRING_AVAIL_F_NO_INTERRUPT;
+	/* Linux's threshold: three quarters of what is outstanding. */
+	bufs = (uint16_t)(vq->avail_idx - vq->last_used) * 3 / 4;
+	WRITE_ONCE16(*vq->used_event, vq->last_used + bufs);
+	/*
+	 * used_event store, then used->idx load: a full fence.  Pairs with
+	 * the full barrier in virtq_should_notify() between the device's
+	 * used->idx store and its used_event load: either it sees the new
+	 * used_event and interrupts when crossing it, or we see that it is
+	 * already past and process without waiting.
+	 */
+	virt_mb();
+	return (uint16_t)(READ_ONCE16(vq->used->idx) - vq->last_used) <= bufs;
+}
+
 unsigned long virtq_missed_irqs, virtq_early_irqs;
 
 bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 {
 	struct virtio_dev *vd = vq->vdev;
 	uint64_t now, end = ms_now() + timeout_ms, moved = 0;
-	unsigned long irqs0 = vd->nr_irqs, seen = irqs0;
+	unsigned long irqs0 = vd->nr_irqs, seen;
 
 	if (vd->irq_mode == VIRQ_POLL) {
 		while (!virtq_more_used(vq)) {
@@ -292,6 +323,20 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 		return true;
 	}
 	irq_enable();
+	seen = vd->nr_irqs;
+	if (seen != irqs0) {
+		/*
+		 * Raised before we armed, held by the nested host until this
+		 * exit.  Legal if the device used buffers since the last
+		 * interrupt we saw: ones we consumed without waiting, which
+		 * it decided to signal before our disable_cb reached it (or
+		 * with its first signal, which ignores used_event).  With
+		 * nothing used since then, nothing explains it.
+		 */
+		if (vq->last_used == vq->irq_used && !virtq_more_used(vq))
+			virtq_early_irqs++;
+		vq->irq_used = READ_ONCE16(vq->used->idx);
+	}
 	for (;;) {
 		/* Count first: an interrupt between the two reads is then
 		 * never taken for one that came before used->idx moved. */
@@ -309,6 +354,7 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 			 */
 			if (!more)
 				virtq_early_irqs++;
+			vq->irq_used = READ_ONCE16(vq->used->idx);
 		}
 		if (more && n != irqs0)
 			break;
