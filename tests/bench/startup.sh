@@ -19,7 +19,7 @@ if command -v hyperfine >/dev/null; then
 	hyperfine -N -w 3 -r 30 -i \
 		-n "flat binary (real mode, 1 vCPU)" \
 		"$lkvm run --debug-exit -k $tmp/exit.bin" \
-		-n "hello bzImage (64-bit entry, guest builds its own page tables)" \
+		-n "hello bzImage (64-bit boot protocol, serial output, test-port exit)" \
 		"$lkvm run --debug-exit -k $top/build/guest/hello.bzImage"
 else
 	echo "hyperfine not installed (apt-get install hyperfine): timing skipped"
