@@ -4,6 +4,7 @@
  * machine (SeaBIOS) uses, 0x604: setting SLP_EN powers off.  Bare-metal
  * guests thus shut down the same way under lkvm and under QEMU.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "lkvm/exit.h"
@@ -15,6 +16,7 @@
 
 struct pm {
 	struct kvm *kvm;
+	pthread_mutex_t lock;	/* any vCPU may write the register */
 	u16 cnt;
 };
 
@@ -22,26 +24,31 @@ static void pm__io(void *opaque, u64 offset, void *data, u32 len,
 		   bool is_write)
 {
 	struct pm *pm = opaque;
-	u16 v = pm->cnt;
+	bool off = false;
+	u16 v;
 
+	pthread_mutex_lock(&pm->lock);
+	v = pm->cnt;
 	/* The bus only passes accesses inside the 2-byte register. */
 	if (!is_write) {
 		/* SLP_EN always reads back as zero. */
 		memcpy(data, (u8 *)&v + offset, len);
-		return;
+	} else {
+		memcpy((u8 *)&v + offset, data, len);
+		off = v & PM1_CNT_SLP_EN;
+		if (!off)
+			pm->cnt = v;
 	}
-	memcpy((u8 *)&v + offset, data, len);
-	if (v & PM1_CNT_SLP_EN) {
+	pthread_mutex_unlock(&pm->lock);
+	if (off) {
 		pr_info("guest powered off");
 		kvm__request_stop(pm->kvm, LKVM_EXIT_POWEROFF);
-		return;
 	}
-	pm->cnt = v;
 }
 
 int pm__init(struct kvm *kvm, struct bus *bus, u64 port)
 {
-	static struct pm pm;
+	static struct pm pm = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 	pm.kvm = kvm;
 	pm.cnt = 0;

@@ -5,6 +5,7 @@
  * leaves the user's shell without echo.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -13,19 +14,21 @@
 #include "lkvm/hw.h"
 
 static struct termios saved;
-static volatile sig_atomic_t raw_active;	/* read from signal handlers */
+/*
+ * Read by device threads (Ctrl-A handling) and by signal handlers: a
+ * lock-free atomic is safe for both.  Relaxed: it guards no other data.
+ */
+static atomic_int raw_active;
 
 void term__restore(void)
 {
-	if (raw_active) {
+	if (atomic_exchange_explicit(&raw_active, 0, memory_order_relaxed))
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-		raw_active = 0;
-	}
 }
 
 bool term__is_raw(void)
 {
-	return raw_active;
+	return atomic_load_explicit(&raw_active, memory_order_relaxed);
 }
 
 static void term__fatal_signal(int sig)
@@ -48,7 +51,7 @@ void term__init(void)
 	raw.c_oflag |= OPOST | ONLCR;
 	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw))
 		return;
-	raw_active = 1;
+	atomic_store_explicit(&raw_active, 1, memory_order_relaxed);
 	atexit(term__restore);
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
 		struct sigaction sa;

@@ -9,6 +9,7 @@
 int evloop_init(struct evloop *el)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int ret;
 
 	atomic_init(&el->stop, false);
 	el->wake_efd = -1;
@@ -24,12 +25,16 @@ int evloop_init(struct evloop *el)
 	return 0;
 
 err_close_efd:
+	ret = -errno;
 	close(el->wake_efd);
 	el->wake_efd = -1;
+	goto err_out;
 err_close_ep:
+	ret = -errno;
+err_out:
 	close(el->epfd);
 	el->epfd = -1;
-	return -EIO;
+	return ret;
 }
 
 void evloop_exit(struct evloop *el)

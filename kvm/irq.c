@@ -38,6 +38,39 @@ static struct irq_table irq_table = {
 };
 static atomic_ulong irq_route_updates;
 
+/*
+ * Level-triggered lines that several devices may drive (PCI INTx pins are
+ * shared once there are more devices than pins).  KVM_IRQ_LINE gives all
+ * of userspace one interrupt source, so the last caller would decide the
+ * level; instead the line is the OR of the devices' levels, kept as a
+ * count of asserting devices.  The lock is a leaf.
+ */
+#define IRQ_SHARED_LINES	256
+
+static struct {
+	pthread_mutex_t lock;
+	u16 asserted[IRQ_SHARED_LINES];
+} irq_shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+int irq__set_shared_level(struct kvm *kvm, unsigned int line, bool *cur,
+			  bool level)
+{
+	int ret = 0;
+
+	if (line >= IRQ_SHARED_LINES)
+		return -EINVAL;
+	pthread_mutex_lock(&irq_shared.lock);
+	if (*cur != level) {
+		*cur = level;
+		if (level && irq_shared.asserted[line]++ == 0)
+			ret = kvm__set_irq_line(kvm, line, 1);
+		else if (!level && --irq_shared.asserted[line] == 0)
+			ret = kvm__set_irq_line(kvm, line, 0);
+	}
+	pthread_mutex_unlock(&irq_shared.lock);
+	return ret;
+}
+
 static void irq__free(void *opaque __unused)
 {
 	pthread_mutex_lock(&irq_table.lock);

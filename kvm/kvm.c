@@ -177,10 +177,32 @@ int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 	ret = arch__setup_ram(kvm);
 	if (ret)
 		return ret;
-	ret = arch__init_devices(kvm);
-	if (ret)
-		return ret;
-	return virtio__init_devices(kvm);
+	return arch__init_devices(kvm);
+}
+
+/*
+ * Errors that come from what the user asked for (a kernel, initrd or disk
+ * we cannot use, more devices than the board has room for) rather than
+ * from lkvm or KVM failing.
+ */
+static bool kvm__is_usage_error(int err)
+{
+	switch (err) {
+	case -EINVAL:
+	case -ENOENT:
+	case -EACCES:
+	case -EPERM:
+	case -EISDIR:
+	case -ENOEXEC:
+	case -EFBIG:
+	case -E2BIG:
+	case -ENOSPC:
+	case -EROFS:
+	case -EBUSY:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int kvm__on_exit(struct kvm *kvm, void (*fn)(void *opaque), void *opaque)
@@ -268,10 +290,13 @@ int kvm__run(const struct lkvm_config *cfg)
 	ret = kvm__init(kvm, cfg);
 	if (ret)
 		goto err_vmm;
-	ret = arch__load_kernel(kvm);
+	/* Before the kernel: x86 announces virtio-mmio on its command line. */
+	ret = virtio__init_devices(kvm);
+	if (!ret)
+		ret = arch__load_kernel(kvm);
 	if (ret) {
-		/* A kernel or initrd we cannot use is the user's input. */
-		code = LKVM_EXIT_USAGE;
+		code = kvm__is_usage_error(ret) ? LKVM_EXIT_USAGE :
+						  LKVM_EXIT_VMM_ERROR;
 		goto out;
 	}
 	pr_info("%s: %u vCPU%s, %llu MiB, kernel %s", cfg->name, cfg->nr_cpus,

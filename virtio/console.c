@@ -194,6 +194,7 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 {
 	struct virtio_device *vdev = c->vdev;
 	struct virtq_elem *e = &c->elem;
+	unsigned int done = 0;
 	int ret;
 
 	do {
@@ -202,6 +203,8 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 			/* Writable buffers on the transmitq carry nothing. */
 			virtio_console__write_out(e->iov, e->out_num);
 			virtio_queue_push(vdev, q, e->head, 0);
+			if (virtio_queue_yield(vdev, q, &done))
+				return;
 		}
 		virtio_queue_notify(vdev, q);
 		if (ret < 0)

@@ -282,13 +282,17 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 	vdev->dma_enabled = enabled;
 	if (!enabled || was)
 		return;
+	/*
+	 * Look at every enabled queue, not only those kicked meanwhile: a
+	 * device with host data waiting (console input) had buffers posted
+	 * before mastering went off and will get no new kick for them.
+	 */
 	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		struct virtio_queue *q = &vdev->queues[i];
 
-		if (q->kick_pending) {
-			q->kick_pending = false;
+		q->kick_pending = false;
+		if (q->enabled)
 			virtio_queue_kick(vdev, i);
-		}
 	}
 }
 
@@ -343,6 +347,21 @@ void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q)
 	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
 				  memory_order_relaxed);
 	vdev->tops->signal_queue(vdev, q);
+}
+
+bool virtio_queue_yield(struct virtio_device *vdev, struct virtio_queue *q,
+			unsigned int *done)
+{
+	/*
+	 * One queue's worth also keeps the used index from running 2^16
+	 * entries past the last notify check, which EVENT_IDX arithmetic
+	 * cannot represent.
+	 */
+	if (++*done < q->vq.size)
+		return false;
+	virtio_queue_notify(vdev, q);
+	virtio_queue_kick(vdev, q->index);
+	return true;
 }
 
 void virtio_read_config(struct virtio_device *vdev, u32 offset, void *data,

@@ -54,10 +54,9 @@ static void virtio_pci__update_intx(struct virtio_pci *vp)
 		pci__cfg_update16(&vp->pdev, PCI_STATUS, PCI_STATUS_INTERRUPT,
 				  status ? PCI_STATUS_INTERRUPT : 0);
 	}
-	if (level == vp->intx_level)
-		return;
-	vp->intx_level = level;
-	kvm__set_irq_line(vp->kvm, (unsigned int)vp->pdev.intx_line, level);
+	/* Pins are shared between devices: the line is the OR of them all. */
+	irq__set_shared_level(vp->kvm, (unsigned int)vp->pdev.intx_line,
+			      &vp->intx_level, level);
 }
 
 static void virtio_pci__msix_update(void *opaque, unsigned int vec, u64 addr,

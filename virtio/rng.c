@@ -65,13 +65,17 @@ static void virtio_rng__handle_queue(struct virtio_device *vdev,
 {
 	struct virtio_rng *rng = vdev->priv;
 	struct virtq_elem *e = &rng->elem;
+	unsigned int done = 0;
 	int ret;
 
 	do {
 		virtq_disable_notify(&q->vq);
-		while ((ret = virtio_queue_pop(vdev, q, e)) > 0)
+		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
 			virtio_queue_push(vdev, q, e->head,
 					  virtio_rng__fill_elem(e));
+			if (virtio_queue_yield(vdev, q, &done))
+				return;
+		}
 		virtio_queue_notify(vdev, q);
 		if (ret < 0)
 			return;	/* virtio_queue_pop() marked it broken */

@@ -118,10 +118,14 @@ int boot__write_cmdline(struct guest_mem *gm, const char *cmdline,
 		max_len = BOOT_CMDLINE_MAX;
 	if (!max_len)
 		return -EINVAL;
+	/*
+	 * Cutting it would silently drop what comes last, which includes
+	 * lkvm's own virtio_mmio.device= entries: refuse instead.
+	 */
 	if (n > max_len - 1) {
-		pr_warn("kernel command line truncated from %zu to %llu bytes",
-			n, (unsigned long long)(max_len - 1));
-		n = max_len - 1;
+		pr_err("kernel command line is %zu bytes; this kernel accepts at most %llu",
+		       n, (unsigned long long)(max_len - 1));
+		return -E2BIG;
 	}
 	dst = guest_mem_ptr(gm, BOOT_CMDLINE_ADDR, n + 1);
 	if (!dst)

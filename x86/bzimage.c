@@ -190,6 +190,8 @@ int bzimage__load(struct guest_mem *gm, const struct x86_load_args *a,
 	cmdline_max = (hdr.cmdline_size ? hdr.cmdline_size :
 		       DEFAULT_CMDLINE_SIZE) + 1ULL;
 	ret = boot__write_cmdline(gm, a->cmdline, cmdline_max, &cmdline_len);
+	if (ret == -E2BIG)
+		return ret;
 	if (ret)
 		goto fault;
 	zp->hdr.cmd_line_ptr = (u32)BOOT_CMDLINE_ADDR;

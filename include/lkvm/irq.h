@@ -19,6 +19,13 @@
 struct kvm;
 
 /* Allocates a GSI for an MSI route (above the irqchip's), or -ENOSPC. */
+/*
+ * Drives a shared level-triggered line (PCI INTx) to the OR of all its
+ * devices' levels; @cur is the calling device's own level, updated here.
+ */
+int irq__set_shared_level(struct kvm *kvm, unsigned int line, bool *cur,
+			  bool level);
+
 int irq__alloc_msi_gsi(struct kvm *kvm);
 /*
  * Points @gsi at the MSI (@addr, @data) and pushes the table.  With

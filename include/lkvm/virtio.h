@@ -79,6 +79,8 @@ struct virtio_device_ops {
 	 *		virtq_disable_notify(&q->vq);
 	 *		while ((ret = virtio_queue_pop(vdev, q, elem)) > 0) {
 	 *			... handle, virtio_queue_push(vdev, q, head, len);
+	 *			if (virtio_queue_yield(vdev, q, &done))
+	 *				return;
 	 *		}
 	 *		virtio_queue_notify(vdev, q);
 	 *		if (ret < 0)
@@ -176,6 +178,15 @@ void virtio_queue_push(struct virtio_device *vdev, struct virtio_queue *q,
 		       u16 head, u32 len);
 /* Interrupts the driver if it asked for it (EVENT_IDX/NO_INTERRUPT). */
 void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q);
+/*
+ * The per-wakeup work bound: call once per chain handled.  After a
+ * queue's worth of chains it notifies, re-queues the queue on the device
+ * thread and returns true: the handler must then return at once, which
+ * drops vdev->lock so vCPUs and the device's other queues get a turn even
+ * while a guest keeps the ring full.
+ */
+bool virtio_queue_yield(struct virtio_device *vdev, struct virtio_queue *q,
+			unsigned int *done);
 
 /* The device's config space, as transports present it. */
 void virtio_read_config(struct virtio_device *vdev, u32 offset, void *data,

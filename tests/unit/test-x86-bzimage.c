@@ -246,7 +246,7 @@ static void test_accept(void)
 	       "identity map reaches 4 GiB");
 	vm_exit(&vm);
 
-	/* Overlong command line is cut at cmdline_size. */
+	/* An overlong command line is refused, never cut. */
 	char *longcmd = malloc(5000);
 
 	memset(longcmd, 'a', 4999);
@@ -254,9 +254,15 @@ static void test_accept(void)
 	a.cmdline = longcmd;
 	a.initrd = NULL;
 	vm_init(&vm, a.ram_size);
-	is_int(bzimage__load(&vm.gm, &a, &bs), 0, "long command line ok");
+	is_int(bzimage__load(&vm.gm, &a, &bs), -E2BIG,
+	       "command line longer than cmdline_size refused");
+	vm_exit(&vm);
+	longcmd[2047] = '\0';
+	vm_init(&vm, a.ram_size);
+	is_int(bzimage__load(&vm.gm, &a, &bs), 0,
+	       "command line of exactly cmdline_size - 1 accepted");
 	is_int(strlen((char *)vm.ram + BOOT_CMDLINE_ADDR), 2047,
-	       "command line truncated to cmdline_size");
+	       "whole command line written");
 	zp = (struct boot_params *)(vm.ram + BOOT_ZERO_PAGE_ADDR);
 	is_int(zp->hdr.ramdisk_image | zp->hdr.ramdisk_size, 0,
 	       "no initrd: ramdisk fields zero");
@@ -282,7 +288,7 @@ static void test_accept(void)
 
 int main(void)
 {
-	tap_plan(57);
+	tap_plan(58);
 	test_rejects();
 	test_accept();
 	return tap_done();
