@@ -263,8 +263,12 @@ int arch__load_kernel(struct kvm *kvm)
 
 	if (cfg->params)
 		cmdline = cfg->params;
+	else if (cfg->nodefaults)
+		cmdline = "";
+	else if (cfg->console == CONSOLE_VIRTIO)
+		cmdline = "console=hvc0";
 	else
-		cmdline = cfg->nodefaults ? "" : "console=ttyS0 earlycon";
+		cmdline = "console=ttyS0 earlycon";
 	ret = fdt__build(kvm, fdt, sizeof(fdt), cmdline);
 	if (ret)
 		return ret;

@@ -2,7 +2,8 @@
 /*
  * The arm64 board: the 16550A UART and the PCI host bridge behind an
  * ECAM window, all on the MMIO bus at the addresses in arch/layout.h
- * (the device tree tells the guest).  No RTC: the MC146818 has no arm64
+ * (the device tree tells the guest).  The UART is the console unless
+ * --console virtio asked for hvc0.  No RTC: the MC146818 has no arm64
  * driver in Linux.
  */
 #include "lkvm/hw.h"
@@ -13,8 +14,9 @@ int arch__init_devices(struct kvm *kvm)
 {
 	int ret;
 
+	/* With --console virtio the UART stays, unwired (as in kvmtool). */
 	ret = serial8250__init(kvm, &kvm->mmio_bus, ARM_UART_BASE, ARM_UART_SPI,
-			       true);
+			       kvm->cfg->console == CONSOLE_SERIAL);
 	if (!ret)
 		ret = pci_ecam__init(kvm);
 	if (ret)

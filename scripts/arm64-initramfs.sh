@@ -5,6 +5,9 @@
 #   OUT/l1.cpio   busybox + the static arm64 lkvm + the kernel Image +
 #                 l2.cpio + tests/arm64/l1-init
 #   OUT/l2.cpio   also the kernel's virtio modules, if MODULES is given
+#   OUT/l1.cpio   also kut.bin (tests/arm64/kut-env.c, a kvm-unit-tests
+#                 stand-in built with ${CROSS_COMPILE}gcc) and kut.env,
+#                 the environment file it gets as its initrd
 # Usage: arm64-initramfs.sh OUT LKVM IMAGE BUSYBOX [MODULES]
 set -euo pipefail
 
@@ -48,4 +51,24 @@ cp "$out/l2.cpio" "$stage/l1/l2.cpio"
 fw() { printf "$2" > "$stage/l1/$1.bin"; }
 fw fw-off   '\x00\x01\x80\x52\x00\x80\xb0\x72\x02\x00\x00\xd4\x00\x00\x00\x14'
 fw fw-reset '\x20\x01\x80\x52\x00\x80\xb0\x72\x02\x00\x00\xd4\x00\x00\x00\x14'
+# The kvm-unit-tests stand-in: freestanding, linked at 0 (it only uses
+# PC-relative addressing), flattened to a raw Image.
+cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
+cat >"$stage/kut.lds" <<'EOF'
+ENTRY(_start)
+SECTIONS {
+	. = 0;
+	.text : { *(.text.head) *(.text*) }
+	.rodata : { *(.rodata*) }
+	.data : { *(.data*) *(.bss*) *(COMMON) }
+	/DISCARD/ : { *(.comment) *(.note*) *(.eh_frame*) }
+}
+EOF
+"${cross}gcc" -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding \
+	-fno-pic -fno-pie -no-pie -nostdlib -nostartfiles \
+	-mgeneral-regs-only -mstrict-align -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -Wl,--build-id=none \
+	-T "$stage/kut.lds" -o "$stage/kut.elf" "$top/tests/arm64/kut-env.c"
+"${cross}objcopy" -O binary "$stage/kut.elf" "$stage/l1/kut.bin"
+cp "$top/tests/arm64/kut.env" "$stage/l1/kut.env"
 mkcpio "$stage/l1" "$out/l1.cpio"

@@ -2,9 +2,10 @@
 # arm64 nested real-Linux boot: qemu-system-aarch64 (TCG, EL2 emulated,
 # GICv3 + ITS) boots Debian's arm64 kernel as L1; its init runs the
 # static arm64 lkvm to boot the same kernel as L2 once per case below.
+# A second, shorter L1 run does the core cases on an emulated GICv4 host.
 # Judged only by the markers the two inits print (tests/arm64/l1-init,
-# l2-init) and lkvm's status inside L1.  The L1 console log is kept,
-# timestamped, in $LKVM_BUILD/arm64-logs/.
+# l2-init) and lkvm's status inside L1.  Each L1 console log is kept,
+# timestamped, in $LKVM_BUILD/arm64-logs/ (latest.log, latest-gicv4.log).
 . "$(dirname "$0")/../lib/tap.sh"
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
@@ -28,62 +29,89 @@ make -C "$TOP" --no-print-directory -s ARCH=arm64 CROSS_COMPILE="$cross" \
 	echo "1..1"; echo "not ok 1 - arm64 cross build"; exit 1
 }
 lkvm=$TOP/build/obj-arm64/lkvm
-"$TOP/scripts/arm64-initramfs.sh" "$out" "$lkvm" "$kernel" "$busybox" \
-	"$cache/linux-arm64/modules"
+CROSS_COMPILE=$cross "$TOP/scripts/arm64-initramfs.sh" "$out" "$lkvm" \
+	"$kernel" "$busybox" "$cache/linux-arm64/modules" >"$TAP_TMP/initramfs.log" 2>&1 || {
+	sed 's/^/# /' "$TAP_TMP/initramfs.log" | tail -30
+	echo "1..1"; echo "not ok 1 - arm64 initramfs (scripts/arm64-initramfs.sh)"; exit 1
+}
 
-# name:irqchip:action — see tests/arm64/l1-init
+# name:irqchip:action — what a name adds is in tests/arm64/l1-init
 cases="v3:gicv3:poweroff,its:gicv3-its:poweroff,auto:auto:poweroff"
 cases+=",reboot:gicv3:reboot,panic:gicv3:panic,pmu:gicv3:poweroff"
-cases+=",fwoff:gicv3:fw-off,fwreset:gicv3:fw-reset"
+cases+=",fwoff:gicv3:fw-off,fwreset:gicv3:fw-reset,kut:gicv3:kut"
 cases+=",vmmio:gicv3:poweroff,vpci:gicv3-its:poweroff,vpcix:gicv3:poweroff"
+cases+=",vcon:gicv3:poweroff,v2:gicv2:poweroff,v2m:gicv2m:poweroff"
+cases_g4="g4its:gicv3-its:poweroff,g4vpci:gicv3-its:poweroff"
 
-plan 40
 diag "kernel: $(cat "$cache/linux-arm64/version" 2>/dev/null)"
-log=$logs/l1-$(date +%Y%m%d-%H%M%S).log
-start=$(date +%s.%N)
-timeout 540 qemu-system-aarch64 \
-	-M virt,virtualization=on,gic-version=3,its=on \
-	-cpu max,pauth-impdef=on -accel tcg -smp 2 -m 2G \
-	-display none -monitor none -serial stdio -no-reboot \
-	-kernel "$kernel" -initrd "$out/l1.cpio" \
-	-append "console=ttyAMA0 panic=-1 l1cases=$cases" \
-	</dev/null >"$log" 2>&1
-qst=$?
-end=$(date +%s.%N)
-tr -d '\r' <"$log" >"$TAP_TMP/l1.log"
-ln -sf "$(basename "$log")" "$logs/latest.log"
-diag "L1 console log: $log"
-diag "qemu status $qst after $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
 
-L1=$TAP_TMP/l1.log
-# section NAME: the console lines of case NAME (start marker to status)
+# run_l1 TAG MACHINE EXTRA-APPEND CASES TIMEOUT: one L1 boot; its log in
+# $logs/l1[-TAG]-<stamp>.log, CR-stripped copy in $TAP_TMP/l1-TAG.log.
+run_l1() {
+	local tag=$1 machine=$2 append=$3 cs=$4 t=$5 log start end st suffix
+	suffix=${tag:+-$tag}
+	[ "$tag" = gicv3 ] && suffix=
+	log=$logs/l1$suffix-$(date +%Y%m%d-%H%M%S).log
+	start=$(date +%s.%N)
+	timeout "$t" qemu-system-aarch64 -M "$machine" \
+		-cpu max,pauth-impdef=on -accel tcg -smp 2 -m 2G \
+		-display none -monitor none -serial stdio -no-reboot \
+		-kernel "$kernel" -initrd "$out/l1.cpio" \
+		-append "console=ttyAMA0 panic=-1 $append l1cases=$cs" \
+		</dev/null >"$log" 2>&1
+	st=$?
+	end=$(date +%s.%N)
+	tr -d '\r' <"$log" >"$TAP_TMP/l1-$tag.log"
+	ln -sf "$(basename "$log")" "$logs/latest$suffix.log"
+	diag "$tag: L1 console log: $log"
+	diag "$tag: qemu status $st after $(awk "BEGIN { printf \"%.1f\", $end - $start }") s wall; L1 init reached at L1 uptime $(sed -n 's/^L1: init reached at uptime //p' "$TAP_TMP/l1-$tag.log") s"
+}
+
+# section NAME [TAG]: the console lines of case NAME (start to status)
 section() {
-	sed -n "/^L1: case=$1 irqchip/,/^L1: case=$1 lkvm status/p" "$L1" \
-		>"$TAP_TMP/case-$1"
+	sed -n "/^L1: case=$1 irqchip/,/^L1: case=$1 lkvm status/p" \
+		"$TAP_TMP/l1-${2:-gicv3}.log" >"$TAP_TMP/case-$1"
 	echo "$TAP_TMP/case-$1"
 }
-status_of() { sed -n "s/^L1: case=$1 lkvm status=\([0-9]*\).*/\1/p" "$L1"; }
-times_of() {
-	sed -n "s/^L1: case=$1 irqchip=.* start=\([0-9.]*\)$/\1/p; s/^L1: case=$1 lkvm status=.* end=\([0-9.]*\)$/\1/p" "$L1" |
-		tr '\n' ' '
+status_of() {
+	sed -n "s/^L1: case=$1 lkvm status=\([0-9]*\).*/\1/p" "$TAP_TMP/l1-${2:-gicv3}.log"
 }
+# marker NAME KEY [TAG]: the value after "KEY=" in case NAME's lines
+marker() {
+	sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" "$(section "$1" "$3")" | head -1
+}
+# timing NAME [TAG]: lkvm start to exit (L1 uptime) and L2's init uptime
+timing() {
+	local s b e i
+	s=$(section "$1" "$2")
+	i=$(sed -n 's/^L2: init reached at uptime //p' "$s")
+	b=$(sed -n "s/^L1: case=$1 irqchip=.* start=\([0-9.]*\)$/\1/p" "$s")
+	e=$(sed -n "s/^L1: case=$1 lkvm status=.* end=\([0-9.]*\)$/\1/p" "$s")
+	[ -n "$b" ] && [ -n "$e" ] &&
+		diag "$1: lkvm start to exit $(awk "BEGIN { printf \"%.2f\", $e - $b }") s (L1 uptime)${i:+; L2 kernel reached init at L2 uptime $i s}"
+}
+# blk_md5 NAME: the checksum of L2's pattern, computed here
+blk_md5() { yes "lkvm-arm64-blk-$1" | head -c 1048576 | md5sum | cut -d' ' -f1; }
+
+run_l1 gicv3 virt,virtualization=on,gic-version=3,its=on "" "$cases" 540
+L1=$TAP_TMP/l1-gicv3.log
 
 like "$L1" '^L1: init reached' "L1 reached init"
 like "$L1" '^L1: kvm=yes' "L1 has /dev/kvm (nested virtualization under TCG)"
-diag "L1 init reached at uptime $(sed -n 's/^L1: init reached at uptime //p' "$L1") s"
 
 for c in v3 its auto; do
 	s=$(section $c)
 	like "$s" '^L2: init reached' "$c: L2 reached init"
 	like "$s" '^L2: cpus=2 online=0-1' "$c: both vCPUs online (PSCI CPU_ON)"
 	is "$(status_of $c)" 0 "$c: guest poweroff -> lkvm status 0"
-	set -- $(times_of $c)
-	[ $# = 2 ] && diag "$c: lkvm start to L2 poweroff $(awk "BEGIN { print $2 - $1 }") s (L1 uptime); L2 kernel reached init at L2 uptime $(sed -n 's/^L2: init reached at uptime //p' "$s") s"
+	timing $c
 done
 like "$(section v3)" '^L2: its=0' "gicv3: no ITS in L2"
 like "$(section its)" '^L2: its=[1-9]' "gicv3-its: L2 found the ITS"
 like "$(section auto)" '^L2: its=[1-9]' "auto picks gicv3-its on this host"
 like "$(section v3)" '^L2: uart=[1-9]' "L2's ttyS0 is the 8250 at MMIO 0x1000000"
+like "$(section v3)" '^L2: dt-initrd start=0*8[0-9a-f]{7} end=' \
+	"L2 sees its initrd in /proc/device-tree/chosen"
 
 s=$(section reboot)
 like "$s" '^L2: action=reboot' "reboot: L2 reached init and rebooted"
@@ -104,17 +132,75 @@ fi
 is "$(status_of fwoff)" 0 "--firmware blob calling PSCI SYSTEM_OFF -> status 0"
 is "$(status_of fwreset)" 8 "--firmware blob calling PSCI SYSTEM_RESET -> status 8"
 
-# virtio (disk with a known first sector + rng) over virtio-mmio, over
-# virtio-pci with MSI-X through the ITS, and over virtio-pci with INTx.
+# kvm-unit-tests contract: the test binary as -k, an environment file
+# (not a cpio) as --initrd; it echoes the environment it found through
+# /chosen, prints "EXIT: STATUS=1" and calls PSCI SYSTEM_OFF.  L1 kept
+# lkvm's stdout in a file: every byte must be there.
+env=$TOP/tests/arm64/kut.env
+want=$({ echo "kut: initrd bytes=$(wc -c <"$env")"; sed 's/^/ENV: /' "$env"
+	 printf '\nEXIT: STATUS=1\n'; } | md5sum | cut -d' ' -f1)
+s=$(section kut)
+like "$s" '^L1: kut-out: kut: hello from EL1, dtb at 0x' "kut: the test binary ran at EL1"
+like "$s" '^L1: kut-out: EXIT: STATUS=1$' "kut: 'EXIT: STATUS=1' arrives on lkvm's stdout"
+is "$(marker kut out-md5)" "$want" "kut: lkvm's stdout is intact (env echoed from the --initrd file, then EXIT)"
+is "$(status_of kut)" 0 "kut: PSCI SYSTEM_OFF after EXIT -> lkvm status 0"
+timing kut
+
+# virtio over virtio-mmio, over virtio-pci with MSI-X through the ITS,
+# over virtio-pci with INTx: disk (known first sector; L2 writes a
+# pattern the host and L1 check independently) and rng.
 for c in vmmio vpci vpcix; do
 	s=$(section $c)
 	like "$s" '^L2: vda=LKVM-DISK-MARKER' "$c: L2 reads the virtio-blk disk"
 	like "$s" '^L2: hwrng=virtio_rng.0 bytes=64' "$c: L2 reads virtio-rng"
+	want=$(blk_md5 $c)
+	is "$(marker $c blk-md5)" "$want" "$c: L2 wrote and read back the pattern (O_DIRECT)"
+	is "$(marker $c image-md5)" "$want" "$c: L1 finds the pattern in the image after lkvm exits"
 	is "$(status_of $c)" 0 "$c: status 0"
+	timing $c
 done
 like "$(section vpci)" '^L2: msi=[1-9]' "vpci: MSI-X through the ITS (requester ID as device ID)"
+like "$(section vpci)" '^L2: intr: .*ITS-MSI.*virtio0-req' "vpci: virtio-blk's queue interrupt is ITS-MSI"
+like "$(section vpci)" '^L2: intr: .*ITS-MSI.*virtio1-' "vpci: virtio-rng's interrupts are ITS-MSI"
+grep '^L2: intr:' "$(section vpci)" | sed 's/^/  /' | while read -r l; do diag "$l"; done
+
+# Idle wake-up: two direct-I/O readers, one pinned per vCPU; both vCPUs
+# sit in WFI between requests.  A lost wake-up is a reader killed by its
+# timeout (rc 143).
+for c in vmmio vpci; do
+	s=$(section $c)
+	like "$s" '^L2: wake rc=0,0 ' "$c: idle-wakeup: 2x1024 4k O_DIRECT reads on 2 vCPUs finish"
+	diag "$c: $(sed -n 's/^L2: wake //p' "$s")"
+done
+
+s=$(section vcon)
+like "$s" '^L2: console=hvc0 active=hvc0' "vcon: --console virtio: L2's console is hvc0"
+like "$s" '^L2: cpus=2 online=0-1' "vcon: markers arrive through virtio-console"
+like "$s" '^L2: hwrng=virtio_rng.0 bytes=64' "vcon: virtio-rng next to the console"
+is "$(status_of vcon)" 0 "vcon: status 0"
+timing vcon
+
+# GICv2 guests on a GICv3 host need the CPU interface's GICv2
+# compatibility (GICV); QEMU's virt GICv3 has none, and L1's KVM says so.
+for c in v2 v2m; do
+	s=$(section $c)
+	if grep -q '^L2: init reached' "$s"; then
+		like "$s" '^L2: cpus=2 online=0-1' "$c: L2 boots with a GICv2"
+		is "$(status_of $c)" 0 "$c: status 0"
+	elif grep -q 'disabling GICv2 emulation' "$L1"; then
+		why=$(grep -o 'kvm \[1\]: GICv3: no GICV resource entry' "$L1" | head -1)
+		is "$(status_of $c)" 4 "$c: refused cleanly on a GICv3-only host (status 4)"
+		skip "$c: L2 boots with a gic$c" \
+			"L1 is GICv3-only: '$why', 'disabling GICv2 emulation'; lkvm: '$(sed -n 's/^lkvm: error: //p' "$s")'"
+	else
+		like "$s" '^L2: init reached' "$c: L2 boots with a GICv2"
+		skip "$c: status" "did not boot"
+	fi
+done
 
 # The DTB lkvm gave L2 (--dump-dtb in the its case), carried out base64.
+# Like kvmtool, --dump-dtb writes the file and the guest still runs.
+like "$(section its)" '^L2: init reached' "--dump-dtb: the guest still runs (as in kvmtool)"
 sed -n '/^L1: dtb-begin/,/^L1: dtb-end/p' "$L1" | sed '1d;$d' |
 	base64 -d >"$TAP_TMP/l2.dtb" 2>/dev/null
 if command -v dtc >/dev/null; then
@@ -132,4 +218,35 @@ else
 fi
 like "$L1" '^L1: all cases done' "L1 ran every case and powered off"
 
+# The same core checks on a GICv4 host (vLPI direct injection enabled in
+# L1's KVM; lkvm's MSIs still go through KVM_SIGNAL_MSI and the emulated
+# ITS, GICv4 only changes how L1's KVM runs).
+run_l1 gicv4 virt,virtualization=on,gic-version=4,its=on \
+	"kvm-arm.vgic_v4_enable=1" "$cases_g4" 300
+L4=$TAP_TMP/l1-gicv4.log
+if ! grep -q '^L1: init reached' "$L4" &&
+   grep -q '^qemu-system-aarch64:' "$L4"; then
+	why=$(grep -m1 '^qemu-system-aarch64:' "$L4")
+	for t in "L1 reached init" "GICv4 in L1's KVM" "L2 init" "2 CPUs" \
+		 "blk" "status"; do
+		skip "gicv4: $t" "$why"
+	done
+else
+	like "$L4" '^L1: dmesg: .*kvm \[1\]: GICv4 support enabled' "gicv4: L1's KVM uses the GICv4"
+	for c in g4its g4vpci; do
+		s=$(section $c gicv4)
+		like "$s" '^L2: init reached' "gicv4 $c: L2 reached init"
+		like "$s" '^L2: cpus=2 online=0-1' "gicv4 $c: both vCPUs online"
+		is "$(status_of $c gicv4)" 0 "gicv4 $c: status 0"
+		timing $c gicv4
+	done
+	want=$(blk_md5 g4vpci)
+	is "$(marker g4vpci blk-md5 gicv4)" "$want" "gicv4 g4vpci: L2's blk pattern reads back"
+	is "$(marker g4vpci image-md5 gicv4)" "$want" "gicv4 g4vpci: L1 finds the pattern in the image"
+	like "$(section g4vpci gicv4)" '^L2: wake rc=0,0 ' "gicv4 g4vpci: idle-wakeup readers finish"
+	diag "g4vpci: $(sed -n 's/^L2: wake //p' "$(section g4vpci gicv4)")"
+	like "$(section g4vpci gicv4)" '^L2: intr: .*ITS-MSI.*virtio0-req' "gicv4 g4vpci: blk interrupt is ITS-MSI"
+fi
+
+plan "$TAP_N"
 done_testing

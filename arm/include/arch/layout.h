@@ -10,7 +10,7 @@
  *
  *   0x0000_0000  +64K    unused (a NULL dereference faults, not RAM)
  *   0x0100_0000  +4K     16550A UART (ttyS0), SPI 0
- *   0x0101_0000  +4K     MC146818 RTC (index/data at +0/+1)
+ *   0x0101_0000  +4K     reserved (kvmtool's RTC; lkvm has none on arm64)
  *   0x0800_0000  +64K    GIC distributor (v2 and v3)
  *   0x0801_0000  +8K     GICv2 CPU interface
  *   0x0802_0000  +4K     GICv2m MSI frame (--irqchip=gicv2m)
