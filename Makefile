@@ -91,6 +91,13 @@ ifeq ($(filter clean help setup,$(MAKECMDGOALS)),)
 $(call lib_probe,libfdt,libfdt.h,-lfdt,libfdt-dev)
 $(call lib_probe,libaio,libaio.h,-laio,libaio-dev)
 $(call lib_probe,zlib,zlib.h,-lz,zlib1g-dev)
+# libslirp is optional: static and cross builds (Debian ships no
+# libslirp.a) get lkvm without -n mode=user, which then says so.
+$(call lib_probe,slirp,slirp/libslirp.h,-lslirp,libslirp-dev)
+ifneq ($(filter libslirp-dev,$(MISSING_PKGS)),)
+MISSING_PKGS	:= $(filter-out libslirp-dev,$(MISSING_PKGS))
+NO_SLIRP	:= 1
+endif
 ifneq ($(strip $(MISSING_PKGS)),)
 $(error missing libraries; install the Debian packages: $(MISSING_PKGS) (or run scripts/setup.sh))
 endif
@@ -98,7 +105,13 @@ endif
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard hw/*.c) $(wildcard virtio/*.c) \
+		   $(wildcard net/*.c) $(wildcard disk/*.c) \
 		   $(wildcard $(ARCH_DIR)/*.c)
+ifeq ($(NO_SLIRP),1)
+CORE_SRCS	:= $(filter-out net/user.c,$(CORE_SRCS))
+else
+CORE_SRCS	:= $(filter-out net/user-none.c,$(CORE_SRCS))
+endif
 CORE_OBJS	:= $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRCS))
 MAIN_OBJ	:= $(OBJDIR)/main.o
 
@@ -160,6 +173,18 @@ $(OBJDIR)/tests/stress/vring-order-nobarrier: tests/stress/vring-order.c \
 	@echo "  STRESS  $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+# --- tests/disk: disk-tool drives the block backends without a guest ------
+# (linked like the unit tests: every lkvm object but main.o).  Built by
+# `make check` with the stress binaries; tests/disk/*.t find it next to
+# $(LKVM).
+DISK_TOOL	:= $(OBJDIR)/tests/disk/disk-tool
+STRESS_BINS	+= $(DISK_TOOL)
+
+$(DISK_TOOL): tests/disk/disk-tool.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
+
 -include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d)
 
 # --- bare-metal test guests (always the host gcc, never sanitized) ----------
@@ -176,7 +201,7 @@ setup:
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
 TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t \
-			   tests/stress/*.t tests/arm64/*.t))
+			   tests/stress/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t))
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup

@@ -9,6 +9,7 @@
 
 #include "lkvm/arch.h"
 #include "lkvm/config.h"
+#include "lkvm/disk.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 
@@ -70,30 +71,30 @@ static int resolve_kernel(struct lkvm_config *cfg)
 }
 
 /*
- * Opens every disk the way virtio-blk will (read-write unless ",ro"), so a
- * missing, unreadable or read-only image is a usage error in one line.
+ * Opens every disk the way virtio-blk will (read-write unless ",ro", the
+ * format detected or given, a qcow2 header fully validated, a mounted
+ * block device refused), so a bad image is a usage error in one line
+ * before /dev/kvm is even touched.
  */
 static int check_disks(const struct lkvm_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		const struct lkvm_disk *d = &cfg->disks[i];
-		struct stat st;
-		int fd;
+		struct disk_opts o = {
+			.path = d->path, .format = (enum disk_format)d->format,
+			.readonly = d->readonly, .direct = d->direct,
+		};
+		struct disk *disk;
+		char err[256] = "";
+		int ret;
 
-		fd = open(d->path, (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-		if (fd < 0) {
+		ret = disk_open(&o, &disk, err, sizeof(err));
+		if (ret) {
 			fprintf(stderr, "lkvm run: cannot open disk %s: %s\n",
-				d->path, strerror(errno));
-			return -errno;
+				d->path, err);
+			return ret;
 		}
-		if (fstat(fd, &st) || (!S_ISREG(st.st_mode) &&
-				       !S_ISBLK(st.st_mode))) {
-			fprintf(stderr, "lkvm run: disk %s is not a regular file or block device\n",
-				d->path);
-			close(fd);
-			return -EINVAL;
-		}
-		close(fd);
+		disk_close(disk);
 	}
 	return 0;
 }

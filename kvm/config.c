@@ -10,6 +10,8 @@
 
 #include "lkvm/arch.h"
 #include "lkvm/config.h"
+#include "lkvm/disk.h"
+#include "lkvm/net.h"
 #include "lkvm/virtio.h"
 
 enum {
@@ -41,6 +43,7 @@ static const struct option run_options[] = {
 	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
 	{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
 	{ "disk", required_argument, NULL, 'd' },
+	{ "network", required_argument, NULL, 'n' },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
@@ -68,11 +71,19 @@ void config_print_run_help(FILE *f)
 "                          \"console=hvc0\")\n"
 "\n"
 "Device options:\n"
-"    -d, --disk <file>[,ro]\n"
-"                          virtio-blk disk on a raw image file or block\n"
-"                          device; ',ro' makes it read-only. Repeatable\n"
-"                          (up to %d disks: vda, vdb, ...)\n"
+"    -d, --disk <file>[,ro][,direct][,format=raw|qcow2]\n"
+"                          virtio-blk disk on an image file or block\n"
+"                          device: ',ro' read-only, ',direct' O_DIRECT (raw\n"
+"                          only), format auto-detected unless given (qcow2\n"
+"                          v2/v3 by its magic, else raw). Repeatable (up to\n"
+"                          %d disks: vda, vdb, ...)\n"
 "    --rng                 virtio-rng device fed from the host's getrandom()\n"
+"    -n, --network mode=tap|user|none[,<opt>=<value>...]\n"
+"                          a virtio-net device (none unless asked for);\n"
+"                          options: guest_mac=, tapif=, fd=, script=,\n"
+"                          downscript= (tap), host_ip=, guest_ip=,\n"
+"                          hostfwd=tcp|udp:[addr]:port-[addr]:port (user).\n"
+"                          Repeatable (up to %d); see README \"Networking\"\n"
 "    --virtio-transport <t>\n"
 "                          how virtio devices attach: 'pci' (modern with\n"
 "                          legacy I/O BAR, the default), 'pci-legacy',\n"
@@ -112,7 +123,7 @@ void config_print_run_help(FILE *f)
 "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to the test port;\n"
 "2 usage error; 4 lkvm/KVM failure; 6 guest fault (KVM internal error,\n"
 "triple fault); 8 guest reset; 128+n killed by signal n.\n",
-		LKVM_MAX_CPUS, LKVM_MAX_DISKS);
+		LKVM_MAX_CPUS, LKVM_MAX_DISKS, LKVM_MAX_NETS);
 }
 
 int config_parse_size(const char *s, u64 *out)
@@ -193,7 +204,7 @@ static void free_disk_paths(void)
 	}
 }
 
-/* "path[,ro]" */
+/* "path[,ro][,direct][,format=raw|qcow2]" */
 static int parse_disk(struct lkvm_config *cfg, const char *arg)
 {
 	struct lkvm_disk *d = &cfg->disks[cfg->nr_disks];
@@ -214,9 +225,19 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 
 		if (n == 2 && !strncmp(opt, "ro", 2)) {
 			d->readonly = true;
+		} else if (n == 6 && !strncmp(opt, "direct", 6)) {
+			d->direct = true;
+		} else if (n > 7 && !strncmp(opt, "format=", 7)) {
+			if (n == 10 && !strncmp(opt + 7, "raw", 3))
+				d->format = DISK_FORMAT_RAW;
+			else if (n == 12 && !strncmp(opt + 7, "qcow2", 5))
+				d->format = DISK_FORMAT_QCOW2;
+			else
+				return bad_value("--disk", arg,
+						 "format must be raw or qcow2");
 		} else {
 			fprintf(stderr,
-				"lkvm run: unknown --disk option '%.*s' in '%s' (only 'ro')\n",
+				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=)\n",
 				(int)n, opt, arg);
 			return -EINVAL;
 		}
@@ -230,6 +251,22 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 	}
 	d->path = disk_paths[cfg->nr_disks];
 	cfg->nr_disks++;
+	return 0;
+}
+
+/* -n mode=...,...: kvmtool's syntax, parsed by net/options.c. */
+static int parse_net(struct lkvm_config *cfg, const char *arg)
+{
+	char err[128];
+
+	if (cfg->nr_nets == LKVM_MAX_NETS) {
+		fprintf(stderr, "lkvm run: too many network devices (at most %d)\n",
+			LKVM_MAX_NETS);
+		return -EINVAL;
+	}
+	if (net_parse_option(&cfg->nets[cfg->nr_nets], arg, err, sizeof(err)))
+		return bad_value("--network", arg, err);
+	cfg->nr_nets++;
 	return 0;
 }
 
@@ -257,7 +294,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 	/* 0, not 1: glibc then also resets its internal state for reuse. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:h", run_options,
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", run_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -300,6 +337,10 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			break;
 		case 'd':
 			if (parse_disk(cfg, optarg))
+				return -EINVAL;
+			break;
+		case 'n':
+			if (parse_net(cfg, optarg))
 				return -EINVAL;
 			break;
 		case OPT_RNG:

@@ -199,6 +199,7 @@ static bool kvm__is_usage_error(int err)
 	case -ENOSPC:
 	case -EROFS:
 	case -EBUSY:
+	case -ENOTSUP:
 		return true;
 	default:
 		return false;

@@ -10,7 +10,7 @@ set -euo pipefail
 # Build: compiler, libraries.  Test: prove (perl), qemu for the
 # differential checks, clang for the second-compiler build check.
 PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
-      perl clang qemu-system-x86 bsdutils procps)
+      perl clang qemu-system-x86 qemu-utils bsdutils procps libslirp-dev iproute2)
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
 
@@ -46,23 +46,27 @@ fi
 fetch_cloud_kernel() {
 	local dir=$cache/linux-cloud-amd64 deb meta dep
 	[ -s "$dir/vmlinuz" ] && return 0
-	mkdir -p "$dir"
+	mkdir -p "$dir" || return 1
+	# Called in an || list, where set -e is off: every step checks itself.
 	(
-		cd "$dir"
+		cd "$dir" || exit 1
 		# The metapackage only depends on the versioned image package.
 		apt-get download linux-image-cloud-amd64 >/dev/null 2>&1 ||
 			{ as_root apt-get update -qq &&
-			  apt-get download linux-image-cloud-amd64 >/dev/null; }
+			  apt-get download linux-image-cloud-amd64 >/dev/null; } ||
+			exit 1
 		meta=$(ls linux-image-cloud-amd64_*.deb | head -1)
+		[ -n "$meta" ] || exit 1
 		dep=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
 			sed -n 's/^ *\(linux-image-[0-9][^ ]*-cloud-amd64\).*/\1/p' |
 			head -1)
 		[ -n "$dep" ] || dep=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
 			sed -n 's/^ *\(linux-image-[^ ]*cloud-amd64[^ ]*\).*/\1/p' | head -1)
-		apt-get download "$dep" >/dev/null
+		[ -n "$dep" ] || exit 1
+		apt-get download "$dep" >/dev/null 2>&1 || exit 1
 		deb=$(ls "$dep"_*.deb | head -1)
-		rm -rf x && mkdir x && dpkg-deb -x "$deb" x
-		cp x/boot/vmlinuz-* vmlinuz.tmp && mv vmlinuz.tmp vmlinuz
+		rm -rf x && mkdir x && dpkg-deb -x "$deb" x || exit 1
+		cp x/boot/vmlinuz-* vmlinuz.tmp && mv vmlinuz.tmp vmlinuz || exit 1
 		basename "$deb" > version
 		rm -rf x ./*.deb
 	)

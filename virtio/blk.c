@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-blk (virtio 1.2, section 5.2) on a raw image file or block
- * device, with synchronous preadv/pwritev on the guest's buffers.  Every
- * request is checked before the backing file is touched: a short header,
- * a data length that is not whole sectors, a range past the end of the
+ * virtio-blk (virtio 1.2, section 5.2) on a block backend (disk/): raw
+ * images through libaio, qcow2 through its worker thread.  Requests are
+ * asynchronous: handle_queue pops and submits as many as the backend
+ * takes, completions arrive on the backend's eventfd, watched by this
+ * device's own event loop, and are pushed from there under vdev->lock.
+ * The event loop never waits for the disk.
+ *
+ * Every request is checked before the backend sees it: a short header, a
+ * data length that is not whole sectors, a range past the end of the
  * disk (overflow included) or a write to a read-only disk ends in
- * VIRTIO_BLK_S_IOERR, an unknown type in VIRTIO_BLK_S_UNSUPP.
+ * VIRTIO_BLK_S_IOERR, an unknown type in VIRTIO_BLK_S_UNSUPP.  A backend
+ * error (ENOSPC, EIO) is VIRTIO_BLK_S_IOERR for that request only.
  */
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
+#include <sys/epoll.h>
 
-#include <linux/fs.h>
 #include <linux/virtio_blk.h>
 
+#include "lkvm/disk.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 #include "lkvm/virtio-transport.h"
@@ -29,21 +31,38 @@
 #define BLK_SECTOR_SHIFT	9
 #define BLK_SECTOR_SIZE		(1U << BLK_SECTOR_SHIFT)
 #define BLK_QUEUE_SIZE		256
+/* DISCARD / WRITE_ZEROES: one range per request, at most 2 GiB. */
+#define BLK_MAX_RANGE_SECTORS	(1U << 22)
+
+struct virtio_blk;
+
+struct blk_req {
+	struct disk_req dreq;		/* first: the completion casts back */
+	struct virtio_blk *blk;
+	struct virtio_queue *q;
+	u8 *status;			/* last byte of the chain, guest RAM */
+	u32 written;			/* data bytes for the used length */
+	struct blk_req *next_free;
+	struct virtq_elem elem;
+};
 
 struct virtio_blk {
 	struct virtio_device *vdev;
 	const char *path;
-	int fd;
+	struct disk *disk;
 	bool readonly;
 	u64 capacity;			/* in 512-byte sectors */
 	/* GET_ID answer: not NUL-terminated if all 20 bytes are used. */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	/* Little-endian, as the guest reads it. */
 	struct virtio_blk_config config;
+	struct evloop_watch disk_watch;
 
-	/* Device thread only, under vdev->lock. */
-	struct virtq_elem elem;
-	struct iovec data[VIRTQ_MAX_SEGS];
+	/* Under vdev->lock. */
+	struct blk_req *free_reqs;
+	bool quiescing;			/* reset/exit: drop completions */
+	bool stalled[VIRTIO_MAX_QUEUES];	/* backend was full */
+	bool notify[VIRTIO_MAX_QUEUES];	/* pushed since the last notify */
 };
 
 static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
@@ -55,60 +74,36 @@ static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
 	memcpy(data, (u8 *)&blk->config + offset, len);
 }
 
-/*
- * Copies the part [@skip, @skip + @len) of the @n iovecs at @src into
- * @dst, which has room for @n entries.  Returns the number of entries.
- */
-static unsigned int iov_slice(const struct iovec *src, unsigned int n,
-			      u64 skip, u64 len, struct iovec *dst)
+static struct blk_req *req_get(struct virtio_blk *blk)
 {
-	unsigned int cnt = 0;
+	struct blk_req *r = blk->free_reqs;
 
-	for (unsigned int i = 0; i < n && len; i++) {
-		u64 l = src[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l = min_t(u64, l - skip, len);
-		dst[cnt++] = (struct iovec){
-			.iov_base = (u8 *)src[i].iov_base + skip,
-			.iov_len = l,
-		};
-		len -= l;
-		skip = 0;
+	if (r) {
+		blk->free_reqs = r->next_free;
+		return r;
 	}
-	return cnt;
+	/* Grows to the most requests ever in flight, then stays. */
+	r = malloc(sizeof(*r));
+	if (r)
+		r->blk = blk;
+	return r;
 }
 
-/* preadv/pwritev the whole of @iov at @pos, resuming after partial I/O. */
-static int blk_rw(int fd, struct iovec *iov, unsigned int cnt, u64 pos,
-		  bool write)
+static void req_put(struct virtio_blk *blk, struct blk_req *r)
 {
-	while (cnt) {
-		ssize_t n = write ? pwritev(fd, iov, (int)cnt, (off_t)pos) :
-				    preadv(fd, iov, (int)cnt, (off_t)pos);
+	r->next_free = blk->free_reqs;
+	blk->free_reqs = r;
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		/* The image shrank under us: report it, never loop. */
-		if (n == 0)
-			return -EIO;
-		pos += (u64)n;
-		while (cnt && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (u8 *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
+/* Status byte, used ring entry, request back to the pool. */
+static void req_finish(struct virtio_blk *blk, struct blk_req *r, u8 status)
+{
+	struct virtio_queue *q = r->q;
+
+	*r->status = status;
+	virtio_queue_push(blk->vdev, q, r->elem.head, r->written + 1);
+	blk->notify[q->index] = true;
+	req_put(blk, r);
 }
 
 /* Whole sectors, entirely inside the disk; no overflow possible. */
@@ -120,70 +115,151 @@ static bool blk_range_ok(const struct virtio_blk *blk, u64 sector, u64 len)
 	       (len >> BLK_SECTOR_SHIFT) <= blk->capacity - sector;
 }
 
-/*
- * Carries out one request.  Returns the status for the guest and sets
- * *@written to the data bytes placed in its buffers (status excluded).
- */
-static u8 virtio_blk__request(struct virtio_blk *blk, struct virtq_elem *e,
-			      u32 *written)
+static void blk_req_done(struct disk_req *dreq, int ret)
 {
+	struct blk_req *r = (struct blk_req *)dreq;
+	struct virtio_blk *blk = r->blk;
+
+	/*
+	 * After a reset the ring is gone: the data already went where the
+	 * driver asked before the reset, but nothing more may be written.
+	 */
+	if (blk->quiescing || !virtq_ready(&r->q->vq) ||
+	    !blk->vdev->dma_enabled) {
+		req_put(blk, r);
+		return;
+	}
+	if (ret) {
+		pr_debug("virtio-blk %s: request %llu (type %d at %llu): %s",
+			 blk->path, (unsigned long long)dreq->id, dreq->op,
+			 (unsigned long long)dreq->offset, strerror(-ret));
+		r->written = 0;
+	}
+	req_finish(blk, r, ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
+
+/* DISCARD / WRITE_ZEROES: one struct virtio_blk_discard_write_zeroes. */
+static u8 blk_range_req(struct virtio_blk *blk, struct blk_req *r,
+			u32 type, u64 out_data)
+{
+	struct virtio_blk_discard_write_zeroes seg;
+	u64 sector;
+	u32 num, flags;
+
+	if (out_data != sizeof(seg))
+		return VIRTIO_BLK_S_UNSUPP;	/* max_*_seg is 1 */
+	if (virtq_elem_copy_from(&r->elem, sizeof(struct virtio_blk_outhdr),
+				 &seg, sizeof(seg)) != sizeof(seg))
+		return VIRTIO_BLK_S_IOERR;
+	sector = le64toh(seg.sector);
+	num = le32toh(seg.num_sectors);
+	flags = le32toh(seg.flags);
+	if ((type == VIRTIO_BLK_T_DISCARD && flags) ||
+	    (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (blk->readonly || num > BLK_MAX_RANGE_SECTORS ||
+	    !blk_range_ok(blk, sector, (u64)num << BLK_SECTOR_SHIFT))
+		return VIRTIO_BLK_S_IOERR;
+	r->dreq.op = type == VIRTIO_BLK_T_DISCARD ? DISK_OP_DISCARD :
+						    DISK_OP_WRITE_ZEROES;
+	r->dreq.offset = sector << BLK_SECTOR_SHIFT;
+	r->dreq.len = (u64)num << BLK_SECTOR_SHIFT;
+	return 0;
+}
+
+/*
+ * Turns the chain into a backend request.  Returns 0 when r->dreq is
+ * ready to submit, or the status to complete with at once.
+ */
+static u8 blk_prepare(struct virtio_blk *blk, struct blk_req *r)
+{
+	struct virtq_elem *e = &r->elem;
 	struct virtio_blk_outhdr hdr;
 	u64 sector, out_data, in_data;
-	unsigned int cnt;
 	u32 type;
-	int ret;
 
-	*written = 0;
 	if (virtq_elem_copy_from(e, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
 		return VIRTIO_BLK_S_IOERR;
 	type = le32toh(hdr.type);
 	sector = le64toh(hdr.sector);
 	out_data = e->out_len - sizeof(hdr);
 	in_data = e->in_len - 1;	/* the caller saw a status byte */
+	r->dreq = (struct disk_req){ .done = blk_req_done, .opaque = r };
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		if (!blk_range_ok(blk, sector, in_data))
 			return VIRTIO_BLK_S_IOERR;
-		cnt = iov_slice(&e->iov[e->out_num], e->in_num, 0, in_data,
-				blk->data);
-		ret = blk_rw(blk->fd, blk->data, cnt,
-			     sector << BLK_SECTOR_SHIFT, false);
-		if (ret) {
-			pr_debug("virtio-blk %s: read at sector %llu: %s",
-				 blk->path, (unsigned long long)sector,
-				 strerror(-ret));
-			return VIRTIO_BLK_S_IOERR;
-		}
-		*written = (u32)in_data;
-		return VIRTIO_BLK_S_OK;
+		/* In place: each slice entry comes from a later one. */
+		r->dreq.iovcnt = iov_slice(&e->iov[e->out_num], e->in_num, 0,
+					   in_data, e->iov);
+		r->dreq.op = DISK_OP_READ;
+		r->written = (u32)in_data;
+		break;
 	case VIRTIO_BLK_T_OUT:
 		if (blk->readonly || !blk_range_ok(blk, sector, out_data))
 			return VIRTIO_BLK_S_IOERR;
-		cnt = iov_slice(e->iov, e->out_num, sizeof(hdr), out_data,
-				blk->data);
-		ret = blk_rw(blk->fd, blk->data, cnt,
-			     sector << BLK_SECTOR_SHIFT, true);
-		if (ret) {
-			pr_debug("virtio-blk %s: write at sector %llu: %s",
-				 blk->path, (unsigned long long)sector,
-				 strerror(-ret));
-			return VIRTIO_BLK_S_IOERR;
-		}
-		return VIRTIO_BLK_S_OK;
+		r->dreq.iovcnt = iov_slice(e->iov, e->out_num, sizeof(hdr),
+					   out_data, e->iov);
+		r->dreq.op = DISK_OP_WRITE;
+		break;
 	case VIRTIO_BLK_T_FLUSH:
-		if (!blk->readonly && fdatasync(blk->fd)) {
-			pr_debug("virtio-blk %s: flush: %s", blk->path,
-				 strerror(errno));
-			return VIRTIO_BLK_S_IOERR;
-		}
-		return VIRTIO_BLK_S_OK;
+		r->dreq.op = DISK_OP_FLUSH;
+		return 0;
 	case VIRTIO_BLK_T_GET_ID:
-		*written = (u32)virtq_elem_copy_to(e, 0, blk->serial,
+		r->written = (u32)virtq_elem_copy_to(e, 0, blk->serial,
 				min_t(u64, in_data, sizeof(blk->serial)));
 		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_DISCARD:
+		if (!blk->disk->can_discard)
+			return VIRTIO_BLK_S_UNSUPP;
+		return blk_range_req(blk, r, type, out_data);
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (!blk->disk->can_write_zeroes)
+			return VIRTIO_BLK_S_UNSUPP;
+		return blk_range_req(blk, r, type, out_data);
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
+	}
+	r->dreq.iov = e->iov;
+	r->dreq.offset = sector << BLK_SECTOR_SHIFT;
+	return 0;
+}
+
+static void blk_start(struct virtio_blk *blk, struct virtio_queue *q,
+		      struct blk_req *r)
+{
+	struct virtq_elem *e = &r->elem;
+	const struct iovec *last;
+	u8 status;
+	int ret;
+
+	r->q = q;
+	r->written = 0;
+	if (!e->in_len) {
+		/* No room for a status: complete it empty. */
+		pr_debug("virtio-blk %s: request without status byte",
+			 blk->path);
+		virtio_queue_push(blk->vdev, q, e->head, 0);
+		blk->notify[q->index] = true;
+		req_put(blk, r);
+		return;
+	}
+	/* Zero-length buffers were dropped by virtq_pop: last is >= 1 byte. */
+	last = &e->iov[e->out_num + e->in_num - 1];
+	r->status = (u8 *)last->iov_base + last->iov_len - 1;
+	status = blk_prepare(blk, r);
+	if (status) {
+		r->written = status == VIRTIO_BLK_S_OK ? r->written : 0;
+		req_finish(blk, r, status);
+		return;
+	}
+	ret = disk_submit(blk->disk, &r->dreq);
+	if (ret) {
+		pr_debug("virtio-blk %s: submit: %s", blk->path,
+			 strerror(-ret));
+		r->written = 0;
+		req_finish(blk, r, VIRTIO_BLK_S_IOERR);
 	}
 }
 
@@ -191,35 +267,106 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 				     struct virtio_queue *q)
 {
 	struct virtio_blk *blk = vdev->priv;
-	struct virtq_elem *e = &blk->elem;
-	u32 written;
-	int ret;
-	u8 status;
+	unsigned int done = 0;
+	struct blk_req *r;
+	bool full = false;
+	int ret = 0;
 
 	do {
 		virtq_disable_notify(&q->vq);
-		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
-			if (!e->in_len) {
-				/* No room for a status: complete it empty. */
-				pr_debug("virtio-blk %s: request without status byte",
-					 blk->path);
-				virtio_queue_push(vdev, q, e->head, 0);
-				continue;
+		for (;;) {
+			r = disk_can_submit(blk->disk) ? req_get(blk) : NULL;
+			if (!r) {
+				full = true;
+				break;
 			}
-			status = virtio_blk__request(blk, e, &written);
-			virtq_elem_copy_to(e, e->in_len - 1, &status, 1);
-			virtio_queue_push(vdev, q, e->head, written + 1);
+			ret = virtio_queue_pop(vdev, q, &r->elem);
+			if (ret <= 0) {
+				req_put(blk, r);
+				break;
+			}
+			blk_start(blk, q, r);
+			if (virtio_queue_yield(vdev, q, &done))
+				return;
 		}
-		virtio_queue_notify(vdev, q);
+		if (blk->notify[q->index]) {
+			blk->notify[q->index] = false;
+			virtio_queue_notify(vdev, q);
+		}
 		if (ret < 0)
 			return;	/* virtio_queue_pop() marked it broken */
+		if (full) {
+			/* Backend full: a completion will call us again. */
+			blk->stalled[q->index] = true;
+			return;
+		}
 	} while (virtq_enable_notify(&q->vq));
+}
+
+static bool queue_runnable(struct virtio_device *vdev, struct virtio_queue *q)
+{
+	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
+	       vdev->dma_enabled && q->enabled && virtq_ready(&q->vq);
+}
+
+/* After completions: interrupts, and queues that waited for room. */
+static void blk_after_completions(struct virtio_blk *blk)
+{
+	struct virtio_device *vdev = blk->vdev;
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (blk->notify[i]) {
+			blk->notify[i] = false;
+			if (queue_runnable(vdev, q))
+				virtio_queue_notify(vdev, q);
+		}
+		if (blk->stalled[i] && disk_can_submit(blk->disk)) {
+			blk->stalled[i] = false;
+			if (queue_runnable(vdev, q))
+				vdev->ops->handle_queue(vdev, q);
+		}
+	}
+}
+
+/* Device thread: the backend's completion eventfd fired. */
+static void virtio_blk__on_disk(void *opaque, u32 events __unused)
+{
+	struct virtio_blk *blk = opaque;
+	struct virtio_device *vdev = blk->vdev;
+
+	pthread_mutex_lock(&vdev->lock);
+	disk_poll(blk->disk);
+	blk_after_completions(blk);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+/*
+ * Status 0 (vdev->lock held, rings already unmapped): wait for every
+ * request in flight so no completion writes guest memory afterwards.
+ */
+static void virtio_blk__reset(struct virtio_device *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	blk->quiescing = true;
+	disk_drain(blk->disk);
+	blk->quiescing = false;
+	memset(blk->stalled, 0, sizeof(blk->stalled));
+	memset(blk->notify, 0, sizeof(blk->notify));
 }
 
 static void virtio_blk__destroy(struct virtio_blk *blk)
 {
-	if (blk->fd >= 0)
-		close(blk->fd);
+	struct blk_req *r;
+
+	blk->quiescing = true;
+	disk_close(blk->disk);
+	while ((r = blk->free_reqs)) {
+		blk->free_reqs = r->next_free;
+		free(r);
+	}
 	free(blk);
 }
 
@@ -228,7 +375,11 @@ static void virtio_blk__free(struct virtio_device *vdev)
 	virtio_blk__destroy(vdev->priv);
 }
 
-#define VIRTIO_BLK_OPS(ro)						\
+/* One ops table per feature combination: ro, discard, write-zeroes. */
+#define BLK_OPS_RO	1
+#define BLK_OPS_DISCARD	2
+#define BLK_OPS_WZ	4
+#define VIRTIO_BLK_OPS(v)						\
 	{								\
 		.name = "blk",						\
 		.device_id = VIRTIO_ID_BLOCK,				\
@@ -238,88 +389,76 @@ static void virtio_blk__free(struct virtio_device *vdev)
 		.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |		\
 			    (1ULL << VIRTIO_BLK_F_BLK_SIZE) |		\
 			    (1ULL << VIRTIO_BLK_F_FLUSH) |		\
-			    ((ro) ? 1ULL << VIRTIO_BLK_F_RO : 0),	\
+			    (((v) & BLK_OPS_RO) ? 1ULL << VIRTIO_BLK_F_RO : 0) | \
+			    (((v) & BLK_OPS_DISCARD) ?			\
+			     1ULL << VIRTIO_BLK_F_DISCARD : 0) |	\
+			    (((v) & BLK_OPS_WZ) ?			\
+			     1ULL << VIRTIO_BLK_F_WRITE_ZEROES : 0),	\
 		.read_config = virtio_blk__read_config,			\
+		.reset = virtio_blk__reset,				\
 		.handle_queue = virtio_blk__handle_queue,		\
 		.free = virtio_blk__free,				\
 	}
 
-static const struct virtio_device_ops virtio_blk_ops = VIRTIO_BLK_OPS(false);
-static const struct virtio_device_ops virtio_blk_ro_ops = VIRTIO_BLK_OPS(true);
+static const struct virtio_device_ops virtio_blk_ops[8] = {
+	VIRTIO_BLK_OPS(0), VIRTIO_BLK_OPS(1), VIRTIO_BLK_OPS(2),
+	VIRTIO_BLK_OPS(3), VIRTIO_BLK_OPS(4), VIRTIO_BLK_OPS(5),
+	VIRTIO_BLK_OPS(6), VIRTIO_BLK_OPS(7),
+};
 
-/* Opens the image and finds its size; one error line on failure. */
-static int virtio_blk__open(struct virtio_blk *blk)
+static void virtio_blk__init_config(struct virtio_blk *blk)
 {
-	struct stat st;
-	u64 size;
-	int ret;
+	struct virtio_blk_config *c = &blk->config;
+	u32 align = blk->disk->block_size >> BLK_SECTOR_SHIFT;
 
-	blk->fd = open(blk->path, (blk->readonly ? O_RDONLY : O_RDWR) |
-				  O_CLOEXEC);
-	if (blk->fd < 0) {
-		ret = -errno;
-		pr_err("cannot open disk %s: %s", blk->path, strerror(errno));
-		return ret;
-	}
-	if (fstat(blk->fd, &st)) {
-		ret = -errno;
-		pr_err("cannot stat disk %s: %s", blk->path, strerror(errno));
-		return ret;
-	}
-	if (S_ISREG(st.st_mode)) {
-		size = (u64)st.st_size;
-	} else if (S_ISBLK(st.st_mode)) {
-		if (ioctl(blk->fd, BLKGETSIZE64, &size)) {
-			ret = -errno;
-			pr_err("cannot size disk %s: %s", blk->path,
-			       strerror(errno));
-			return ret;
-		}
-	} else {
-		pr_err("disk %s is not a regular file or block device",
-		       blk->path);
-		return -EINVAL;
-	}
-	if (size % BLK_SECTOR_SIZE)
-		pr_warn("disk %s: the last %llu bytes are not a whole sector and are not visible",
-			blk->path, (unsigned long long)(size % BLK_SECTOR_SIZE));
-	blk->capacity = size >> BLK_SECTOR_SHIFT;
-	return 0;
+	c->capacity = htole64(blk->capacity);
+	c->seg_max = htole32(BLK_QUEUE_SIZE - 2);
+	c->blk_size = htole32(blk->disk->block_size);
+	c->max_discard_sectors = htole32(BLK_MAX_RANGE_SECTORS);
+	c->max_discard_seg = htole32(1);
+	c->discard_sector_alignment = htole32(align);
+	c->max_write_zeroes_sectors = htole32(BLK_MAX_RANGE_SECTORS);
+	c->max_write_zeroes_seg = htole32(1);
+	c->write_zeroes_may_unmap = 1;
 }
 
 int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		       unsigned int index, enum virtio_transport_kind kind,
 		       struct virtio_device **out)
 {
-	char serial[VIRTIO_BLK_ID_BYTES + 1];
+	struct disk_opts o = {
+		.path = disk->path, .format = (enum disk_format)disk->format,
+		.readonly = disk->readonly, .direct = disk->direct,
+	};
+	char serial[VIRTIO_BLK_ID_BYTES + 1], err[256] = "";
 	struct virtio_blk *blk;
 	struct virtio_device *vdev;
-	unsigned int hooks;
+	unsigned int hooks, v;
 	int ret;
 
 	blk = calloc(1, sizeof(*blk));
 	if (!blk)
 		return -ENOMEM;
-	blk->fd = -1;
 	blk->path = disk->path;
 	blk->readonly = disk->readonly;
-	ret = virtio_blk__open(blk);
+	ret = disk_open(&o, &blk->disk, err, sizeof(err));
 	if (ret) {
-		virtio_blk__destroy(blk);
+		pr_err("cannot open disk %s: %s", disk->path, err);
+		free(blk);
 		return ret;
 	}
+	blk->capacity = blk->disk->size >> BLK_SECTOR_SHIFT;
 	/* Linux shows it in /dev/disk/by-id/virtio-lkvm-<n>. */
 	snprintf(serial, sizeof(serial), "lkvm-%u", index);
 	memcpy(blk->serial, serial, strnlen(serial, sizeof(blk->serial)));
+	virtio_blk__init_config(blk);
 
-	blk->config.capacity = htole64(blk->capacity);
-	blk->config.seg_max = htole32(BLK_QUEUE_SIZE - 2);
-	blk->config.blk_size = htole32(BLK_SECTOR_SIZE);
-
+	v = (blk->readonly ? BLK_OPS_RO : 0) |
+	    (blk->disk->can_discard ? BLK_OPS_DISCARD : 0) |
+	    (blk->disk->can_write_zeroes ? BLK_OPS_WZ : 0);
 	hooks = kvm->nr_exit_hooks;
-	ret = virtio_transport__create(kvm, kind, blk->readonly ?
-				       &virtio_blk_ro_ops : &virtio_blk_ops,
-				       blk, &vdev);
+	ret = virtio_transport__create(kvm, kind, &virtio_blk_ops[v], blk,
+				       &vdev);
 	if (ret) {
 		/* Once the core's exit hook exists, ops->free owns blk. */
 		if (kvm->nr_exit_hooks == hooks)
@@ -327,9 +466,18 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		return ret;
 	}
 	blk->vdev = vdev;
-	pr_debug("virtio-blk %s: %llu sectors%s", blk->path,
+	blk->disk_watch = (struct evloop_watch){
+		.fd = blk->disk->event_fd, .cb = virtio_blk__on_disk,
+		.opaque = blk,
+	};
+	ret = evloop_add(&vdev->loop, &blk->disk_watch, EPOLLIN);
+	if (ret)
+		return ret;
+	pr_debug("virtio-blk %s: %s, %llu sectors%s%s", blk->path,
+		 disk_format_name(blk->disk->format),
 		 (unsigned long long)blk->capacity,
-		 blk->readonly ? ", read-only" : "");
+		 blk->readonly ? ", read-only" : "",
+		 blk->disk->direct ? ", O_DIRECT" : "");
 	if (out)
 		*out = vdev;
 	return 0;

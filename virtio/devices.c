@@ -21,6 +21,8 @@ int virtio__init_devices(struct kvm *kvm)
 	/* In command-line order, so the first -d is vda. */
 	for (unsigned int i = 0; !ret && i < cfg->nr_disks; i++)
 		ret = virtio_blk__create(kvm, &cfg->disks[i], i, kind, NULL);
+	for (unsigned int i = 0; !ret && i < cfg->nr_nets; i++)
+		ret = virtio_net__create(kvm, &cfg->nets[i], i, kind, NULL);
 	if (!ret && cfg->rng)
 		ret = virtio_rng__create(kvm, kind, NULL);
 	return ret;

@@ -15,6 +15,9 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		       struct virtio_device **out);
 int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 			   struct virtio_device **out);
+int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
+		       unsigned int index, enum virtio_transport_kind kind,
+		       struct virtio_device **out);
 int virtio_rng__create(struct kvm *kvm, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
 

@@ -18,9 +18,36 @@ enum lkvm_console {
 	CONSOLE_VIRTIO,		/* virtio-console (hvc0) on stdin/stdout */
 };
 
+/* -n: one virtio-net device each (include/lkvm/net.h parses them). */
+#define LKVM_MAX_NETS		4
+#define LKVM_NET_MAX_FWDS	8
+#define LKVM_NET_SPEC_MAX	512
+
+enum lkvm_net_mode {
+	NET_MODE_NONE,		/* a device whose frames go nowhere */
+	NET_MODE_TAP,		/* tap device (IFF_VNET_HDR), or fd= */
+	NET_MODE_USER,		/* user-mode networking (libslirp) */
+};
+
+struct lkvm_net {
+	enum lkvm_net_mode mode;
+	u8 mac[6];
+	bool mac_set;			/* guest_mac= given */
+	int fd;				/* fd= inherited tap/socket, or -1 */
+	unsigned int mq;		/* queue pairs (1) */
+	/* Strings point into spec; NULL when not given. */
+	const char *tapif, *script, *downscript;
+	const char *host_ip, *guest_ip;
+	const char *hostfwd[LKVM_NET_MAX_FWDS];
+	unsigned int nr_hostfwd;
+	char spec[LKVM_NET_SPEC_MAX];	/* copy of the argument, split */
+};
+
 struct lkvm_disk {
 	const char *path;
 	bool readonly;
+	bool direct;			/* ,direct: O_DIRECT (raw only) */
+	int format;			/* enum disk_format, 0 = auto-detect */
 };
 
 /* Everything `lkvm run` was asked to do, after option parsing. */
@@ -46,6 +73,8 @@ struct lkvm_config {
 	const char *dump_dtb;		/* --dump-dtb FILE */
 	const char *firmware;		/* --firmware FILE */
 	bool nodefaults;		/* --nodefaults */
+	struct lkvm_net nets[LKVM_MAX_NETS];	/* -n, --network */
+	unsigned int nr_nets;
 };
 
 /*

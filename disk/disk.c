@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The format-independent half of the block layer: opening an image
+ * (format detection, block devices, the mounted-device check) and the
+ * request checks every backend relies on.  Backends see only requests
+ * that are whole sectors, inside the disk and allowed on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+
+#include "disk-int.h"
+
+static const char *const format_names[] = {
+	[DISK_FORMAT_AUTO] = "auto",
+	[DISK_FORMAT_RAW] = "raw",
+	[DISK_FORMAT_QCOW2] = "qcow2",
+};
+
+const char *disk_format_name(enum disk_format f)
+{
+	return (unsigned int)f < ARRAY_SIZE(format_names) ?
+	       format_names[f] : "?";
+}
+
+int disk_parse_format(const char *s, enum disk_format *out)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(format_names); i++) {
+		if (!strcmp(s, format_names[i])) {
+			*out = (enum disk_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * A mounted file system on the device we are about to hand to a guest
+ * would be corrupted by both sides writing.  Compare device numbers, so
+ * /dev/disk/by-id links and bind-mounted /dev nodes are caught too.
+ */
+static int check_not_mounted(dev_t rdev, char *err, size_t errlen)
+{
+	const char *tables[] = { "/proc/self/mounts", "/proc/mounts" };
+	struct mntent ent;
+	char buf[4096];
+	FILE *f = NULL;
+
+	for (unsigned int i = 0; !f && i < ARRAY_SIZE(tables); i++)
+		f = setmntent(tables[i], "re");
+	if (!f)
+		return 0;	/* no /proc: nothing to compare against */
+	while (getmntent_r(f, &ent, buf, sizeof(buf))) {
+		struct stat st;
+
+		if (ent.mnt_fsname[0] != '/' || stat(ent.mnt_fsname, &st) ||
+		    !S_ISBLK(st.st_mode) || st.st_rdev != rdev)
+			continue;
+		disk_err(err, errlen, "block device is mounted on %s",
+			 ent.mnt_dir);
+		endmntent(f);
+		return -EBUSY;
+	}
+	endmntent(f);
+	return 0;
+}
+
+static int detect_format(int fd, enum disk_format *fmt)
+{
+	u8 magic[4];
+	ssize_t n = pread(fd, magic, sizeof(magic), 0);
+
+	if (n < 0)
+		return -errno;
+	*fmt = n == 4 && !memcmp(magic, "QFI\xfb", 4) ? DISK_FORMAT_QCOW2 :
+							 DISK_FORMAT_RAW;
+	return 0;
+}
+
+int disk_open_depth(const struct disk_opts *opts, struct disk **out,
+		    unsigned int depth, char *err, size_t errlen)
+{
+	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	enum disk_format fmt = opts->format;
+	struct disk *d;
+	struct stat st;
+	int fd, ret;
+
+	if (depth > DISK_MAX_BACKING_DEPTH) {
+		disk_err(err, errlen, "backing file chain deeper than %d",
+			 DISK_MAX_BACKING_DEPTH);
+		return -ELOOP;
+	}
+	fd = open(opts->path, flags);
+	if (fd < 0) {
+		ret = -errno;
+		disk_err(err, errlen, "%s", strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		disk_err(err, errlen, "%s", strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		disk_err(err, errlen, "not a regular file or block device");
+		ret = -EINVAL;
+		goto out_close;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		ret = check_not_mounted(st.st_rdev, err, errlen);
+		if (ret)
+			goto out_close;
+	}
+	if (fmt == DISK_FORMAT_AUTO) {
+		ret = detect_format(fd, &fmt);
+		if (ret) {
+			disk_err(err, errlen, "%s", strerror(-ret));
+			goto out_close;
+		}
+	}
+	if (opts->direct && fmt != DISK_FORMAT_RAW) {
+		disk_err(err, errlen, "'direct' is only supported for raw images");
+		ret = -EINVAL;
+		goto out_close;
+	}
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		ret = -ENOMEM;
+		disk_err(err, errlen, "out of memory");
+		goto out_close;
+	}
+	d->path = strdup(opts->path);
+	d->format = fmt;
+	d->readonly = opts->readonly;
+	d->direct = opts->direct;
+	d->block_size = DISK_SECTOR_SIZE;
+	d->depth = DISK_MAX_INFLIGHT;
+	d->fd = -1;
+	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!d->path || d->event_fd < 0) {
+		ret = d->path ? -errno : -ENOMEM;
+		disk_err(err, errlen, "%s", strerror(-ret));
+		goto out_free;
+	}
+	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, depth, err, errlen) :
+					 raw_open(d, fd, err, errlen);
+	if (ret)
+		goto out_free;
+	/* The backend owns fd now. */
+	*out = d;
+	return 0;
+
+out_free:
+	if (d->event_fd >= 0)
+		close(d->event_fd);
+	free(d->path);
+	free(d);
+	return ret;
+out_close:
+	close(fd);
+	return ret;
+}
+
+int disk_open(const struct disk_opts *opts, struct disk **out, char *err,
+	      size_t errlen)
+{
+	return disk_open_depth(opts, out, 0, err, errlen);
+}
+
+void disk_close(struct disk *d)
+{
+	if (!d)
+		return;
+	disk_drain(d);
+	d->ops->close(d);
+	if (d->fd >= 0)
+		close(d->fd);
+	close(d->event_fd);
+	free(d->path);
+	free(d);
+}
+
+static bool is_write_op(enum disk_op op)
+{
+	return op == DISK_OP_WRITE || op == DISK_OP_DISCARD ||
+	       op == DISK_OP_WRITE_ZEROES;
+}
+
+int disk_submit(struct disk *d, struct disk_req *req)
+{
+	bool overflow;
+	int ret;
+
+	if (d->readonly && (is_write_op(req->op) || req->op == DISK_OP_FLUSH)) {
+		/* A flush on a read-only disk has nothing to make durable. */
+		if (req->op != DISK_OP_FLUSH)
+			return -EROFS;
+	}
+	switch (req->op) {
+	case DISK_OP_READ:
+	case DISK_OP_WRITE:
+		req->len = iov_total(req->iov, req->iovcnt, &overflow);
+		if (overflow)
+			return -EINVAL;
+		break;
+	case DISK_OP_FLUSH:
+		req->len = 0;
+		req->offset = 0;
+		break;
+	case DISK_OP_DISCARD:
+		if (!d->can_discard)
+			return -EOPNOTSUPP;
+		break;
+	case DISK_OP_WRITE_ZEROES:
+		if (!d->can_write_zeroes)
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((req->offset | req->len) % DISK_SECTOR_SIZE ||
+	    req->offset > d->size || req->len > d->size - req->offset)
+		return -EINVAL;
+	if (!disk_can_submit(d))
+		return -EAGAIN;
+	req->id = d->next_id++;
+	req->ret = 0;
+	d->inflight++;
+	ret = d->ops->submit(d, req);
+	if (ret)
+		d->inflight--;
+	return ret;
+}
+
+void disk_complete(struct disk *d, struct disk_req *req, int ret)
+{
+	d->inflight--;
+	req->done(req, ret);
+}
+
+void disk_poll(struct disk *d)
+{
+	u64 cnt;
+
+	/* Reset the eventfd before looking, so no completion is missed. */
+	if (read(d->event_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return;
+	d->ops->poll(d);
+}
+
+void disk_drain(struct disk *d)
+{
+	if (d->inflight)
+		d->ops->drain(d);
+}
+
+int disk_pread(struct disk *d, void *buf, size_t len, u64 offset)
+{
+	if (offset > d->size || len > d->size - offset)
+		return -EINVAL;
+	return d->ops->pread(d, buf, len, offset);
+}

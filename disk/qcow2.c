@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qcow2 images: reads (normal, zero, compressed and unallocated clusters,
+ * the last falling through to a backing file) and allocating writes.
+ *
+ * Every request runs on the disk's worker thread with plain pread/pwrite,
+ * one at a time, so the metadata needs no locking and the device's event
+ * loop never waits.  New clusters are always appended at the end of the
+ * file, and an allocating write goes
+ *
+ *	data -> refcounts -> fdatasync -> (new L2 table -> fdatasync) ->
+ *	L2 entry / L1 entry [-> fdatasync -> drop the old cluster's refcount]
+ *
+ * so whatever prefix of that reaches the disk before a crash, the image
+ * is consistent: at worst a cluster is counted but not referenced (a leak
+ * `qemu-img check` reports and `-r leaks` reclaims), never referenced but
+ * not counted.  Metadata is written through at once; a guest FLUSH is one
+ * fdatasync of the image.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "lkvm/log.h"
+#include "qcow2.h"
+
+#define L2_CACHE_TABLES		16
+
+enum cluster_type { CL_UNALLOC, CL_ZERO, CL_NORMAL, CL_COMPRESSED };
+
+struct qcow2 {
+	struct disk *d;
+	struct qcow2_header h;
+	int fd;
+	u64 cs;
+	unsigned int cb, l2_bits, rb_bits;
+	u64 *l1;			/* host byte order */
+	u64 *rt;			/* host byte order */
+	u64 rt_entries;
+	u64 next_free;			/* where the next cluster goes */
+	u64 file_size;
+	struct qcow2_l2_cache l2;
+	struct disk *backing;
+	u8 *buf;			/* one cluster: COW and bounce */
+	u8 *zin;			/* compressed input, two clusters */
+	u8 *zout;			/* last decompressed cluster */
+	u64 zout_entry;			/* its L2 entry, 0 = none */
+	struct iovec *sub;		/* iovec slices */
+	unsigned int sub_cap;
+	struct disk_worker worker;
+};
+
+static int l2_load(void *ctx, u64 off, void *buf, size_t len)
+{
+	struct qcow2 *q = ctx;
+
+	return full_pread(q->fd, buf, len, off);
+}
+
+static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* A cluster we would write into or read metadata from must not be ours. */
+static bool bad_cluster(const struct qcow2 *q, u64 off)
+{
+	return off % q->cs || off < q->cs ||
+	       overlaps(off, q->cs, q->h.l1_offset, (u64)q->h.l1_size * 8) ||
+	       overlaps(off, q->cs, q->h.rt_offset,
+			(u64)q->h.rt_clusters * q->cs);
+}
+
+static int flush(struct qcow2 *q)
+{
+	return fdatasync(q->fd) ? -errno : 0;
+}
+
+/* The L2 table for virtual offset @voff (NULL if none) and the index. */
+static int get_l2(struct qcow2 *q, u64 voff, u64 **tbl, unsigned int *l2i)
+{
+	u64 l1i = voff >> (q->cb + q->l2_bits), l1e, off;
+	int err = 0;
+
+	*l2i = (unsigned int)((voff >> q->cb) & ((1ULL << q->l2_bits) - 1));
+	*tbl = NULL;
+	if (l1i >= q->h.l1_size)
+		return -EIO;
+	l1e = q->l1[l1i];
+	off = l1e & QCOW2_L1E_OFFSET_MASK;
+	if (!off)
+		return 0;
+	if ((l1e & QCOW2_L1E_RESERVED) || bad_cluster(q, off)) {
+		pr_debug("qcow2 %s: bad L1 entry %llu", q->d->path,
+			 (unsigned long long)l1i);
+		return -EIO;
+	}
+	*tbl = qcow2_l2_cache_get(&q->l2, off, &err);
+	return *tbl ? 0 : err;
+}
+
+static enum cluster_type classify(const struct qcow2 *q, u64 entry)
+{
+	if (entry & QCOW2_OFLAG_COMPRESSED)
+		return CL_COMPRESSED;
+	if (q->h.version >= 3 && (entry & QCOW2_OFLAG_ZERO))
+		return CL_ZERO;
+	return entry & QCOW2_L2E_OFFSET_MASK ? CL_NORMAL : CL_UNALLOC;
+}
+
+/* Host byte range [*off, *off + *len) of a compressed cluster. */
+static void compressed_range(const struct qcow2 *q, u64 entry, u64 *off,
+			     u64 *len)
+{
+	unsigned int x = 62 - (q->cb - 8);
+	u64 nsect = ((entry >> x) & ((1ULL << (q->cb - 8)) - 1)) + 1;
+
+	*off = entry & ((1ULL << x) - 1);
+	*len = nsect * 512 - (*off & 511);
+}
+
+static int decompress(struct qcow2 *q, u64 entry)
+{
+	u64 off, len;
+	z_stream zs = { 0 };
+	int ret;
+
+	if (q->zout_entry == entry)
+		return 0;
+	q->zout_entry = 0;
+	compressed_range(q, entry, &off, &len);
+	if (off >= q->file_size)
+		return -EIO;
+	/* The last compressed cluster may end before its sector count. */
+	len = min_t(u64, len, q->file_size - off);
+	ret = full_pread(q->fd, q->zin, len, off);
+	if (ret)
+		return ret;
+	if (inflateInit2(&zs, -12) != Z_OK)
+		return -ENOMEM;
+	zs.next_in = q->zin;
+	zs.avail_in = (uInt)len;
+	zs.next_out = q->zout;
+	zs.avail_out = (uInt)q->cs;
+	ret = inflate(&zs, Z_FINISH);
+	inflateEnd(&zs);
+	if ((ret != Z_STREAM_END && ret != Z_BUF_ERROR) || zs.avail_out) {
+		pr_debug("qcow2 %s: bad compressed cluster at %llu", q->d->path,
+			 (unsigned long long)off);
+		return -EIO;
+	}
+	q->zout_entry = entry;
+	return 0;
+}
+
+/* Content of the whole cluster at virtual @voff (aligned) into @buf. */
+static int read_cluster(struct qcow2 *q, u64 entry, u64 voff, u8 *buf)
+{
+	struct disk *b = q->backing;
+	u64 n;
+	int ret;
+
+	switch (classify(q, entry)) {
+	case CL_NORMAL:
+		return full_pread(q->fd, buf, q->cs,
+				  entry & QCOW2_L2E_OFFSET_MASK);
+	case CL_COMPRESSED:
+		ret = decompress(q, entry);
+		if (!ret)
+			memcpy(buf, q->zout, q->cs);
+		return ret;
+	case CL_ZERO:
+		memset(buf, 0, q->cs);
+		return 0;
+	default:
+		n = b && voff < b->size ? min_t(u64, q->cs, b->size - voff) : 0;
+		memset(buf + n, 0, q->cs - n);
+		return n ? disk_pread(b, buf, n, voff) : 0;
+	}
+}
+
+static struct iovec *sub_iov(struct qcow2 *q, unsigned int n)
+{
+	if (n > q->sub_cap) {
+		struct iovec *s = realloc(q->sub, n * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		q->sub = s;
+		q->sub_cap = n;
+	}
+	return q->sub;
+}
+
+static int read_chunk(struct qcow2 *q, u64 voff, u64 n,
+		      const struct iovec *iov, unsigned int cnt, u64 skip)
+{
+	unsigned int l2i, nsub;
+	u64 *tbl, entry, in = voff & (q->cs - 1);
+	struct iovec *sub;
+	int ret;
+
+	ret = get_l2(q, voff, &tbl, &l2i);
+	if (ret)
+		return ret;
+	entry = tbl ? be64toh(tbl[l2i]) : 0;
+	if (classify(q, entry) == CL_NORMAL) {
+		if ((entry & QCOW2_L2E_RESERVED) ||
+		    (entry & QCOW2_L2E_OFFSET_MASK) % q->cs)
+			return -EIO;
+		sub = sub_iov(q, cnt);
+		if (!sub)
+			return -ENOMEM;
+		nsub = iov_slice(iov, cnt, skip, n, sub);
+		return full_preadv(q->fd, sub, nsub,
+				   (entry & QCOW2_L2E_OFFSET_MASK) + in);
+	}
+	if (classify(q, entry) == CL_ZERO ||
+	    (classify(q, entry) == CL_UNALLOC && !q->backing)) {
+		iov_memset(iov, cnt, skip, 0, n);
+		return 0;
+	}
+	ret = read_cluster(q, entry, voff - in, q->buf);
+	if (!ret)
+		iov_from_buf(iov, cnt, skip, q->buf + in, n);
+	return ret;
+}
+
+/* Changes the refcount of the cluster at host @off by @delta. */
+static int refcount_add(struct qcow2 *q, u64 off, int delta)
+{
+	unsigned int order = q->h.refcount_order, bits = 1U << order;
+	u64 c = off >> q->cb, ri = c >> q->rb_bits, idx, boff, max, v;
+	unsigned int width = bits >= 8 ? bits / 8 : 1, local;
+	u8 tmp[8];
+	int ret;
+
+	if (ri >= q->rt_entries || !q->rt[ri])
+		return -EIO;
+	idx = c & ((1ULL << q->rb_bits) - 1);
+	boff = (idx << order) / 8;
+	local = bits >= 8 ? 0 : (unsigned int)(idx & ((8U >> order) - 1));
+	ret = full_pread(q->fd, tmp, width, q->rt[ri] + boff);
+	if (ret)
+		return ret;
+	v = qcow2_refcount_get(tmp, local, order);
+	max = bits == 64 ? ~0ULL : (1ULL << bits) - 1;
+	if ((delta < 0 && v < (u64)-delta) || (delta > 0 && v > max - (u64)delta)) {
+		pr_debug("qcow2 %s: refcount of cluster %llu out of range",
+			 q->d->path, (unsigned long long)c);
+		return -EIO;
+	}
+	qcow2_refcount_set(tmp, local, order, v + (u64)(s64)delta);
+	return full_pwrite(q->fd, tmp, width, q->rt[ri] + boff);
+}
+
+/*
+ * Reserves the next cluster at the end of the file (refcount still 0),
+ * first creating the refcount block that will count it if there is none:
+ * the new block sits in the range it covers and counts itself.
+ */
+static int alloc_cluster(struct qcow2 *q, u64 *out)
+{
+	u64 c, ri, be;
+	int ret;
+
+	for (;;) {
+		c = q->next_free >> q->cb;
+		ri = c >> q->rb_bits;
+		if (ri >= q->rt_entries)
+			return -ENOSPC;	/* growing the refcount table: no */
+		if (q->rt[ri])
+			break;
+		memset(q->zin, 0, q->cs);
+		qcow2_refcount_set(q->zin, c & ((1ULL << q->rb_bits) - 1),
+				   q->h.refcount_order, 1);
+		ret = full_pwrite(q->fd, q->zin, q->cs, c << q->cb);
+		if (!ret)
+			ret = flush(q);
+		if (ret)
+			return ret;
+		be = htobe64(c << q->cb);
+		ret = full_pwrite(q->fd, &be, 8, q->h.rt_offset + ri * 8);
+		if (ret)
+			return ret;
+		q->rt[ri] = c << q->cb;
+		q->next_free += q->cs;
+		q->file_size = max_t(u64, q->file_size, q->next_free);
+	}
+	*out = c << q->cb;
+	q->next_free += q->cs;
+	q->zout_entry = 0;
+	return 0;
+}
+
+/* Drops the references an L2 entry we replaced held. */
+static int release(struct qcow2 *q, u64 entry)
+{
+	u64 off, len, c;
+	int ret;
+
+	if (classify(q, entry) == CL_COMPRESSED) {
+		compressed_range(q, entry, &off, &len);
+		off &= ~511ULL;
+		for (c = off >> q->cb; c <= (off + len - 1) >> q->cb; c++) {
+			ret = refcount_add(q, c << q->cb, -1);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	if (classify(q, entry) == CL_NORMAL ||
+	    (entry & QCOW2_L2E_OFFSET_MASK))
+		return refcount_add(q, entry & QCOW2_L2E_OFFSET_MASK, -1);
+	return 0;
+}
+
+static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
+		       const struct iovec *iov, unsigned int cnt, u64 skip)
+{
+	u64 l1i = voff >> (q->cb + q->l2_bits), in = voff & (q->cs - 1);
+	u64 *tbl, entry, off, new, l2new = 0, be;
+	enum cluster_type type;
+	unsigned int l2i, nsub;
+	struct iovec *sub;
+	int ret;
+
+	ret = get_l2(q, voff, &tbl, &l2i);
+	if (ret)
+		return ret;
+	if (tbl && !(q->l1[l1i] & QCOW2_OFLAG_COPIED))
+		return -EIO;	/* shared L2 table: only with snapshots */
+	entry = tbl ? be64toh(tbl[l2i]) : 0;
+	type = classify(q, entry);
+	off = entry & QCOW2_L2E_OFFSET_MASK;
+	if (type != CL_COMPRESSED && off &&
+	    ((entry & QCOW2_L2E_RESERVED) || bad_cluster(q, off)))
+		return -EIO;
+
+	/* Zeroes over something that already reads as zeroes. */
+	if (!iov && (type == CL_ZERO ||
+		     (type == CL_UNALLOC && !q->backing)))
+		return 0;
+
+	if (type == CL_NORMAL && (entry & QCOW2_OFLAG_COPIED)) {
+		if (!iov) {
+			memset(q->buf, 0, n);
+			return full_pwrite(q->fd, q->buf, n, off + in);
+		}
+		sub = sub_iov(q, cnt);
+		if (!sub)
+			return -ENOMEM;
+		nsub = iov_slice(iov, cnt, skip, n, sub);
+		return full_pwritev(q->fd, sub, nsub, off + in);
+	}
+
+	/* Build the whole new cluster. */
+	if (n < q->cs) {
+		ret = read_cluster(q, entry, voff - in, q->buf);
+		if (ret)
+			return ret;
+	}
+	if (iov)
+		iov_to_buf(iov, cnt, skip, q->buf + in, n);
+	else
+		memset(q->buf + in, 0, n);
+
+	if (type == CL_ZERO && off && (entry & QCOW2_OFLAG_COPIED)) {
+		/* Preallocated zero cluster: fill it, then clear the flag. */
+		ret = full_pwrite(q->fd, q->buf, q->cs, off);
+		if (!ret)
+			ret = flush(q);
+		if (ret)
+			return ret;
+		tbl[l2i] = htobe64(off | QCOW2_OFLAG_COPIED);
+		return full_pwrite(q->fd, &tbl[l2i], 8,
+				   (q->l1[l1i] & QCOW2_L1E_OFFSET_MASK) + l2i * 8);
+	}
+
+	ret = alloc_cluster(q, &new);
+	if (!ret)
+		ret = full_pwrite(q->fd, q->buf, q->cs, new);
+	if (!ret)
+		ret = refcount_add(q, new, 1);
+	if (!ret && !tbl) {
+		ret = alloc_cluster(q, &l2new);
+		if (!ret)
+			ret = refcount_add(q, l2new, 1);
+	}
+	if (!ret)
+		ret = flush(q);		/* data + counts before references */
+	if (ret)
+		return ret;
+	q->file_size = max_t(u64, q->file_size, q->next_free);
+
+	if (!tbl) {
+		tbl = qcow2_l2_cache_new(&q->l2, l2new);
+		tbl[l2i] = htobe64(new | QCOW2_OFLAG_COPIED);
+		ret = full_pwrite(q->fd, tbl, q->cs, l2new);
+		if (!ret)
+			ret = flush(q);
+		if (ret) {
+			/* Forget the table: it is not on disk. */
+			qcow2_l2_cache_drop(&q->l2, l2new);
+			return ret;
+		}
+		be = htobe64(l2new | QCOW2_OFLAG_COPIED);
+		ret = full_pwrite(q->fd, &be, 8, q->h.l1_offset + l1i * 8);
+		if (ret)
+			return ret;
+		q->l1[l1i] = l2new | QCOW2_OFLAG_COPIED;
+		return 0;
+	}
+	tbl[l2i] = htobe64(new | QCOW2_OFLAG_COPIED);
+	ret = full_pwrite(q->fd, &tbl[l2i], 8,
+			  (q->l1[l1i] & QCOW2_L1E_OFFSET_MASK) + l2i * 8);
+	if (ret) {
+		tbl[l2i] = htobe64(entry);
+		return ret;
+	}
+	if (type == CL_COMPRESSED || off) {
+		/* The new reference must be durable before the old goes. */
+		ret = flush(q);
+		if (!ret)
+			ret = release(q, entry);
+	}
+	return ret;
+}
+
+static int do_rw(struct qcow2 *q, struct disk_req *req, u64 voff, u64 len,
+		 const struct iovec *iov, unsigned int cnt, bool write)
+{
+	u64 skip = 0;
+	int ret;
+
+	while (len) {
+		u64 n = qcow2_chunk(voff, len, q->cb);
+
+		ret = write ? write_chunk(q, voff, n, iov, cnt, skip) :
+			      read_chunk(q, voff, n, iov, cnt, skip);
+		if (ret) {
+			pr_debug("qcow2 %s: request %llu at %llu: %s",
+				 q->d->path, (unsigned long long)req->id,
+				 (unsigned long long)voff, strerror(-ret));
+			return ret;
+		}
+		voff += n;
+		len -= n;
+		skip += n;
+	}
+	return 0;
+}
+
+/* Worker thread. */
+static int qcow2_handle(void *ctx, struct disk_req *req)
+{
+	struct qcow2 *q = ctx;
+
+	switch (req->op) {
+	case DISK_OP_READ:
+		return do_rw(q, req, req->offset, req->len, req->iov,
+			     req->iovcnt, false);
+	case DISK_OP_WRITE:
+		return do_rw(q, req, req->offset, req->len, req->iov,
+			     req->iovcnt, true);
+	case DISK_OP_WRITE_ZEROES:
+		return do_rw(q, req, req->offset, req->len, NULL, 0, true);
+	case DISK_OP_FLUSH:
+		return flush(q);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int qcow2_submit(struct disk *d, struct disk_req *req)
+{
+	struct qcow2 *q = d->priv;
+
+	disk_worker_queue(&q->worker, req);
+	return 0;
+}
+
+static void qcow2_poll(struct disk *d)
+{
+	struct qcow2 *q = d->priv;
+
+	disk_worker_reap(&q->worker, d);
+}
+
+static void qcow2_drain(struct disk *d)
+{
+	struct qcow2 *q = d->priv;
+
+	disk_worker_drain(&q->worker, d);
+}
+
+/* Synchronous, for a qcow2 image used as someone's backing file. */
+static int qcow2_pread(struct disk *d, void *buf, size_t len, u64 off)
+{
+	struct disk_req req = { .op = DISK_OP_READ, .offset = off, .len = len };
+	struct iovec iov = { buf, len };
+
+	return do_rw(d->priv, &req, off, len, &iov, 1, false);
+}
+
+static void qcow2_free(struct qcow2 *q)
+{
+	disk_worker_stop(&q->worker);
+	disk_close(q->backing);
+	qcow2_l2_cache_free(&q->l2);
+	free(q->l1);
+	free(q->rt);
+	free(q->buf);
+	free(q->zin);
+	free(q->zout);
+	free(q->sub);
+	free(q);
+}
+
+static void qcow2_close(struct disk *d)
+{
+	qcow2_free(d->priv);
+	d->priv = NULL;
+}
+
+static const struct disk_ops qcow2_ops = {
+	.name = "qcow2",
+	.submit = qcow2_submit,
+	.poll = qcow2_poll,
+	.drain = qcow2_drain,
+	.pread = qcow2_pread,
+	.close = qcow2_close,
+};
+
+
+/* Opens the backing file named in the header, read-only. */
+static int open_backing(struct qcow2 *q, const u8 *hdr, unsigned int depth,
+			char *err, size_t errlen)
+{
+	struct disk_opts o = { .readonly = true };
+	char name[QCOW2_MAX_BACKING_LEN + 1], *path = NULL;
+	const char *slash;
+	int ret;
+
+	memcpy(name, hdr + q->h.backing_offset, q->h.backing_len);
+	name[q->h.backing_len] = '\0';
+	slash = strrchr(q->d->path, '/');
+	/* Relative names are relative to the image, as in QEMU. */
+	if (name[0] != '/' && slash) {
+		if (asprintf(&path, "%.*s/%s", (int)(slash - q->d->path),
+			     q->d->path, name) < 0)
+			return -ENOMEM;
+	}
+	o.path = path ? path : name;
+	if (q->h.backing_fmt[0] && disk_parse_format(q->h.backing_fmt, &o.format)) {
+		disk_err(err, errlen, "backing format '%s' not supported",
+			 q->h.backing_fmt);
+		free(path);
+		return -ENOTSUP;
+	}
+	ret = disk_open_depth(&o, &q->backing, depth + 1, err, errlen);
+	if (ret) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", err);
+		disk_err(err, errlen, "backing file %s: %s", o.path, why);
+	}
+	free(path);
+	return ret;
+}
+
+static int load_tables(struct qcow2 *q, char *err, size_t errlen)
+{
+	u64 l1_bytes = (u64)q->h.l1_size * 8;
+	u64 rt_bytes = (u64)q->h.rt_clusters * q->cs;
+	int ret;
+
+	q->l1 = calloc(1, max_t(u64, l1_bytes, 8));
+	q->rt = malloc(rt_bytes);
+	if (!q->l1 || !q->rt)
+		return -ENOMEM;
+	ret = full_pread(q->fd, q->l1, l1_bytes, q->h.l1_offset);
+	if (!ret)
+		ret = full_pread(q->fd, q->rt, rt_bytes, q->h.rt_offset);
+	if (ret) {
+		disk_err(err, errlen, "qcow2: cannot read the L1/refcount tables: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (u64 i = 0; i < q->h.l1_size; i++)
+		q->l1[i] = be64toh(q->l1[i]);
+	q->rt_entries = rt_bytes / 8;
+	for (u64 i = 0; i < q->rt_entries; i++) {
+		q->rt[i] = be64toh(q->rt[i]);
+		if (q->rt[i] && bad_cluster(q, q->rt[i])) {
+			disk_err(err, errlen, "qcow2: refcount table entry %llu is invalid",
+				 (unsigned long long)i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Autoclear features describe data we do not maintain: drop them. */
+static int clear_autoclear(struct qcow2 *q)
+{
+	u64 zero = 0;
+	int ret;
+
+	if (q->h.version < 3 || !q->h.autoclear)
+		return 0;
+	ret = full_pwrite(q->fd, &zero, 8, 88);
+	return ret ? ret : flush(q);
+}
+
+int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
+	       size_t errlen)
+{
+	const char *why = NULL;
+	struct qcow2 *q;
+	struct stat st;
+	size_t hlen;
+	u8 *hdr = NULL;
+	int ret;
+
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		close(fd);
+		return -ENOMEM;
+	}
+	q->d = d;
+	q->fd = fd;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto fail;
+	}
+	/* Block devices holding qcow2 are not supported: size via st_size. */
+	q->file_size = (u64)st.st_size;
+	hlen = (size_t)min_t(u64, q->file_size, 1ULL << QCOW2_MAX_CLUSTER_BITS);
+	hdr = malloc(max_t(size_t, hlen, 1));
+	if (!hdr) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = full_pread(fd, hdr, hlen, 0);
+	if (ret)
+		goto fail;
+	ret = qcow2_parse_header(hdr, hlen, q->file_size, &q->h, &why);
+	if (ret) {
+		disk_err(err, errlen, "qcow2: %s", why);
+		goto out;
+	}
+	if (!d->readonly && (q->h.incompat & (QCOW2_INCOMPAT_DIRTY |
+					      QCOW2_INCOMPAT_CORRUPT))) {
+		disk_err(err, errlen, "qcow2: image is marked %s; repair it with 'qemu-img check -r all' or open it ro",
+			 q->h.incompat & QCOW2_INCOMPAT_CORRUPT ? "corrupt" : "dirty");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!d->readonly && q->h.nb_snapshots) {
+		disk_err(err, errlen, "qcow2: images with internal snapshots can only be opened ro");
+		ret = -ENOTSUP;
+		goto out;
+	}
+	q->cs = q->h.cluster_size;
+	q->cb = q->h.cluster_bits;
+	q->l2_bits = q->cb - 3;
+	q->rb_bits = q->cb + 3 - q->h.refcount_order;
+	q->next_free = ALIGN_UP(q->file_size, q->cs);
+	q->buf = malloc(q->cs);
+	q->zin = malloc(2 * q->cs);
+	q->zout = malloc(q->cs);
+	if (!q->buf || !q->zin || !q->zout) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = load_tables(q, err, errlen);
+	if (ret)
+		goto out;
+	ret = qcow2_l2_cache_init(&q->l2, L2_CACHE_TABLES, q->cs, l2_load, q);
+	if (ret)
+		goto fail;
+	if (q->h.backing_offset) {
+		ret = open_backing(q, hdr, depth, err, errlen);
+		if (ret)
+			goto out;
+	}
+	if (!d->readonly) {
+		ret = clear_autoclear(q);
+		if (ret)
+			goto fail;
+	}
+	d->size = q->h.size & ~(u64)(DISK_SECTOR_SIZE - 1);
+	d->priv = q;
+	d->ops = &qcow2_ops;
+	d->fd = fd;
+	d->can_write_zeroes = !d->readonly;
+	ret = disk_worker_start(&q->worker, d->event_fd, qcow2_handle, q);
+	if (ret) {
+		d->priv = NULL;
+		d->fd = -1;
+		goto fail;
+	}
+	free(hdr);
+	return 0;
+fail:
+	disk_err(err, errlen, "qcow2: %s", strerror(-ret));
+out:
+	free(hdr);
+	qcow2_free(q);	/* closes the backing disk */
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_DISK_QCOW2_H
+#define LKVM_DISK_QCOW2_H
+
+/*
+ * qcow2 (versions 2 and 3), after QEMU's docs/interop/qcow2.txt.  Every
+ * number read from the image is checked before it is used as an offset
+ * or a size: a hostile image gets -EINVAL/-EIO, never a wild access.
+ */
+#include "disk-int.h"
+
+#define QCOW2_MAGIC		0x514649fbU	/* "QFI\xfb" */
+#define QCOW2_V2_HDR_LEN	72
+#define QCOW2_V3_HDR_LEN	104
+#define QCOW2_MIN_CLUSTER_BITS	9
+#define QCOW2_MAX_CLUSTER_BITS	21
+#define QCOW2_MAX_REFCOUNT_ORDER 6
+/* QEMU's limits; tables this big are never needed by sane images. */
+#define QCOW2_MAX_L1_BYTES	(32ULL << 20)
+#define QCOW2_MAX_RT_BYTES	(8ULL << 20)
+#define QCOW2_MAX_BACKING_LEN	1023
+#define QCOW2_MAX_SIZE		(1ULL << 56)
+
+/* Incompatible feature bits. */
+#define QCOW2_INCOMPAT_DIRTY	(1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT	(1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTL2	(1ULL << 4)
+#define QCOW2_INCOMPAT_KNOWN	0x1fULL
+
+/* Header extensions. */
+#define QCOW2_EXT_END		0
+#define QCOW2_EXT_BACKING_FMT	0xe2792acaU
+
+/* L1/L2 entries. */
+#define QCOW2_OFLAG_COPIED	(1ULL << 63)
+#define QCOW2_OFLAG_COMPRESSED	(1ULL << 62)
+#define QCOW2_OFLAG_ZERO	(1ULL << 0)
+#define QCOW2_L1E_OFFSET_MASK	0x00fffffffffffe00ULL
+#define QCOW2_L2E_OFFSET_MASK	0x00fffffffffffe00ULL
+#define QCOW2_L1E_RESERVED	0x7f000000000001ffULL
+#define QCOW2_L2E_RESERVED	0x3f000000000001feULL
+
+struct qcow2_header {
+	u32 version;
+	u32 cluster_bits;
+	u64 cluster_size;
+	u64 size;			/* virtual disk size in bytes */
+	u64 l1_offset;
+	u32 l1_size;			/* entries */
+	u64 rt_offset;
+	u32 rt_clusters;
+	u32 refcount_order;
+	u64 backing_offset;
+	u32 backing_len;
+	u32 nb_snapshots;
+	u64 snapshots_offset;
+	u64 incompat, compat, autoclear;
+	u32 header_length;
+	char backing_fmt[16];		/* "" if not given */
+};
+
+/*
+ * Parses and validates the header in @buf (the first min(file size, 2 MiB)
+ * bytes of the file, @len of them).  Returns 0, or -EINVAL (corrupt) /
+ * -ENOTSUP (valid but not supported) with a reason in *@why.
+ */
+int qcow2_parse_header(const u8 *buf, size_t len, u64 file_size,
+		       struct qcow2_header *h, const char **why);
+
+/*
+ * Creates an empty image: header, one refcount table cluster, one
+ * refcount block, the L1 table.  For tests and tools.
+ */
+int qcow2_create(const char *path, u64 size, unsigned int cluster_bits,
+		 unsigned int version, unsigned int refcount_order);
+
+/* An LRU cache of L2 tables, stored as on disk (big-endian). */
+struct qcow2_l2_entry {
+	u64 offset;			/* host offset, 0 = free slot */
+	u64 last_use;
+	u64 *table;
+};
+
+struct qcow2_l2_cache {
+	unsigned int nr;
+	size_t table_bytes;
+	u64 clock;
+	u64 hits, misses;		/* for tests */
+	struct qcow2_l2_entry *e;
+	/* Reads table_bytes at offset into buf: 0 or -errno. */
+	int (*load)(void *ctx, u64 offset, void *buf, size_t len);
+	void *ctx;
+};
+
+int qcow2_l2_cache_init(struct qcow2_l2_cache *c, unsigned int nr,
+			size_t table_bytes,
+			int (*load)(void *ctx, u64 off, void *buf, size_t len),
+			void *ctx);
+void qcow2_l2_cache_free(struct qcow2_l2_cache *c);
+/* The table at host @offset, loaded if needed; NULL with *@err set. */
+u64 *qcow2_l2_cache_get(struct qcow2_l2_cache *c, u64 offset, int *err);
+/* A new (all-zero) table at @offset, without reading it. */
+u64 *qcow2_l2_cache_new(struct qcow2_l2_cache *c, u64 offset);
+/* Forgets the table at @offset (it never made it to the file). */
+void qcow2_l2_cache_drop(struct qcow2_l2_cache *c, u64 offset);
+
+/* Bytes from @off to the end of its cluster, at most @len. */
+static inline u64 qcow2_chunk(u64 off, u64 len, unsigned int cluster_bits)
+{
+	u64 left = (1ULL << cluster_bits) - (off & ((1ULL << cluster_bits) - 1));
+
+	return len < left ? len : left;
+}
+
+/* Refcount entry @index of a refcount block with 2^@order-bit entries. */
+u64 qcow2_refcount_get(const u8 *block, u64 index, unsigned int order);
+void qcow2_refcount_set(u8 *block, u64 index, unsigned int order, u64 v);
+
+#endif

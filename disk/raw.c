@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Raw images and host block devices through libaio: reads, writes and
+ * flushes go to the kernel with io_submit() and complete on the disk's
+ * eventfd (io_set_eventfd), at most DISK_MAX_INFLIGHT at a time.  Short
+ * transfers are resubmitted for the rest; a transfer of zero bytes (the
+ * file shrank) is -EIO.  With O_DIRECT, guest buffers that are not
+ * aligned to the logical block size go through an aligned bounce buffer.
+ * DISCARD and WRITE_ZEROES are fallocate() calls, which have no aio
+ * form, so they run on the worker thread; so does FLUSH on kernels whose
+ * aio lacks fdsync.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/falloc.h>
+#include <linux/fs.h>
+
+#include "lkvm/log.h"
+#include "disk-int.h"
+
+struct raw_slot {
+	struct iocb cb;
+	struct disk_req *req;
+	const struct iovec *iov;	/* what the transfer covers */
+	unsigned int iovcnt;
+	struct iovec *sub;		/* remainder after a short transfer */
+	unsigned int sub_cap;
+	struct iovec bounce_iov;
+	void *bounce;			/* aligned copy (O_DIRECT) */
+	u64 done;			/* bytes transferred so far */
+	struct raw_slot *next_free;
+};
+
+struct raw {
+	io_context_t ctx;
+	struct raw_slot slots[DISK_MAX_INFLIGHT];
+	struct raw_slot *free;
+	unsigned int aio_pending;
+	bool no_aio_fdsync;		/* fall back to the worker */
+	struct disk_worker worker;
+};
+
+static void slot_put(struct raw *r, struct raw_slot *s)
+{
+	free(s->bounce);
+	s->bounce = NULL;
+	s->req = NULL;
+	s->next_free = r->free;
+	r->free = s;
+}
+
+/* (Re)submits the part of @s not yet transferred. */
+static int slot_submit(struct disk *d, struct raw *r, struct raw_slot *s)
+{
+	struct disk_req *req = s->req;
+	const struct iovec *iov = s->iov;
+	unsigned int cnt = s->iovcnt;
+	struct iocb *cbs[1] = { &s->cb };
+	int ret;
+
+	if (s->done) {
+		if (s->sub_cap < s->iovcnt) {
+			struct iovec *n = realloc(s->sub, s->iovcnt * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			s->sub = n;
+			s->sub_cap = s->iovcnt;
+		}
+		cnt = iov_slice(s->iov, s->iovcnt, s->done, req->len - s->done,
+				s->sub);
+		iov = s->sub;
+	}
+	switch (req->op) {
+	case DISK_OP_READ:
+		io_prep_preadv(&s->cb, d->fd, iov, (int)cnt,
+			       (long long)(req->offset + s->done));
+		break;
+	case DISK_OP_WRITE:
+		io_prep_pwritev(&s->cb, d->fd, iov, (int)cnt,
+				(long long)(req->offset + s->done));
+		break;
+	default:
+		io_prep_fdsync(&s->cb, d->fd);
+		break;
+	}
+	io_set_eventfd(&s->cb, d->event_fd);
+	s->cb.data = s;
+	ret = io_submit(r->ctx, 1, cbs);
+	if (ret == 1) {
+		r->aio_pending++;
+		return 0;
+	}
+	return ret < 0 ? ret : -EIO;
+}
+
+static int raw_submit(struct disk *d, struct disk_req *req)
+{
+	struct raw *r = d->priv;
+	struct raw_slot *s;
+	int ret;
+
+	if (req->op == DISK_OP_DISCARD || req->op == DISK_OP_WRITE_ZEROES ||
+	    (req->op == DISK_OP_FLUSH && r->no_aio_fdsync)) {
+		disk_worker_queue(&r->worker, req);
+		return 0;
+	}
+	s = r->free;
+	if (!s)
+		return -EAGAIN;
+	r->free = s->next_free;
+	s->req = req;
+	s->done = 0;
+	s->iov = req->iov;
+	s->iovcnt = req->iovcnt;
+	if (d->direct && req->op != DISK_OP_FLUSH &&
+	    !iov_aligned(req->iov, req->iovcnt, d->block_size)) {
+		if ((req->offset | req->len) % d->block_size) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		s->bounce = aligned_alloc(d->block_size,
+					  ALIGN_UP(req->len, d->block_size));
+		if (!s->bounce) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		if (req->op == DISK_OP_WRITE)
+			iov_to_buf(req->iov, req->iovcnt, 0, s->bounce,
+				   req->len);
+		s->bounce_iov = (struct iovec){ s->bounce, req->len };
+		s->iov = &s->bounce_iov;
+		s->iovcnt = 1;
+	}
+	ret = slot_submit(d, r, s);
+	if (ret == -EINVAL && req->op == DISK_OP_FLUSH) {
+		/* aio fdsync arrived in Linux 4.18; do it the slow way. */
+		r->no_aio_fdsync = true;
+		slot_put(r, s);
+		disk_worker_queue(&r->worker, req);
+		return 0;
+	}
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	slot_put(r, s);
+	return ret;
+}
+
+/* One aio completion: finished, failed, or short and resubmitted. */
+static void raw_event(struct disk *d, struct raw *r, struct io_event *ev)
+{
+	struct raw_slot *s = ev->data;
+	struct disk_req *req = s->req;
+	long res = (long)ev->res;
+	int ret = 0;
+
+	r->aio_pending--;
+	if (res < 0) {
+		ret = (int)res;
+	} else if (req->op != DISK_OP_FLUSH) {
+		s->done += (u64)res;
+		if (s->done < req->len) {
+			/* Zero bytes means end of file: never spin on it. */
+			ret = res ? slot_submit(d, r, s) : -EIO;
+			if (!ret)
+				return;
+		}
+	}
+	if (!ret && s->bounce && req->op == DISK_OP_READ)
+		iov_from_buf(req->iov, req->iovcnt, 0, s->bounce, req->len);
+	slot_put(r, s);
+	disk_complete(d, req, ret);
+}
+
+static void raw_reap(struct disk *d, struct raw *r, long min)
+{
+	struct io_event ev[32];
+	struct timespec zero = { 0, 0 };
+	int n;
+
+	while (r->aio_pending) {
+		n = io_getevents(r->ctx, min, ARRAY_SIZE(ev), ev,
+				 min ? NULL : &zero);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			raw_event(d, r, &ev[i]);
+		min = 0;
+	}
+}
+
+static void raw_poll(struct disk *d)
+{
+	struct raw *r = d->priv;
+
+	raw_reap(d, r, 0);
+	disk_worker_reap(&r->worker, d);
+}
+
+static void raw_drain(struct disk *d)
+{
+	struct raw *r = d->priv;
+
+	while (d->inflight) {
+		if (r->aio_pending)
+			raw_reap(d, r, 1);
+		disk_worker_drain(&r->worker, d);
+	}
+}
+
+/* Worker thread: the requests with no aio form. */
+static int raw_sync(void *ctx, struct disk_req *req)
+{
+	struct disk *d = ctx;
+	static const u8 zeros[64 * 1024];
+	u64 off = req->offset, len = req->len;
+	int mode;
+
+	switch (req->op) {
+	case DISK_OP_FLUSH:
+		return fdatasync(d->fd) ? -errno : 0;
+	case DISK_OP_DISCARD:
+		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		if (fallocate(d->fd, mode, (off_t)off, (off_t)len) &&
+		    errno != EOPNOTSUPP)
+			return -errno;
+		return 0;	/* discard is a hint: unsupported is fine */
+	case DISK_OP_WRITE_ZEROES:
+		mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+		if (!fallocate(d->fd, mode, (off_t)off, (off_t)len))
+			return 0;
+		if (errno != EOPNOTSUPP && errno != EINVAL)
+			return -errno;
+		while (len) {
+			size_t n = min_t(u64, len, sizeof(zeros));
+			int ret;
+
+			/* O_DIRECT: the static buffer is page aligned. */
+			ret = full_pwrite(d->fd, zeros, n, off);
+			if (ret)
+				return ret;
+			off += n;
+			len -= n;
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int raw_pread(struct disk *d, void *buf, size_t len, u64 off)
+{
+	void *b = buf;
+	int ret;
+
+	if (d->direct) {
+		b = aligned_alloc(d->block_size, ALIGN_UP(len, d->block_size));
+		if (!b)
+			return -ENOMEM;
+	}
+	ret = full_pread(d->fd, b, len, off);
+	if (b != buf) {
+		memcpy(buf, b, len);
+		free(b);
+	}
+	return ret;
+}
+
+static void raw_close(struct disk *d)
+{
+	struct raw *r = d->priv;
+
+	disk_worker_stop(&r->worker);
+	io_destroy(r->ctx);
+	for (unsigned int i = 0; i < ARRAY_SIZE(r->slots); i++)
+		free(r->slots[i].sub);
+	free(r);
+}
+
+static const struct disk_ops raw_ops = {
+	.name = "raw",
+	.submit = raw_submit,
+	.poll = raw_poll,
+	.drain = raw_drain,
+	.pread = raw_pread,
+	.close = raw_close,
+};
+
+/* Finds the O_DIRECT alignment of a regular file: 512, else 4096. */
+static u32 probe_dio_align(int fd)
+{
+	void *buf = aligned_alloc(4096, 4096);
+	u32 align = 512;
+
+	if (buf && pread(fd, buf, 512, 0) < 0 && errno == EINVAL)
+		align = 4096;
+	free(buf);
+	return align;
+}
+
+int raw_open(struct disk *d, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	struct raw *r;
+	u64 size;
+	int ret, sz;
+
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		disk_err(err, errlen, "%s", strerror(errno));
+		goto out_close;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size)) {
+			ret = -errno;
+			disk_err(err, errlen, "cannot size the block device: %s",
+				 strerror(errno));
+			goto out_close;
+		}
+		if (d->direct && !ioctl(fd, BLKSSZGET, &sz) && sz > 0 &&
+		    !(sz & (sz - 1)))
+			d->block_size = (u32)sz;
+	} else {
+		size = (u64)st.st_size;
+	}
+	if (d->direct) {
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT)) {
+			ret = -errno;
+			disk_err(err, errlen, "O_DIRECT not supported here: %s",
+				 strerror(errno));
+			goto out_close;
+		}
+		if (S_ISREG(st.st_mode))
+			d->block_size = probe_dio_align(fd);
+	}
+	if (size % DISK_SECTOR_SIZE)
+		pr_warn("disk %s: the last %llu bytes are not a whole sector and are not visible",
+			d->path, (unsigned long long)(size % DISK_SECTOR_SIZE));
+	d->size = ALIGN_DOWN(size, (u64)d->block_size);
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ret = -ENOMEM;
+		disk_err(err, errlen, "out of memory");
+		goto out_close;
+	}
+	ret = io_setup(DISK_MAX_INFLIGHT, &r->ctx);
+	if (ret) {
+		disk_err(err, errlen, "io_setup: %s", strerror(-ret));
+		free(r);
+		goto out_close;
+	}
+	for (int i = DISK_MAX_INFLIGHT - 1; i >= 0; i--) {
+		r->slots[i].next_free = r->free;
+		r->free = &r->slots[i];
+	}
+	d->fd = fd;
+	d->priv = r;
+	d->ops = &raw_ops;
+	d->can_discard = !d->readonly;
+	d->can_write_zeroes = !d->readonly;
+	ret = disk_worker_start(&r->worker, d->event_fd, raw_sync, d);
+	if (ret) {
+		disk_err(err, errlen, "worker thread: %s", strerror(-ret));
+		io_destroy(r->ctx);
+		free(r);
+		d->fd = -1;
+		d->priv = NULL;
+		goto out_close;
+	}
+	return 0;
+out_close:
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_DISK_H
+#define LKVM_DISK_H
+
+/*
+ * Block backends: what virtio-blk (or a test program) uses to reach an
+ * image, whatever its format.
+ *
+ *   device (virtio/blk.c)  --disk_submit()-->  backend (disk/raw.c, ...)
+ *   backend  --eventfd-->  device event loop  --disk_poll()-->  req->done()
+ *
+ * Requests are asynchronous: disk_submit() only queues (libaio for raw
+ * images, a worker thread for qcow2 and for raw discard/write-zeroes).
+ * When disk->event_fd becomes readable the owner calls disk_poll(), which
+ * runs the completion callbacks of finished requests on the caller's
+ * thread.  disk_submit(), disk_poll() and disk_drain() must be serialised
+ * by the caller (virtio-blk: vdev->lock).
+ *
+ * Ordering: a FLUSH covers every write whose completion was delivered
+ * before the FLUSH was submitted (the virtio-blk rule); writes still in
+ * flight are not covered.
+ */
+#include <sys/uio.h>
+
+#include "lkvm/types.h"
+
+#define DISK_SECTOR_SIZE	512
+/* Requests one disk accepts at a time (libaio queue depth). */
+#define DISK_MAX_INFLIGHT	128
+/* Backing-file chain length we follow before calling it a loop. */
+#define DISK_MAX_BACKING_DEPTH	8
+
+enum disk_format {
+	DISK_FORMAT_AUTO,	/* "QFI\xfb" -> qcow2, anything else raw */
+	DISK_FORMAT_RAW,
+	DISK_FORMAT_QCOW2,
+};
+
+enum disk_op {
+	DISK_OP_READ,
+	DISK_OP_WRITE,
+	DISK_OP_FLUSH,
+	DISK_OP_DISCARD,
+	DISK_OP_WRITE_ZEROES,
+};
+
+struct disk;
+struct disk_req;
+
+/* @ret: 0 or a negative errno.  Runs inside disk_poll()/disk_drain(). */
+typedef void (*disk_done_fn)(struct disk_req *req, int ret);
+
+struct disk_req {
+	/* Filled by the caller. */
+	enum disk_op op;
+	u64 offset;			/* bytes, multiple of 512 */
+	u64 len;			/* DISCARD/WRITE_ZEROES; computed for r/w */
+	const struct iovec *iov;	/* READ/WRITE data, must stay valid */
+	unsigned int iovcnt;
+	disk_done_fn done;
+	void *opaque;
+
+	/* Set by disk_submit(): unique per disk, for tracing. */
+	u64 id;
+
+	/* Backend bookkeeping; the caller leaves it alone. */
+	struct disk_req *next;
+	int ret;
+};
+
+struct disk_opts {
+	const char *path;
+	enum disk_format format;
+	bool readonly;
+	bool direct;			/* O_DIRECT (raw only) */
+};
+
+struct disk_ops;
+
+struct disk {
+	const struct disk_ops *ops;
+	char *path;
+	enum disk_format format;
+	u64 size;			/* guest-visible bytes, whole sectors */
+	u32 block_size;			/* O_DIRECT alignment (512 normally) */
+	bool readonly;
+	bool direct;
+	bool can_discard;
+	bool can_write_zeroes;
+	int fd;
+	int event_fd;			/* readable: call disk_poll() */
+	unsigned int inflight;		/* submitted, completion not yet run */
+	unsigned int depth;		/* most requests accepted at once */
+	u64 next_id;
+	void *priv;			/* backend state */
+};
+
+/*
+ * Opens an image.  On failure prints nothing, returns a negative errno and
+ * puts a one-line reason in @err (e.g. "qcow2: cluster_bits 30 out of range
+ * 9..21").
+ */
+int disk_open(const struct disk_opts *opts, struct disk **out, char *err,
+	      size_t errlen);
+/* Waits for every request (running their callbacks), then frees @d. */
+void disk_close(struct disk *d);
+
+/*
+ * Queues @req.  Returns 0 (req->done will run from disk_poll/disk_drain)
+ * or a negative errno without calling req->done:
+ *   -EROFS   a write-type request on a read-only disk
+ *   -EINVAL  not whole sectors, past the end, or an iovec overflow
+ *   -EOPNOTSUPP  DISCARD/WRITE_ZEROES the backend does not offer
+ *   -EAGAIN  disk->depth requests in flight: retry after a completion
+ */
+int disk_submit(struct disk *d, struct disk_req *req);
+static inline bool disk_can_submit(const struct disk *d)
+{
+	return d->inflight < d->depth;
+}
+/* Runs the callbacks of finished requests; never blocks. */
+void disk_poll(struct disk *d);
+/* Blocks until nothing is in flight, running the callbacks. */
+void disk_drain(struct disk *d);
+
+/* Synchronous reads, for backing files and tools: 0 or -errno. */
+int disk_pread(struct disk *d, void *buf, size_t len, u64 offset);
+
+/*
+ * Copies the part [@skip, @skip + @len) of the @n iovecs at @src into
+ * @dst, which has room for @n entries (@dst == @src is fine: each entry
+ * comes from the same or a later one).  Returns the number of entries.
+ */
+unsigned int iov_slice(const struct iovec *src, unsigned int n, u64 skip,
+		       u64 len, struct iovec *dst);
+
+/* "raw", "qcow2"; parse returns -EINVAL for anything else. */
+const char *disk_format_name(enum disk_format f);
+int disk_parse_format(const char *s, enum disk_format *out);
+
+#endif

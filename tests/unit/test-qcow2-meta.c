@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qcow2 metadata: the L2 cache (hits, LRU eviction, load errors),
+ * refcount entries of every width, request splitting at cluster
+ * boundaries, and cluster allocation through the backend on a
+ * 512-byte-cluster image, where new refcount blocks are needed early:
+ * afterwards every cluster of the file is counted exactly once.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../disk/qcow2.h"
+#include "tap.h"
+
+static unsigned int loads;
+static int load_err;
+
+static int fake_load(void *ctx __unused, u64 off, void *buf, size_t len)
+{
+	loads++;
+	if (load_err)
+		return load_err;
+	memset(buf, (int)(off >> 9), len);
+	return 0;
+}
+
+static void test_cache(void)
+{
+	struct qcow2_l2_cache c;
+	u64 *t;
+	int err = 0;
+
+	ok(!qcow2_l2_cache_init(&c, 2, 512, fake_load, NULL), "cache init");
+	t = qcow2_l2_cache_get(&c, 512, &err);
+	ok(t && ((u8 *)t)[0] == 1 && loads == 1, "miss loads the table");
+	t = qcow2_l2_cache_get(&c, 512, &err);
+	ok(t && loads == 1 && c.hits == 1, "hit does not load");
+	qcow2_l2_cache_get(&c, 1024, &err);
+	qcow2_l2_cache_get(&c, 512, &err);	/* 1024 is now LRU */
+	qcow2_l2_cache_get(&c, 1536, &err);	/* evicts 1024 */
+	loads = 0;
+	qcow2_l2_cache_get(&c, 512, &err);
+	ok(loads == 0, "recently used table survives eviction");
+	qcow2_l2_cache_get(&c, 1024, &err);
+	ok(loads == 1, "least recently used table was evicted");
+	load_err = -EIO;
+	t = qcow2_l2_cache_get(&c, 4096, &err);
+	ok(!t && err == -EIO, "load error reported");
+	load_err = 0;
+	loads = 0;
+	qcow2_l2_cache_get(&c, 4096, &err);
+	ok(loads == 1, "failed load is not cached");
+	t = qcow2_l2_cache_new(&c, 8192);
+	ok(t && !t[0] && qcow2_l2_cache_get(&c, 8192, &err) == t,
+	   "new table: zeroed, found without loading");
+	qcow2_l2_cache_drop(&c, 8192);
+	loads = 0;
+	qcow2_l2_cache_get(&c, 8192, &err);
+	ok(loads == 1, "dropped table is loaded again");
+	qcow2_l2_cache_free(&c);
+}
+
+static void test_refcounts(void)
+{
+	u8 block[512];
+	bool good = true;
+
+	for (unsigned int order = 0; order <= 6; order++) {
+		u64 max = order == 6 ? ~0ULL : (1ULL << (1U << order)) - 1;
+		unsigned int n = (512 * 8) >> order;
+
+		memset(block, 0, sizeof(block));
+		for (unsigned int i = 0; i < n; i++)
+			qcow2_refcount_set(block, i, order, (i * 7 + 1) & max);
+		for (unsigned int i = 0; i < n; i++)
+			good &= qcow2_refcount_get(block, i, order) ==
+				((i * 7 + 1) & max);
+		qcow2_refcount_set(block, 3, order, max);
+		good &= qcow2_refcount_get(block, 3, order) == max &&
+			qcow2_refcount_get(block, 2, order) == ((2 * 7 + 1) & max) &&
+			qcow2_refcount_get(block, 4, order) == ((4 * 7 + 1) & max);
+	}
+	ok(good, "refcount get/set, widths 1..64 bits, neighbours intact");
+	memset(block, 0, sizeof(block));
+	qcow2_refcount_set(block, 0, 4, 1);
+	ok(block[0] == 0 && block[1] == 1, "16-bit refcounts are big-endian");
+	qcow2_refcount_set(block, 1, 0, 1);
+	ok(block[0] == 2, "1-bit refcounts fill from the least significant bit");
+}
+
+static void test_chunks(void)
+{
+	ok(qcow2_chunk(0, 1 << 20, 16) == 65536, "chunk: whole cluster");
+	ok(qcow2_chunk(65024, 1024, 16) == 512, "chunk: stops at the boundary");
+	ok(qcow2_chunk(65536, 512, 16) == 512, "chunk: short request");
+	ok(qcow2_chunk(511, 10, 9) == 1, "chunk: 512-byte clusters");
+}
+
+static void done(struct disk_req *r, int ret)
+{
+	r->ret = ret;
+	*(int *)r->opaque = 1;
+}
+
+static int io(struct disk *d, enum disk_op op, u64 off, void *buf, u64 len)
+{
+	struct iovec iov[3] = {
+		{ buf, 100 }, { (u8 *)buf + 100, 1 }, { (u8 *)buf + 101, len - 101 },
+	};
+	int fin = 0;
+	struct disk_req r = { .op = op, .offset = off, .iov = iov,
+			      .iovcnt = op == DISK_OP_FLUSH ? 0 : 3,
+			      .done = done, .opaque = &fin };
+	struct pollfd p = { .fd = d->event_fd, .events = POLLIN };
+	int ret = disk_submit(d, &r);
+
+	if (ret)
+		return ret;
+	while (!fin) {
+		poll(&p, 1, 1000);
+		disk_poll(d);
+	}
+	return r.ret;
+}
+
+static u64 be64(int fd, u64 off)
+{
+	u64 v = 0;
+
+	if (pread(fd, &v, 8, (off_t)off) != 8)
+		return ~0ULL;
+	return be64toh(v);
+}
+
+static void test_alloc(void)
+{
+	char path[] = "/tmp/lkvm-test-qcow2-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 wbuf[256 * 1024], rbuf[sizeof(wbuf)];
+	u64 rt, fsize, counted = 0, wrong = 0;
+	struct disk *d;
+	char err[256];
+	int fd = mkstemp(path), ret;
+
+	close(fd);
+	ok(!qcow2_create(path, 64 << 20, 9, 3, 4), "create: 512-byte clusters");
+	ret = disk_open(&o, &d, err, sizeof(err));
+	ok(!ret, "open: %s", ret ? err : "ok");
+	if (ret)
+		return;
+	for (size_t i = 0; i < sizeof(wbuf); i++)
+		wbuf[i] = (u8)(i * 13 + i / 512);
+	/* 513 clusters from an odd sector: new L2 tables and refblocks. */
+	ok(!io(d, DISK_OP_WRITE, 512 * 1001, wbuf, sizeof(wbuf)),
+	   "write spanning 513 clusters, split iovecs");
+	ok(!io(d, DISK_OP_READ, 512 * 1001, rbuf, sizeof(rbuf)) &&
+	   !memcmp(wbuf, rbuf, sizeof(wbuf)), "read back the same");
+	ok(!io(d, DISK_OP_READ, 512 * 1000, rbuf, 1024) &&
+	   !rbuf[0] && !rbuf[511] && rbuf[512] == wbuf[0],
+	   "unallocated neighbour reads as zeros");
+	/* Beyond 8 MiB of file the one refcount-table cluster is full. */
+	ret = 0;
+	for (u64 off = 0; !ret && off < (32 << 20); off += sizeof(wbuf))
+		ret = io(d, DISK_OP_WRITE, off, wbuf, sizeof(wbuf));
+	ok(ret == -ENOSPC, "refcount table full: -ENOSPC, not corruption (%d)", ret);
+	ok(!io(d, DISK_OP_FLUSH, 0, NULL, 0), "flush");
+	disk_close(d);
+
+	/* Walk the refcount table: every cluster in the file counted once. */
+	fd = open(path, O_RDONLY);
+	rt = be64(fd, 48);
+	fsize = (u64)lseek(fd, 0, SEEK_END);
+	for (u64 c = 0; c < (fsize + 511) / 512; c++) {
+		u64 rb = be64(fd, rt + (c / 256) * 8);
+		u16 v = 0;
+
+		if (rb && pread(fd, &v, 2, (off_t)(rb + (c % 256) * 2)) == 2 &&
+		    be16toh(v) == 1)
+			counted++;
+		else
+			wrong++;
+	}
+	ok(!wrong && counted == 16384,
+	   "every cluster of the file has refcount 1 (%llu, %llu wrong)",
+	   (unsigned long long)counted, (unsigned long long)wrong);
+	close(fd);
+	unlink(path);
+}
+
+int main(void)
+{
+	tap_plan(24);
+	test_cache();
+	test_refcounts();
+	test_chunks();
+	test_alloc();
+	return tap_done();
+}

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net (virtio 1.2, section 5.1): one queue pair and a control
+ * queue, frames to and from a backend in net/ (tap, user, none).
+ *
+ *   queue 0 (receiveq1):  backend -> guest
+ *   queue 1 (transmitq1): guest -> backend
+ *   queue 2 (controlq):   rx mode, MAC table, MAC address
+ *
+ * Receive never drops a frame because the guest is slow: a frame the
+ * guest has no buffers for stays in the bounce buffer (possibly half
+ * placed, with MRG_RXBUF), the backend stops reading (the frames behind
+ * it wait on the host side) and the device asks for a kick with
+ * virtq_enable_notify(), re-checking the ring so no kick is lost.  Drops
+ * are counted only where a frame cannot be delivered at all: larger than
+ * every buffer the guest gave, a header this guest cannot take, or a
+ * backend that had to drop (its own counters).
+ *
+ * Each wakeup moves at most NET_BUDGET frames per queue and then yields
+ * to the event loop (tx re-kicks itself, rx relies on the backend's
+ * readiness staying up), so a flood on one queue cannot starve others.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lkvm/kvm.h"
+#include "lkvm/log.h"
+#include "lkvm/net.h"
+#include "lkvm/virtio-transport.h"
+#include "devices.h"
+
+#define NET_QUEUE_SIZE		256
+#define NET_RXQ			0
+#define NET_TXQ			1
+#define NET_CTRLQ		2
+#define NET_BUDGET		256
+#define NET_CTRL_MAX		(2 * (4 + NET_MAC_TABLE_MAX * 6))
+
+struct virtio_net {
+	struct virtio_device *vdev;
+	struct virtio_device_ops ops;	/* features depend on the backend */
+	struct net_backend be;
+	unsigned int index;
+
+	/* Under vdev->lock. */
+	u8 mac[6];			/* config space */
+	struct net_rx_filter filter;
+	size_t hdr_len;			/* 12, or 10 for legacy without MRG */
+
+	/* The frame being received: [guest header | frame] in rx_buf. */
+	u8 *rx_buf;
+	size_t rx_start;		/* where the guest header starts */
+	size_t rx_len;			/* header + frame; 0 = none pending */
+	size_t rx_off;			/* bytes placed so far */
+	unsigned int rx_nbufs;		/* chains popped for it */
+	struct {
+		u16 head;
+		u32 len;
+	} rx_used[VIRTQ_MAX_SIZE];
+	struct virtq_elem rx_first;	/* holds the header (num_buffers) */
+	struct virtq_elem elem;
+
+	u8 *tx_buf;
+	struct virtio_net_hdr_v1 tx_hdr;
+	struct iovec tx_iov[VIRTQ_MAX_SEGS + 1];
+
+	u64 rx_frames, tx_frames, rx_dropped, tx_dropped, rx_filtered;
+};
+
+static bool net_has(const struct virtio_net *n, unsigned int bit)
+{
+	return n->vdev->guest_features & (1ULL << bit);
+}
+
+static void virtio_net__read_config(struct virtio_device *vdev, u32 offset,
+				    void *data, u32 len)
+{
+	struct virtio_net *n = vdev->priv;
+	struct virtio_net_config c = { 0 };
+
+	memcpy(c.mac, n->mac, 6);
+	c.status = htole16(VIRTIO_NET_S_LINK_UP);
+	c.max_virtqueue_pairs = htole16(1);
+	memcpy(data, (u8 *)&c + offset, len);
+}
+
+/* Legacy drivers without CTRL_MAC_ADDR set the MAC through config space. */
+static void virtio_net__write_config(struct virtio_device *vdev, u32 offset,
+				     const void *data, u32 len)
+{
+	struct virtio_net *n = vdev->priv;
+
+	if (!vdev->legacy || offset >= 6)
+		return;
+	memcpy(n->mac + offset, data, min_t(u32, len, 6 - offset));
+	memcpy(n->filter.mac, n->mac, 6);
+}
+
+static bool virtio_net__rx_ready(struct virtio_net *n)
+{
+	struct virtio_device *vdev = n->vdev;
+	struct virtio_queue *q = &vdev->queues[NET_RXQ];
+
+	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
+	       vdev->dma_enabled && q->enabled && virtq_ready(&q->vq);
+}
+
+/*
+ * Takes the next frame from the backend into rx_buf.  Returns 1 with a
+ * frame pending, 0 if the backend has none, -1 if the frame was not for
+ * the guest (filtered or unusable, counted).
+ */
+static int virtio_net__fetch(struct virtio_net *n)
+{
+	struct virtio_net_hdr_v1 *h = (void *)n->rx_buf;
+	u8 *frame = n->rx_buf + NET_HDR_LEN;
+	ssize_t len;
+	size_t flen;
+
+	if (n->be.vnet_hdr) {
+		len = n->be.ops->recv(&n->be, n->rx_buf,
+				      NET_HDR_LEN + NET_MAX_FRAME);
+		if (len < 0)
+			return 0;
+		if ((size_t)len < NET_HDR_LEN) {
+			n->rx_dropped++;
+			return -1;
+		}
+		flen = (size_t)len - NET_HDR_LEN;
+		if (net_hdr_check_rx(h, n->vdev->guest_features, flen)) {
+			n->rx_dropped++;
+			return -1;
+		}
+	} else {
+		len = n->be.ops->recv(&n->be, frame, NET_MAX_FRAME);
+		if (len < 0)
+			return 0;
+		memset(h, 0, sizeof(*h));
+		flen = (size_t)len;
+	}
+	if (!net_rx_filter_accept(&n->filter, frame, flen)) {
+		n->rx_filtered++;
+		return -1;
+	}
+	h->num_buffers = htole16(1);
+	/* A 10-byte legacy header ends where the frame starts. */
+	n->rx_start = NET_HDR_LEN - n->hdr_len;
+	if (n->rx_start)
+		memmove(n->rx_buf + n->rx_start, n->rx_buf, n->hdr_len);
+	n->rx_len = n->hdr_len + flen;
+	n->rx_off = 0;
+	n->rx_nbufs = 0;
+	return 1;
+}
+
+static void virtio_net__rx_drop_pending(struct virtio_net *n,
+					struct virtio_queue *q)
+{
+	/* Chains already taken go back empty; the guest drops them. */
+	for (unsigned int i = 0; i < n->rx_nbufs; i++)
+		virtio_queue_push(n->vdev, q, n->rx_used[i].head, 0);
+	n->rx_dropped++;
+	n->rx_len = 0;
+	n->rx_nbufs = 0;
+}
+
+/*
+ * Places the pending frame in the guest's buffers.  Returns 1 when it was
+ * handed over (or dropped as too big), 0 if the guest must post more
+ * buffers first (what was placed is kept), or a negative errno if the
+ * driver broke the rules (the device is marked broken).
+ */
+static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
+{
+	struct virtio_device *vdev = n->vdev;
+	bool mrg = net_has(n, VIRTIO_NET_F_MRG_RXBUF);
+	const u8 *data = n->rx_buf + n->rx_start;
+	struct virtq_elem *e;
+	size_t c;
+	int ret;
+
+	while (n->rx_off < n->rx_len) {
+		if (n->rx_nbufs == q->vq.size) {
+			virtio_net__rx_drop_pending(n, q);
+			return 1;
+		}
+		e = n->rx_nbufs ? &n->elem : &n->rx_first;
+		ret = virtio_queue_pop(vdev, q, e);
+		if (ret <= 0)
+			return ret;
+		if (e->out_num || !e->in_len) {
+			virtio_device_broken(vdev, "receive buffer not writable",
+					     -EINVAL);
+			return -EINVAL;
+		}
+		if (!mrg && e->in_len < n->rx_len) {
+			n->rx_used[n->rx_nbufs++].head = e->head;
+			virtio_net__rx_drop_pending(n, q);
+			return 1;
+		}
+		c = virtq_elem_copy_to(e, 0, data + n->rx_off,
+				       n->rx_len - n->rx_off);
+		n->rx_used[n->rx_nbufs].head = e->head;
+		n->rx_used[n->rx_nbufs++].len = (u32)c;
+		n->rx_off += c;
+	}
+	if (n->rx_nbufs > 1) {
+		u16 nb = htole16((u16)n->rx_nbufs);
+
+		virtq_elem_copy_to(&n->rx_first,
+				   offsetof(struct virtio_net_hdr_v1, num_buffers),
+				   &nb, sizeof(nb));
+	}
+	/* virtq_push() orders the buffer writes before used->idx. */
+	for (unsigned int i = 0; i < n->rx_nbufs; i++)
+		virtio_queue_push(vdev, q, n->rx_used[i].head,
+				  n->rx_used[i].len);
+	n->rx_frames++;
+	n->rx_len = 0;
+	n->rx_nbufs = 0;
+	return 1;
+}
+
+/* Backend frames -> guest, at most NET_BUDGET of them (vdev->lock held). */
+static void virtio_net__rx(struct virtio_net *n)
+{
+	struct virtio_device *vdev = n->vdev;
+	struct virtio_queue *q = &vdev->queues[NET_RXQ];
+	unsigned int budget = NET_BUDGET;
+	bool stop = false;
+	int ret;
+
+	if (!virtio_net__rx_ready(n)) {
+		n->be.ops->rx_enable(&n->be, false);
+		return;
+	}
+	/* Kicks are only wanted while we wait for buffers (below). */
+	virtq_disable_notify(&q->vq);
+	while (budget) {
+		if (!n->rx_len) {
+			ret = virtio_net__fetch(n);
+			if (!ret)
+				break;		/* backend is empty */
+			if (ret < 0)
+				continue;
+		}
+		ret = virtio_net__place(n, q);
+		if (ret < 0)
+			return;		/* broken: no more interrupts */
+		if (!ret) {
+			/*
+			 * No buffers: ask for a kick, and re-check the ring
+			 * after (virtq_enable_notify's full barrier pairs with
+			 * the driver's), or a refill racing with us is lost.
+			 */
+			if (virtq_enable_notify(&q->vq)) {
+				virtq_disable_notify(&q->vq);
+				continue;
+			}
+			stop = true;
+			break;
+		}
+		budget--;
+	}
+	/* Waiting for buffers: frames stay in the backend meanwhile. */
+	n->be.ops->rx_enable(&n->be, !stop);
+	virtio_queue_notify(vdev, q);
+}
+
+static void virtio_net__rx_wake(void *opaque)
+{
+	virtio_net__rx(opaque);
+}
+
+/* One transmit chain.  Returns 0, or -EINVAL if the device broke. */
+static int virtio_net__tx_one(struct virtio_net *n, struct virtq_elem *e)
+{
+	struct virtio_net_hdr_v1 h = { 0 };
+	size_t hl = n->hdr_len, flen, skip;
+	unsigned int cnt = 0;
+	struct iovec one;
+	int ret;
+
+	if (e->in_num) {
+		virtio_device_broken(n->vdev, "transmit buffer is writable",
+				     -EINVAL);
+		return -EINVAL;
+	}
+	if (e->out_len < hl || e->out_len - hl > NET_MAX_FRAME) {
+		n->tx_dropped++;
+		return 0;
+	}
+	flen = e->out_len - hl;
+	virtq_elem_copy_from(e, 0, &h, hl);
+	if (net_hdr_check_tx(&h, n->vdev->guest_features, flen)) {
+		n->tx_dropped++;
+		return 0;
+	}
+	if (n->be.vnet_hdr) {
+		/* Header, then the guest's segments past its header. */
+		n->tx_hdr = h;
+		n->tx_hdr.flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		n->tx_hdr.num_buffers = 0;
+		n->tx_iov[cnt++] = (struct iovec){ &n->tx_hdr, NET_HDR_LEN };
+		skip = hl;
+		for (unsigned int i = 0; i < e->out_num; i++) {
+			const struct iovec *v = &e->iov[i];
+
+			if (skip >= v->iov_len) {
+				skip -= v->iov_len;
+				continue;
+			}
+			n->tx_iov[cnt++] = (struct iovec){
+				(u8 *)v->iov_base + skip, v->iov_len - skip,
+			};
+			skip = 0;
+		}
+		ret = n->be.ops->send(&n->be, n->tx_iov, cnt);
+	} else {
+		virtq_elem_copy_from(e, hl, n->tx_buf, flen);
+		one = (struct iovec){ n->tx_buf, flen };
+		ret = n->be.ops->send(&n->be, &one, 1);
+	}
+	if (ret)
+		n->tx_dropped++;
+	else
+		n->tx_frames++;
+	return 0;
+}
+
+static void virtio_net__tx(struct virtio_net *n, struct virtio_queue *q)
+{
+	struct virtio_device *vdev = n->vdev;
+	unsigned int budget = NET_BUDGET;
+	int ret = 0;
+
+	do {
+		virtq_disable_notify(&q->vq);
+		while (budget && (ret = virtio_queue_pop(vdev, q, &n->elem)) > 0) {
+			if (virtio_net__tx_one(n, &n->elem))
+				return;
+			virtio_queue_push(vdev, q, n->elem.head, 0);
+			budget--;
+		}
+		virtio_queue_notify(vdev, q);
+		if (ret < 0)
+			return;	/* virtio_queue_pop() marked it broken */
+		if (!budget) {
+			/* More later: let the other queues and fds run. */
+			virtio_queue_kick(vdev, q->index);
+			return;
+		}
+	} while (virtq_enable_notify(&q->vq));
+}
+
+static void virtio_net__ctrl(struct virtio_net *n, struct virtio_queue *q)
+{
+	struct virtio_device *vdev = n->vdev;
+	struct virtq_elem *e = &n->elem;
+	u8 buf[2 + NET_CTRL_MAX], ack;
+	size_t len;
+	int ret;
+
+	do {
+		virtq_disable_notify(&q->vq);
+		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
+			if (e->out_len < 2 || !e->in_len) {
+				virtio_device_broken(vdev, "malformed control command",
+						     -EINVAL);
+				return;
+			}
+			len = virtq_elem_copy_from(e, 0, buf, sizeof(buf));
+			ack = VIRTIO_NET_ERR;
+			if (e->out_len <= sizeof(buf))
+				ack = net_ctrl_command(&n->filter,
+						       vdev->guest_features,
+						       buf[0], buf[1], buf + 2,
+						       len - 2);
+			virtq_elem_copy_to(e, e->in_len - 1, &ack, 1);
+			virtio_queue_push(vdev, q, e->head, 1);
+		}
+		virtio_queue_notify(vdev, q);
+		if (ret < 0)
+			return;
+	} while (virtq_enable_notify(&q->vq));
+}
+
+static void virtio_net__handle_queue(struct virtio_device *vdev,
+				     struct virtio_queue *q)
+{
+	struct virtio_net *n = vdev->priv;
+
+	switch (q->index) {
+	case NET_RXQ:
+		virtio_net__rx(n);	/* the guest posted receive buffers */
+		break;
+	case NET_TXQ:
+		virtio_net__tx(n, q);
+		break;
+	case NET_CTRLQ:
+		virtio_net__ctrl(n, q);
+		break;
+	}
+}
+
+static int virtio_net__start(struct virtio_device *vdev)
+{
+	struct virtio_net *n = vdev->priv;
+	int ret;
+
+	n->hdr_len = (net_has(n, VIRTIO_F_VERSION_1) ||
+		      net_has(n, VIRTIO_NET_F_MRG_RXBUF)) ?
+		     NET_HDR_LEN : NET_LEGACY_HDR_LEN;
+	n->rx_len = 0;
+	n->rx_nbufs = 0;
+	ret = n->be.ops->set_offload(&n->be, vdev->guest_features);
+	if (ret)
+		pr_warn("net%u: receive offloads: %s", n->index, strerror(-ret));
+	/* The core kicks every queue next; the receiveq kick starts rx. */
+	return 0;
+}
+
+static void virtio_net__reset(struct virtio_device *vdev)
+{
+	struct virtio_net *n = vdev->priv;
+
+	/* Popped chains belong to rings that no longer exist. */
+	n->rx_len = 0;
+	n->rx_nbufs = 0;
+	net_rx_filter_reset(&n->filter, n->mac);
+	n->be.ops->rx_enable(&n->be, false);
+}
+
+static void virtio_net__free_state(struct virtio_net *n)
+{
+	if (n->be.ops)
+		n->be.ops->free(&n->be);
+	free(n->rx_buf);
+	free(n->tx_buf);
+	free(n);
+}
+
+static void virtio_net__free(struct virtio_device *vdev)
+{
+	struct virtio_net *n = vdev->priv;
+
+	pr_info("net%u: rx %llu frames (%llu dropped, %llu filtered, backend %llu), "
+		"tx %llu frames (%llu dropped, backend %llu)", n->index,
+		(unsigned long long)n->rx_frames,
+		(unsigned long long)n->rx_dropped,
+		(unsigned long long)n->rx_filtered,
+		(unsigned long long)n->be.rx_dropped,
+		(unsigned long long)n->tx_frames,
+		(unsigned long long)n->tx_dropped,
+		(unsigned long long)n->be.tx_dropped);
+	virtio_net__free_state(n);
+}
+
+static const struct virtio_device_ops virtio_net_ops = {
+	.name = "net",
+	.device_id = VIRTIO_ID_NET,
+	.nr_queues = 3,
+	.queue_max_size = NET_QUEUE_SIZE,
+	.config_size = offsetof(struct virtio_net_config, mtu),
+	.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
+		    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+		    (1ULL << VIRTIO_NET_F_CTRL_VQ) |
+		    (1ULL << VIRTIO_NET_F_CTRL_RX) |
+		    (1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR),
+	.read_config = virtio_net__read_config,
+	.write_config = virtio_net__write_config,
+	.start = virtio_net__start,
+	.reset = virtio_net__reset,
+	.handle_queue = virtio_net__handle_queue,
+	.free = virtio_net__free,
+};
+
+int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
+		       unsigned int index, enum virtio_transport_kind kind,
+		       struct virtio_device **out)
+{
+	unsigned int hooks = kvm->nr_exit_hooks;
+	struct virtio_device *vdev;
+	struct virtio_net *n;
+	int ret;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->index = index;
+	n->hdr_len = NET_HDR_LEN;
+	n->rx_buf = malloc(NET_HDR_LEN + NET_MAX_FRAME);
+	n->tx_buf = malloc(NET_MAX_FRAME);
+	if (!n->rx_buf || !n->tx_buf) {
+		virtio_net__free_state(n);
+		return -ENOMEM;
+	}
+	if (cfg->mac_set)
+		memcpy(n->mac, cfg->mac, 6);
+	else
+		net_default_mac(kvm->cfg ? kvm->cfg->name : NULL, index, n->mac);
+	net_rx_filter_reset(&n->filter, n->mac);
+	ret = net_backend_open(&n->be, cfg);
+	if (ret) {
+		virtio_net__free_state(n);
+		return ret;
+	}
+	n->ops = virtio_net_ops;
+	n->ops.features |= n->be.features;
+
+	ret = virtio_transport__create(kvm, kind, &n->ops, n, &vdev);
+	if (ret) {
+		/* Once the core's exit hook exists, ops->free owns n. */
+		if (kvm->nr_exit_hooks == hooks)
+			virtio_net__free_state(n);
+		return ret;
+	}
+	n->vdev = vdev;
+	pthread_mutex_lock(&vdev->lock);
+	n->be.lock = &vdev->lock;
+	n->be.rx_wake = virtio_net__rx_wake;
+	n->be.opaque = n;
+	ret = n->be.ops->attach(&n->be, &vdev->loop);
+	pthread_mutex_unlock(&vdev->lock);
+	if (ret) {
+		pr_err("net%u: cannot watch the backend: %s", index,
+		       strerror(-ret));
+		return ret;
+	}
+	pr_info("net%u: %s, mac %02x:%02x:%02x:%02x:%02x:%02x", index,
+		n->be.ops->name, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		n->mac[4], n->mac[5]);
+	if (out)
+		*out = vdev;
+	return 0;
+}
