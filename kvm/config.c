@@ -71,11 +71,14 @@ void config_print_run_help(FILE *f)
 "                          \"console=hvc0\")\n"
 "\n"
 "Device options:\n"
-"    -d, --disk <file>[,ro][,direct][,format=raw|qcow2]\n"
+"    -d, --disk <file>[,ro][,direct][,format=raw|qcow2][,num-queues=N]\n"
 "                          virtio-blk disk on an image file or block\n"
 "                          device: ',ro' read-only, ',direct' O_DIRECT (raw\n"
 "                          only), format auto-detected unless given (qcow2\n"
-"                          v2/v3 by its magic, else raw). Repeatable (up to\n"
+"                          v2/v3 by its magic, else raw). 'num-queues=N'\n"
+"                          (1..8, default 1): N request queues\n"
+"                          (VIRTIO_BLK_F_MQ), each served by its own\n"
+"                          thread. Repeatable (up to\n"
 "                          %d disks: vda, vdb, ...)\n"
 "    --rng                 virtio-rng device fed from the host's getrandom()\n"
 "    -n, --network mode=tap|user|none[,<opt>=<value>...]\n"
@@ -233,6 +236,20 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 			d->readonly = true;
 		} else if (n == 6 && !strncmp(opt, "direct", 6)) {
 			d->direct = true;
+		} else if (n > 11 && !strncmp(opt, "num-queues=", 11)) {
+			char buf[8], *end;
+			unsigned long v;
+
+			if (n - 11 >= sizeof(buf))
+				return bad_value("--disk", arg,
+						 "num-queues must be 1..8");
+			memcpy(buf, opt + 11, n - 11);
+			buf[n - 11] = 0;
+			v = strtoul(buf, &end, 10);
+			if (*end || end == buf || v < 1 || v > 8)
+				return bad_value("--disk", arg,
+						 "num-queues must be 1..8");
+			d->num_queues = (unsigned int)v;
 		} else if (n > 7 && !strncmp(opt, "format=", 7)) {
 			if (n == 10 && !strncmp(opt + 7, "raw", 3))
 				d->format = DISK_FORMAT_RAW;
@@ -243,7 +260,7 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 						 "format must be raw or qcow2");
 		} else {
 			fprintf(stderr,
-				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=)\n",
+				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=)\n",
 				(int)n, opt, arg);
 			return -EINVAL;
 		}

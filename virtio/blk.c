@@ -7,6 +7,16 @@
  * device's own event loop, and are pushed from there under vdev->lock.
  * The event loop never waits for the disk.
  *
+ * num-queues=N > 1 (VIRTIO_BLK_F_MQ): the core runs each queue on its own
+ * thread under its own lock (ops->thread_per_queue).  The backend wants
+ * its calls serialised, so disk_submit/disk_poll/disk_drain then run
+ * under blk->disk_lock, a leaf lock.  Completions still arrive on the
+ * device thread (disk_watch), which only files each request on its
+ * queue's done list and wakes that queue's thread (done_fd); the queue
+ * thread writes the status and used entry under its own lock.  Each queue
+ * may have depth/N requests in flight, so disk_submit never says EAGAIN
+ * and a full queue only waits for its own completions.
+ *
  * Every request is checked before the backend sees it: a short header, a
  * data length that is not whole sectors, a range past the end of the
  * disk (overflow included) or a write to a read-only disk ends in
@@ -19,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <linux/virtio_blk.h>
 
@@ -42,7 +54,8 @@ struct blk_req {
 	struct virtio_queue *q;
 	u8 *status;			/* last byte of the chain, guest RAM */
 	u32 written;			/* data bytes for the used length */
-	struct blk_req *next_free;
+	int ret;			/* multi-queue: backend result */
+	struct blk_req *next_free;	/* free list, or a done list */
 	struct virtq_elem elem;
 };
 
@@ -58,11 +71,26 @@ struct virtio_blk {
 	struct virtio_blk_config config;
 	struct evloop_watch disk_watch;
 
-	/* Under vdev->lock. */
-	struct blk_req *free_reqs;
+	/* Multi-queue (see the top of the file); ops is a copy we adjust. */
+	bool mq;
+	struct virtio_device_ops ops;
+	unsigned int queue_depth;	/* in flight per queue */
+	pthread_mutex_t disk_lock;
+	int done_fd[VIRTIO_MAX_QUEUES];
+	struct evloop_watch done_watch[VIRTIO_MAX_QUEUES];
+	/* Under disk_lock (mq). */
+	struct blk_req *done[VIRTIO_MAX_QUEUES];
+	unsigned int done_mask;
+
+	/*
+	 * Under the queue's lock (virtio_queue_lock: vdev->lock, or the
+	 * queue's own with mq); quiescing is also under disk_lock with mq.
+	 */
+	struct blk_req *free_reqs[VIRTIO_MAX_QUEUES];
 	bool quiescing;			/* reset/exit: drop completions */
 	bool stalled[VIRTIO_MAX_QUEUES];	/* backend was full */
 	bool notify[VIRTIO_MAX_QUEUES];	/* pushed since the last notify */
+	unsigned int inflight[VIRTIO_MAX_QUEUES];	/* mq only */
 };
 
 static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
@@ -74,25 +102,36 @@ static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
 	memcpy(data, (u8 *)&blk->config + offset, len);
 }
 
-static struct blk_req *req_get(struct virtio_blk *blk)
+static struct blk_req *req_get(struct virtio_blk *blk, struct virtio_queue *q)
 {
-	struct blk_req *r = blk->free_reqs;
+	struct blk_req *r = blk->free_reqs[q->index];
 
 	if (r) {
-		blk->free_reqs = r->next_free;
+		blk->free_reqs[q->index] = r->next_free;
+		r->q = q;
 		return r;
 	}
 	/* Grows to the most requests ever in flight, then stays. */
 	r = malloc(sizeof(*r));
-	if (r)
+	if (r) {
 		r->blk = blk;
+		r->q = q;
+	}
 	return r;
 }
 
 static void req_put(struct virtio_blk *blk, struct blk_req *r)
 {
-	r->next_free = blk->free_reqs;
-	blk->free_reqs = r;
+	r->next_free = blk->free_reqs[r->q->index];
+	blk->free_reqs[r->q->index] = r;
+}
+
+/* Room to submit on @q: the backend's (mq: this queue's share of it). */
+static bool blk_can_submit(struct virtio_blk *blk, struct virtio_queue *q)
+{
+	if (blk->mq)
+		return blk->inflight[q->index] < blk->queue_depth;
+	return disk_can_submit(blk->disk);
 }
 
 /* Status byte, used ring entry, request back to the pool. */
@@ -119,6 +158,24 @@ static void blk_req_done(struct disk_req *dreq, int ret)
 {
 	struct blk_req *r = (struct blk_req *)dreq;
 	struct virtio_blk *blk = r->blk;
+
+	if (blk->mq) {
+		/*
+		 * disk_lock held.  Quiescing: reset holds every queue lock,
+		 * exit stopped every thread, so the pool is ours.  Otherwise
+		 * the queue's thread finishes it (blk_on_done).
+		 */
+		if (blk->quiescing) {
+			blk->inflight[r->q->index]--;
+			req_put(blk, r);
+			return;
+		}
+		r->ret = ret;
+		r->next_free = blk->done[r->q->index];
+		blk->done[r->q->index] = r;
+		blk->done_mask |= 1U << r->q->index;
+		return;
+	}
 
 	/*
 	 * After a reset the ring is gone: the data already went where the
@@ -254,7 +311,15 @@ static void blk_start(struct virtio_blk *blk, struct virtio_queue *q,
 		req_finish(blk, r, status);
 		return;
 	}
-	ret = disk_submit(blk->disk, &r->dreq);
+	if (blk->mq) {
+		pthread_mutex_lock(&blk->disk_lock);
+		ret = disk_submit(blk->disk, &r->dreq);
+		pthread_mutex_unlock(&blk->disk_lock);
+		if (!ret)
+			blk->inflight[q->index]++;
+	} else {
+		ret = disk_submit(blk->disk, &r->dreq);
+	}
 	if (ret) {
 		pr_debug("virtio-blk %s: submit: %s", blk->path,
 			 strerror(-ret));
@@ -275,7 +340,7 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 	do {
 		virtq_disable_notify(&q->vq);
 		for (;;) {
-			r = disk_can_submit(blk->disk) ? req_get(blk) : NULL;
+			r = blk_can_submit(blk, q) ? req_get(blk, q) : NULL;
 			if (!r) {
 				full = true;
 				break;
@@ -330,11 +395,72 @@ static void blk_after_completions(struct virtio_blk *blk)
 	}
 }
 
+/*
+ * Queue thread (mq): the device thread filed completions for this queue.
+ * Finishes them, interrupts, and resumes the queue if it waited for room.
+ */
+static void virtio_blk__on_done(void *opaque, u32 events __unused)
+{
+	struct virtio_queue *q = opaque;
+	struct virtio_device *vdev = q->vdev;
+	struct virtio_blk *blk = vdev->priv;
+	unsigned int i = q->index;
+	struct blk_req *r, *next;
+	u64 cnt;
+
+	if (read(blk->done_fd[i], &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	virtio_queue_lock(vdev, q);
+	pthread_mutex_lock(&blk->disk_lock);
+	r = blk->done[i];
+	blk->done[i] = NULL;
+	pthread_mutex_unlock(&blk->disk_lock);
+	for (; r; r = next) {
+		next = r->next_free;
+		blk->inflight[i]--;
+		/* As in blk_req_done(): no ring, no DMA, nothing written. */
+		if (!queue_runnable(vdev, q)) {
+			req_put(blk, r);
+			continue;
+		}
+		if (r->ret)
+			r->written = 0;
+		req_finish(blk, r, r->ret ? VIRTIO_BLK_S_IOERR :
+					    VIRTIO_BLK_S_OK);
+	}
+	if (blk->notify[i]) {
+		blk->notify[i] = false;
+		if (queue_runnable(vdev, q))
+			virtio_queue_notify(vdev, q);
+	}
+	if (blk->stalled[i] && blk_can_submit(blk, q)) {
+		blk->stalled[i] = false;
+		if (queue_runnable(vdev, q))
+			vdev->ops->handle_queue(vdev, q);
+	}
+	virtio_queue_unlock(vdev, q);
+}
+
 /* Device thread: the backend's completion eventfd fired. */
 static void virtio_blk__on_disk(void *opaque, u32 events __unused)
 {
 	struct virtio_blk *blk = opaque;
 	struct virtio_device *vdev = blk->vdev;
+	unsigned int mask;
+
+	if (blk->mq) {
+		pthread_mutex_lock(&blk->disk_lock);
+		disk_poll(blk->disk);
+		mask = blk->done_mask;
+		blk->done_mask = 0;
+		pthread_mutex_unlock(&blk->disk_lock);
+		for (unsigned int i = 0; i < vdev->nr_queues; i++)
+			if ((mask & (1U << i)) &&
+			    write(blk->done_fd[i], &(u64){ 1 }, sizeof(u64)) < 0)
+				pr_debug("virtio-blk %s: done: %s", blk->path,
+					 strerror(errno));
+		return;
+	}
 
 	pthread_mutex_lock(&vdev->lock);
 	disk_poll(blk->disk);
@@ -350,9 +476,30 @@ static void virtio_blk__reset(struct virtio_device *vdev)
 {
 	struct virtio_blk *blk = vdev->priv;
 
-	blk->quiescing = true;
-	disk_drain(blk->disk);
-	blk->quiescing = false;
+	if (blk->mq) {
+		/* The core holds every queue lock: no queue thread runs. */
+		pthread_mutex_lock(&blk->disk_lock);
+		blk->quiescing = true;
+		disk_drain(blk->disk);
+		blk->quiescing = false;
+		/* Filed but not yet finished: the ring they were for is gone. */
+		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+			struct blk_req *r, *next;
+
+			for (r = blk->done[i]; r; r = next) {
+				next = r->next_free;
+				req_put(blk, r);
+			}
+			blk->done[i] = NULL;
+			blk->inflight[i] = 0;
+		}
+		blk->done_mask = 0;
+		pthread_mutex_unlock(&blk->disk_lock);
+	} else {
+		blk->quiescing = true;
+		disk_drain(blk->disk);
+		blk->quiescing = false;
+	}
 	memset(blk->stalled, 0, sizeof(blk->stalled));
 	memset(blk->notify, 0, sizeof(blk->notify));
 }
@@ -361,12 +508,24 @@ static void virtio_blk__destroy(struct virtio_blk *blk)
 {
 	struct blk_req *r;
 
+	/* Every thread has stopped: no lock needed. */
 	blk->quiescing = true;
 	disk_close(blk->disk);
-	while ((r = blk->free_reqs)) {
-		blk->free_reqs = r->next_free;
-		free(r);
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		/* Completions filed but never finished (mq). */
+		while ((r = blk->done[i])) {
+			blk->done[i] = r->next_free;
+			free(r);
+		}
+		while ((r = blk->free_reqs[i])) {
+			blk->free_reqs[i] = r->next_free;
+			free(r);
+		}
+		if (blk->done_fd[i] >= 0)
+			close(blk->done_fd[i]);
 	}
+	if (blk->mq)
+		pthread_mutex_destroy(&blk->disk_lock);
 	free(blk);
 }
 
@@ -420,6 +579,7 @@ static void virtio_blk__init_config(struct virtio_blk *blk)
 	c->max_write_zeroes_sectors = htole32(BLK_MAX_RANGE_SECTORS);
 	c->max_write_zeroes_seg = htole32(1);
 	c->write_zeroes_may_unmap = 1;
+	c->num_queues = htole16(blk->mq ? blk->ops.nr_queues : 1);
 }
 
 int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
@@ -431,6 +591,7 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		.readonly = disk->readonly, .direct = disk->direct,
 	};
 	char serial[VIRTIO_BLK_ID_BYTES + 1], err[256] = "";
+	const struct virtio_device_ops *ops;
 	struct virtio_blk *blk;
 	struct virtio_device *vdev;
 	unsigned int hooks, v;
@@ -439,6 +600,9 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 	blk = calloc(1, sizeof(*blk));
 	if (!blk)
 		return -ENOMEM;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		blk->done_fd[i] = -1;
+	blk->mq = disk->num_queues > 1;
 	blk->path = disk->path;
 	blk->readonly = disk->readonly;
 	ret = disk_open(&o, &blk->disk, err, sizeof(err));
@@ -448,17 +612,40 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		return ret;
 	}
 	blk->capacity = blk->disk->size >> BLK_SECTOR_SHIFT;
+	v = (blk->readonly ? BLK_OPS_RO : 0) |
+	    (blk->disk->can_discard ? BLK_OPS_DISCARD : 0) |
+	    (blk->disk->can_write_zeroes ? BLK_OPS_WZ : 0);
+	ops = &virtio_blk_ops[v];
+	if (blk->mq) {
+		if (disk->num_queues > VIRTIO_MAX_QUEUES) {
+			disk_close(blk->disk);
+			free(blk);
+			return -EINVAL;
+		}
+		blk->ops = virtio_blk_ops[v];
+		blk->ops.nr_queues = disk->num_queues;
+		blk->ops.features |= 1ULL << VIRTIO_BLK_F_MQ;
+		blk->ops.thread_per_queue = true;
+		ops = &blk->ops;
+		blk->queue_depth = max_t(unsigned int, 1,
+					 blk->disk->depth / disk->num_queues);
+		pthread_mutex_init(&blk->disk_lock, NULL);
+		for (unsigned int i = 0; i < disk->num_queues; i++) {
+			blk->done_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (blk->done_fd[i] < 0) {
+				ret = -errno;
+				virtio_blk__destroy(blk);
+				return ret;
+			}
+		}
+	}
 	/* Linux shows it in /dev/disk/by-id/virtio-lkvm-<n>. */
 	snprintf(serial, sizeof(serial), "lkvm-%u", index);
 	memcpy(blk->serial, serial, strnlen(serial, sizeof(blk->serial)));
 	virtio_blk__init_config(blk);
 
-	v = (blk->readonly ? BLK_OPS_RO : 0) |
-	    (blk->disk->can_discard ? BLK_OPS_DISCARD : 0) |
-	    (blk->disk->can_write_zeroes ? BLK_OPS_WZ : 0);
 	hooks = kvm->nr_exit_hooks;
-	ret = virtio_transport__create(kvm, kind, &virtio_blk_ops[v], blk,
-				       &vdev);
+	ret = virtio_transport__create(kvm, kind, ops, blk, &vdev);
 	if (ret) {
 		/* Once the core's exit hook exists, ops->free owns blk. */
 		if (kvm->nr_exit_hooks == hooks)
@@ -473,6 +660,18 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 	ret = evloop_add(&vdev->loop, &blk->disk_watch, EPOLLIN);
 	if (ret)
 		return ret;
+	for (unsigned int i = 0; blk->mq && i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		blk->done_watch[i] = (struct evloop_watch){
+			.fd = blk->done_fd[i], .cb = virtio_blk__on_done,
+			.opaque = q,
+		};
+		ret = evloop_add(virtio_queue_loop(vdev, q),
+				 &blk->done_watch[i], EPOLLIN);
+		if (ret)
+			return ret;
+	}
 	pr_debug("virtio-blk %s: %s, %llu sectors%s%s", blk->path,
 		 disk_format_name(blk->disk->format),
 		 (unsigned long long)blk->capacity,

@@ -27,18 +27,75 @@ static bool virtio_runnable(const struct virtio_device *vdev)
 	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken;
 }
 
-/* Device thread: a queue's eventfd fired (ioeventfd or transport kick). */
+static bool per_queue(const struct virtio_device *vdev)
+{
+	return vdev->ops->thread_per_queue;
+}
+
+/* vdev->lock held: take every queue lock, in index order. */
+static void virtio_lock_queues(struct virtio_device *vdev)
+{
+	if (!per_queue(vdev))
+		return;
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		pthread_mutex_lock(&vdev->queues[i].lock);
+}
+
+static void virtio_unlock_queues(struct virtio_device *vdev)
+{
+	if (!per_queue(vdev))
+		return;
+	for (unsigned int i = vdev->nr_queues; i-- > 0;)
+		pthread_mutex_unlock(&vdev->queues[i].lock);
+}
+
+struct evloop *virtio_queue_loop(struct virtio_device *vdev,
+				 struct virtio_queue *q)
+{
+	return per_queue(vdev) ? &q->loop : &vdev->loop;
+}
+
+void virtio_queue_lock(struct virtio_device *vdev, struct virtio_queue *q)
+{
+	pthread_mutex_lock(per_queue(vdev) ? &q->lock : &vdev->lock);
+}
+
+void virtio_queue_unlock(struct virtio_device *vdev, struct virtio_queue *q)
+{
+	pthread_mutex_unlock(per_queue(vdev) ? &q->lock : &vdev->lock);
+}
+
+/*
+ * Queue thread, q->lock dropped: virtio_queue_pop() found a malformed
+ * chain.  Marking the device broken changes what every queue sees, so it
+ * takes all the locks, in order.
+ */
+static void virtio_report_broken(struct virtio_device *vdev,
+				 struct virtio_queue *q)
+{
+	pthread_mutex_lock(&vdev->lock);
+	virtio_lock_queues(vdev);
+	/* A reset in between cleared broken_err: the new driver is fine. */
+	if (q->broken_err)
+		virtio_device_broken(vdev, "malformed descriptor chain",
+				     q->broken_err);
+	virtio_unlock_queues(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+/* Device or queue thread: a queue's eventfd fired (ioeventfd or kick). */
 static void virtio_on_kick(void *opaque, u32 events __unused)
 {
 	struct virtio_queue *q = opaque;
 	struct virtio_device *vdev = q->vdev;
+	bool report = false;
 	u64 cnt;
 
 	if (read(q->kick_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
 	atomic_fetch_add_explicit(&vdev->nr_kicks, 1, memory_order_relaxed);
 
-	pthread_mutex_lock(&vdev->lock);
+	virtio_queue_lock(vdev, q);
 	if (!virtio_runnable(vdev) || !q->enabled || !virtq_ready(&q->vq))
 		goto out;
 	if (!vdev->dma_enabled) {
@@ -51,8 +108,46 @@ static void virtio_on_kick(void *opaque, u32 events __unused)
 		goto out;
 	}
 	vdev->ops->handle_queue(vdev, q);
+	report = q->broken_err && !vdev->broken;
 out:
+	virtio_queue_unlock(vdev, q);
+	if (report)
+		virtio_report_broken(vdev, q);
+}
+
+/* Device thread (thread_per_queue): interrupts queue threads left us. */
+static void virtio_on_irq(void *opaque, u32 events __unused)
+{
+	struct virtio_device *vdev = opaque;
+	unsigned int pending;
+	u64 cnt;
+
+	if (read(vdev->irq_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	/* Pairs with the atomic_fetch_or in virtio_queue_notify(). */
+	pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
+					   memory_order_acquire);
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		if ((pending & (1U << i)) && virtio_runnable(vdev))
+			vdev->tops->signal_queue(vdev, &vdev->queues[i]);
 	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void *virtio_queue_thread(void *opaque)
+{
+	struct virtio_queue *q = opaque;
+	char name[16];
+	int ret;
+
+	snprintf(name, sizeof(name), "lkvm-v%s/%u", q->vdev->ops->name,
+		 q->index);
+	pthread_setname_np(pthread_self(), name);
+	ret = evloop_run(&q->loop);
+	if (ret)
+		pr_err("virtio-%s: queue %u event loop failed: %s",
+		       q->vdev->ops->name, q->index, strerror(-ret));
+	return NULL;
 }
 
 static void *virtio_thread(void *opaque)
@@ -73,18 +168,35 @@ static void *virtio_thread(void *opaque)
 static void virtio_device_free(void *opaque)
 {
 	struct virtio_device *vdev = opaque;
+	/* Read now: ops may live in the device state ops->free releases. */
+	bool pq = per_queue(vdev);
 
+	/* Every thread stops before ops->free, which may drain the disk. */
 	if (vdev->thread_started) {
 		evloop_stop(&vdev->loop);
 		pthread_join(vdev->thread, NULL);
+	}
+	for (unsigned int i = 0; pq && i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (q->thread_started) {
+			evloop_stop(&q->loop);
+			pthread_join(q->thread, NULL);
+		}
 	}
 	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		if (vdev->queues[i].kick_fd >= 0)
 			close(vdev->queues[i].kick_fd);
 	}
-	evloop_exit(&vdev->loop);
 	if (vdev->ops->free)
 		vdev->ops->free(vdev);
+	for (unsigned int i = 0; pq && i < vdev->nr_queues; i++) {
+		evloop_exit(&vdev->queues[i].loop);
+		pthread_mutex_destroy(&vdev->queues[i].lock);
+	}
+	if (vdev->irq_fd >= 0)
+		close(vdev->irq_fd);
+	evloop_exit(&vdev->loop);
 	pthread_mutex_destroy(&vdev->lock);
 	/* Last: this may free vdev itself. */
 	if (vdev->tops->free)
@@ -98,6 +210,7 @@ static void virtio_reset_queue(struct virtio_queue *q)
 	q->vq.desc_gpa = q->vq.avail_gpa = q->vq.used_gpa = 0;
 	q->enabled = false;
 	q->kick_pending = false;
+	q->broken_err = 0;
 	q->msix_vector = VIRTIO_NO_VECTOR;
 }
 
@@ -134,17 +247,49 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	vdev->nr_queues = ops->nr_queues;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->queues[i].kick_fd = -1;
+	vdev->irq_fd = -1;
 
 	ret = evloop_init(&vdev->loop);
 	if (ret) {
 		pthread_mutex_destroy(&vdev->lock);
 		return ret;
 	}
+	/* Per-queue loops before the exit hook, so it can always free them. */
+	for (unsigned int i = 0; ops->thread_per_queue && i < vdev->nr_queues;
+	     i++) {
+		pthread_mutex_init(&vdev->queues[i].lock, NULL);
+		ret = evloop_init(&vdev->queues[i].loop);
+		if (ret) {
+			while (i-- > 0) {
+				evloop_exit(&vdev->queues[i].loop);
+				pthread_mutex_destroy(&vdev->queues[i].lock);
+			}
+			evloop_exit(&vdev->loop);
+			pthread_mutex_destroy(&vdev->lock);
+			return ret;
+		}
+	}
 	ret = kvm__on_exit(kvm, virtio_device_free, vdev);
 	if (ret) {
+		for (unsigned int i = 0;
+		     ops->thread_per_queue && i < vdev->nr_queues; i++) {
+			evloop_exit(&vdev->queues[i].loop);
+			pthread_mutex_destroy(&vdev->queues[i].lock);
+		}
 		evloop_exit(&vdev->loop);
 		pthread_mutex_destroy(&vdev->lock);
 		return ret;
+	}
+	if (per_queue(vdev)) {
+		vdev->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vdev->irq_fd < 0)
+			return -errno;
+		vdev->irq_watch = (struct evloop_watch){
+			.fd = vdev->irq_fd, .cb = virtio_on_irq, .opaque = vdev,
+		};
+		ret = evloop_add(&vdev->loop, &vdev->irq_watch, EPOLLIN);
+		if (ret)
+			return ret;
 	}
 
 	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
@@ -160,7 +305,8 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 		q->kick_watch = (struct evloop_watch){
 			.fd = q->kick_fd, .cb = virtio_on_kick, .opaque = q,
 		};
-		ret = evloop_add(&vdev->loop, &q->kick_watch, EPOLLIN);
+		ret = evloop_add(virtio_queue_loop(vdev, q), &q->kick_watch,
+				 EPOLLIN);
 		if (ret)
 			return ret;
 	}
@@ -169,6 +315,14 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	if (ret)
 		return -ret;
 	vdev->thread_started = true;
+	for (unsigned int i = 0; per_queue(vdev) && i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		ret = pthread_create(&q->thread, NULL, virtio_queue_thread, q);
+		if (ret)
+			return -ret;
+		q->thread_started = true;
+	}
 	return 0;
 }
 
@@ -182,6 +336,8 @@ static void virtio_reset(struct virtio_device *vdev)
 	vdev->broken = false;
 	vdev->isr = 0;
 	vdev->config_msix_vector = VIRTIO_NO_VECTOR;
+	/* Nothing left to interrupt about; pairs with virtio_on_irq(). */
+	atomic_store_explicit(&vdev->irq_pending, 0, memory_order_relaxed);
 	if (vdev->transport_kind != VIRTIO_TRANSPORT_PCI_LEGACY &&
 	    vdev->transport_kind != VIRTIO_TRANSPORT_MMIO_LEGACY)
 		vdev->legacy = false;
@@ -219,7 +375,7 @@ static void virtio_driver_ok(struct virtio_device *vdev)
 			virtio_queue_kick(vdev, i);
 }
 
-void virtio_set_status(struct virtio_device *vdev, u8 status)
+static void virtio_set_status_locked(struct virtio_device *vdev, u8 status)
 {
 	u8 old = vdev->status;
 
@@ -248,6 +404,14 @@ void virtio_set_status(struct virtio_device *vdev, u8 status)
 	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    !(old & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken)
 		virtio_driver_ok(vdev);
+}
+
+void virtio_set_status(struct virtio_device *vdev, u8 status)
+{
+	/* Quiesces every queue thread: handle_queue reads the status. */
+	virtio_lock_queues(vdev);
+	virtio_set_status_locked(vdev, status);
+	virtio_unlock_queues(vdev);
 }
 
 void virtio_set_guest_features(struct virtio_device *vdev, unsigned int word,
@@ -279,21 +443,25 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 {
 	bool was = vdev->dma_enabled;
 
+	/* A disable waits for every queue thread's in-flight work. */
+	virtio_lock_queues(vdev);
 	vdev->dma_enabled = enabled;
-	if (!enabled || was)
-		return;
-	/*
-	 * Look at every enabled queue, not only those kicked meanwhile: a
-	 * device with host data waiting (console input) had buffers posted
-	 * before mastering went off and will get no new kick for them.
-	 */
-	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
-		struct virtio_queue *q = &vdev->queues[i];
+	if (enabled && !was) {
+		/*
+		 * Look at every enabled queue, not only those kicked
+		 * meanwhile: a device with host data waiting (console input)
+		 * had buffers posted before mastering went off and will get
+		 * no new kick for them.
+		 */
+		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+			struct virtio_queue *q = &vdev->queues[i];
 
-		q->kick_pending = false;
-		if (q->enabled)
-			virtio_queue_kick(vdev, i);
+			q->kick_pending = false;
+			if (q->enabled)
+				virtio_queue_kick(vdev, i);
+		}
 	}
+	virtio_unlock_queues(vdev);
 }
 
 void virtio_queue_kick(struct virtio_device *vdev, unsigned int index)
@@ -325,10 +493,12 @@ int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
 {
 	int ret;
 
-	if (vdev->broken || !vdev->dma_enabled)
+	if (vdev->broken || !vdev->dma_enabled || q->broken_err)
 		return 0;
 	ret = virtq_pop(&q->vq, elem);
-	if (ret < 0)
+	if (ret < 0 && per_queue(vdev))
+		q->broken_err = ret;	/* virtio_on_kick() reports it */
+	else if (ret < 0)
 		virtio_device_broken(vdev, "malformed descriptor chain", ret);
 	return ret;
 }
@@ -346,7 +516,26 @@ void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q)
 	q->vq.nr_interrupts++;
 	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
 				  memory_order_relaxed);
-	vdev->tops->signal_queue(vdev, q);
+	if (!per_queue(vdev)) {
+		vdev->tops->signal_queue(vdev, q);
+		return;
+	}
+	/*
+	 * Transports keep interrupt state under vdev->lock, which a queue
+	 * thread may not wait for while it holds q->lock (lock order).  If
+	 * it is free, signal now; otherwise hand it to the device thread.
+	 */
+	if (!pthread_mutex_trylock(&vdev->lock)) {
+		vdev->tops->signal_queue(vdev, q);
+		pthread_mutex_unlock(&vdev->lock);
+		return;
+	}
+	/* Pairs with the atomic_exchange in virtio_on_irq(). */
+	atomic_fetch_or_explicit(&vdev->irq_pending, 1U << q->index,
+				 memory_order_release);
+	if (write(vdev->irq_fd, &(u64){ 1 }, sizeof(u64)) < 0)
+		pr_debug("virtio-%s: irq: %s", vdev->ops->name,
+			 strerror(errno));
 }
 
 bool virtio_queue_yield(struct virtio_device *vdev, struct virtio_queue *q,

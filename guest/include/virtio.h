@@ -296,6 +296,7 @@ uint64_t ms_now(void);
 #define VIRTIO_BLK_F_SIZE_MAX	1
 #define VIRTIO_BLK_F_SEG_MAX	2
 #define VIRTIO_BLK_F_RO		5
+#define VIRTIO_BLK_F_MQ		12
 #define VIRTIO_BLK_F_BLK_SIZE	6
 #define VIRTIO_BLK_F_FLUSH	9
 

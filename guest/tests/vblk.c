@@ -18,8 +18,14 @@
  * Options (besides the transport ones in virtio.h): sectors=N (1024),
  * start=S (0), seed=X (1), per_req=N sectors per request (8), segs=N data
  * segments per request (4), depth=N requests in flight (8), reqs=N (1000),
- * mode=batch|stream, ro=1.  Everything runs at CPL3 except the interrupt
- * handlers, which only count.
+ * mode=batch|stream, ro=1, queues=N (1..4: negotiate VIRTIO_BLK_F_MQ
+ * and submit round-robin across N queues).  Everything runs at CPL3
+ * except the interrupt handlers, which only count.
+ *
+ * Benchmark rows (after the verify): rw=randread bs=B count=N reads N
+ * random B-byte blocks of [start, start+sectors), rw=read bs=B count=N
+ * reads sequentially (wrapping); both keep `depth` in flight, are timed
+ * with the TSC and print IOPS and MB/s (bs in bytes, whole sectors).
  */
 #include "guest.h"
 #include "virtio.h"
@@ -43,6 +49,17 @@ static uint16_t *free_reqs;
 static unsigned int nr_free, depth, per_req, segs;
 static uint32_t seed;
 static long bad_sector = -1;
+static unsigned int nq = 1;		/* queues in use */
+static bool rand_io;			/* run(): random aligned sectors */
+static uint64_t rnd_state = 88172645463325252ULL;
+
+static uint64_t xorshift(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
 static unsigned long nr_requests, nr_errors;
 
 static long opt(const char *key, long def)
@@ -106,18 +123,23 @@ static void complete(struct req *r, uint32_t type)
 static int run(uint32_t type, uint64_t first, uint64_t count,
 	       unsigned int nsect, uint64_t wrap)
 {
-	struct virtq *vq = vd.vqs[0];
+	unsigned int inflight = 0, qin[VIRTIO_MAX_VQS] = { 0 }, rr = 0, i;
 	uint64_t done = 0, next = 0;
-	unsigned int inflight = 0;
+	struct virtq *vq;
 	struct req *r;
 
 	while (done < count) {
-		bool added = false;
+		unsigned int added = 0;
 
 		while (inflight < depth && next < count && nr_free) {
+			vq = vd.vqs[rr];
 			r = &reqs[free_reqs[nr_free - 1]];
 			r->nsect = count - next < nsect ? count - next : nsect;
-			r->sector = first + (wrap ? next % wrap : next);
+			if (rand_io)
+				r->sector = first +
+					    xorshift() % (wrap / nsect) * nsect;
+			else
+				r->sector = first + (wrap ? next % wrap : next);
 			if (type == VIRTIO_BLK_T_OUT) {
 				for (unsigned int s = 0; s < r->nsect; s++)
 					vblk_pattern_fill(seed, r->sector + s,
@@ -127,26 +149,76 @@ static int run(uint32_t type, uint64_t first, uint64_t count,
 				break;		/* ring full */
 			nr_free--;
 			inflight++;
+			qin[rr]++;
 			next += r->nsect;
-			added = true;
+			added |= 1U << rr;
+			rr = (rr + 1) % nq;
 		}
-		if (added)
-			virtq_kick(vq);
+		for (i = 0; i < nq; i++)
+			if (added & (1U << i))
+				virtq_kick(vd.vqs[i]);
 
-		if (!virtq_more_used(vq) && !virtq_wait(vq, 5000)) {
-			printf("vblk: timeout, %u requests in flight\n", inflight);
-			virtq_dump(vq);
-			virtq_notify(vq);
-			if (virtq_wait(vq, 2000))
-				puts("vblk: a second kick got it going");
-			return -1;
+		/* Wait on a queue with requests in flight; poll the others. */
+		for (i = 0; i < nq && !virtq_more_used(vd.vqs[i]); i++)
+			;
+		if (i == nq) {
+			for (i = 0; i < nq && !qin[i]; i++)
+				;
+			vq = vd.vqs[i < nq ? i : 0];
+			if (!virtq_wait(vq, 5000)) {
+				printf("vblk: timeout, %u requests in flight\n",
+				       inflight);
+				virtq_dump(vq);
+				virtq_notify(vq);
+				if (virtq_wait(vq, 2000))
+					puts("vblk: a second kick got it going");
+				return -1;
+			}
 		}
-		while ((r = virtq_get_buf(vq, NULL))) {
-			complete(r, type);
-			inflight--;
-			done += r->nsect;
+		for (i = 0; i < nq; i++) {
+			while ((r = virtq_get_buf(vd.vqs[i], NULL))) {
+				complete(r, type);
+				inflight--;
+				qin[i]--;
+				done += r->nsect;
+			}
 		}
 	}
+	return 0;
+}
+
+/* Timed reads for tests/bench/blk.sh: rw=randread|read bs=B count=N. */
+static int bench(const char *rw, unsigned long bs, unsigned long count,
+		 uint64_t first, uint64_t sectors)
+{
+	unsigned int nsect = bs / VBLK_SECTOR;
+	uint64_t t0, cycles, us, khz = tsc_khz();
+	uint32_t saved_seed = seed;
+
+	rand_io = !strncmp(rw, "randread", 9);
+	if (!rand_io && strncmp(rw, "read", 5)) {
+		printf("vblk: unknown rw '%s'\n", rw);
+		return -1;
+	}
+	if (sectors < nsect) {
+		puts("vblk: bs larger than the disk range");
+		return -1;
+	}
+	seed = 0;		/* no pattern check: timing only */
+	nr_requests = 0;
+	t0 = rdtsc();
+	if (run(VIRTIO_BLK_T_IN, first, count * nsect, nsect,
+		sectors / nsect * nsect) || nr_errors)
+		return -1;
+	cycles = rdtsc() - t0;
+	seed = saved_seed;
+	rand_io = false;
+	us = khz ? cycles * 1000 / khz : 1;
+	if (!us)
+		us = 1;
+	printf("vblk: bench rw=%s bs=%lu count=%lu depth=%u queues=%u: %lu IOPS, %lu MB/s (%lu us)\n",
+	       rw, bs, count, depth, nq, count * 1000000 / us,
+	       count * bs / us, us);
 	return 0;
 }
 
@@ -271,7 +343,8 @@ static long vblk_main(long unused)
 {
 	uint64_t capacity, start, sectors, t0, t1;
 	unsigned long nreqs, i, irqs0, kicks = 0, irqs = 0;
-	char mode[16] = "batch";
+	char mode[16] = "batch", rw[16] = "";
+	unsigned long bs, count;
 	bool ro, streaming;
 	uint8_t *buf;
 	int st;
@@ -287,6 +360,10 @@ static long vblk_main(long unused)
 	depth = opt("depth", 8);
 	nreqs = opt("reqs", 1000);
 	ro = opt("ro", 0);
+	nq = opt("queues", 1);
+	cmdline_get_str("rw", rw, sizeof(rw));
+	bs = opt("bs", 4096);
+	count = opt("count", 10000);
 	cmdline_get_str("mode", mode, sizeof(mode));
 	streaming = !strncmp(mode, "stream", sizeof(mode));
 	if (!streaming && strncmp(mode, "batch", sizeof(mode))) {
@@ -294,15 +371,29 @@ static long vblk_main(long unused)
 		return 1;
 	}
 	if (!per_req || !segs || segs > INDIRECT_MAX - 2 || !depth ||
-	    depth > 64 || !seed) {
+	    depth > 64 || !seed || !nq || nq > VIRTIO_MAX_VQS ||
+	    (streaming && nq > 1) || !bs || bs % VBLK_SECTOR) {
 		puts("vblk: bad options");
 		return 1;
 	}
 
 	if (virtio_probe(&vd, &opts, VIRTIO_ID_BLOCK) ||
 	    virtio_init(&vd, &opts, 1ULL << VIRTIO_BLK_F_FLUSH |
-			1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_SEG_MAX, 1))
+			1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+			(nq > 1 ? 1ULL << VIRTIO_BLK_F_MQ : 0), nq))
 		return 1;
+	if (nq > 1) {
+		/* num_queues: le16 at offset 34 of struct virtio_blk_config. */
+		unsigned int n = virtio_cfg_read8(&vd, 34) |
+				 virtio_cfg_read8(&vd, 35) << 8;
+
+		if (!(vd.features & (1ULL << VIRTIO_BLK_F_MQ)) || n < nq) {
+			printf("vblk: %u queues asked, device has %u (MQ %d)\n",
+			       nq, n, !!(vd.features & (1ULL << VIRTIO_BLK_F_MQ)));
+			return 1;
+		}
+		printf("vblk: using %u of %u queues\n", nq, n);
+	}
 	capacity = virtio_cfg_read64(&vd, 0);
 	printf("vblk: capacity %lu sectors\n", capacity);
 	if (vd.features & (1ULL << VIRTIO_BLK_F_SEG_MAX)) {
@@ -314,6 +405,8 @@ static long vblk_main(long unused)
 	}
 	print_serial();
 
+	if (rw[0] && per_req < bs / VBLK_SECTOR)
+		per_req = bs / VBLK_SECTOR;	/* room for one bs read */
 	reqs = valloc(depth * sizeof(*reqs), 64);
 	free_reqs = valloc(depth * sizeof(*free_reqs), 2);
 	if (!reqs || !free_reqs)
@@ -402,6 +495,9 @@ static long vblk_main(long unused)
 			return 1;
 		}
 	}
+
+	if (rw[0] && bench(rw, bs, count, start, sectors))
+		return 1;
 
 	/* Timing run: single-sector reads in batches of `depth`. */
 	if (nreqs && !streaming) {

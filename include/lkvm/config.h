@@ -48,6 +48,7 @@ struct lkvm_disk {
 	bool readonly;
 	bool direct;			/* ,direct: O_DIRECT (raw only) */
 	int format;			/* enum disk_format, 0 = auto-detect */
+	unsigned int num_queues;	/* ,num-queues=N: 1..8, 0 = 1 */
 };
 
 /* Everything `lkvm run` was asked to do, after option parsing. */

@@ -14,6 +14,19 @@
  * writes the eventfd itself).  vdev->lock serialises the two: the device
  * thread holds it while it processes a queue, so a reset or a bus-master
  * disable on a vCPU waits for in-flight work and then takes effect.
+ *
+ * A device may instead ask for one thread per queue (ops->thread_per_queue,
+ * virtio-blk num-queues=N): queue i's kick then wakes its own loop
+ * (q->loop), and handle_queue runs under q->lock instead of vdev->lock,
+ * concurrently with the other queues.  Lock order: vdev->lock, then
+ * queues[0].lock ... queues[n-1].lock.  Everything handle_queue reads of
+ * the device (status, broken, dma_enabled, the ring layout) only changes
+ * with vdev->lock AND every queue lock held (virtio_set_status,
+ * virtio_set_dma_enabled), so a reset or a bus-master disable still waits
+ * for in-flight work on every queue.  A queue thread never takes
+ * vdev->lock while holding q->lock: it interrupts the driver only if
+ * vdev->lock is free at once, otherwise the device thread does it
+ * (irq_pending), and a broken ring is reported after q->lock is dropped.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,6 +62,13 @@ struct virtio_queue {
 	struct evloop_watch kick_watch;
 	bool kick_pending;		/* kicked while DMA was disabled */
 	struct virtio_device *vdev;
+
+	/* ops->thread_per_queue only. */
+	pthread_mutex_t lock;		/* held around handle_queue */
+	struct evloop loop;		/* this queue's thread */
+	pthread_t thread;
+	bool thread_started;
+	int broken_err;			/* pop failed; reported without q->lock */
 };
 
 /* What a device implements. */
@@ -58,6 +78,11 @@ struct virtio_device_ops {
 	unsigned int nr_queues;
 	u16 queue_max_size;
 	u32 config_size;		/* bytes of device config space */
+	/*
+	 * One event-loop thread and lock per queue (see the top of this
+	 * file); handle_queue for different queues may then run at once.
+	 */
+	bool thread_per_queue;
 	/* Device feature bits; the core adds VERSION_1, INDIRECT, EVENT_IDX. */
 	u64 features;
 	/* Config space accesses, @offset + @len <= config_size. */
@@ -135,6 +160,10 @@ struct virtio_device {
 	struct evloop loop;		/* the device thread */
 	pthread_t thread;
 	bool thread_started;
+	/* thread_per_queue: queue interrupts left to the device thread. */
+	int irq_fd;
+	struct evloop_watch irq_watch;
+	atomic_uint irq_pending;	/* bit i: signal queue i */
 
 	/* Statistics, for tests and benchmarks. */
 	atomic_ulong nr_kicks;
@@ -162,16 +191,27 @@ u32 virtio_get_host_features(struct virtio_device *vdev, unsigned int word);
 bool virtio_queue_config_allowed(struct virtio_device *vdev);
 /* Bus master enable/disable; a disable waits for in-flight work. */
 void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled);
+/*
+ * The loop and lock that serve @q: its own with ops->thread_per_queue,
+ * otherwise the device's.  A device watching its own fds for a queue
+ * (completions) adds them to this loop and takes this lock.
+ */
+struct evloop *virtio_queue_loop(struct virtio_device *vdev,
+				 struct virtio_queue *q);
+void virtio_queue_lock(struct virtio_device *vdev, struct virtio_queue *q);
+void virtio_queue_unlock(struct virtio_device *vdev, struct virtio_queue *q);
 /* Guest notify without an ioeventfd: forwards to the device thread. */
 void virtio_queue_kick(struct virtio_device *vdev, unsigned int index);
 
 /*
  * The driver broke the rules: set NEEDS_RESET, stop every queue, raise a
- * config interrupt.  lkvm itself carries on.  Called with vdev->lock held.
+ * config interrupt.  lkvm itself carries on.  Called with vdev->lock held
+ * (and, with thread_per_queue, every queue lock: queue threads go through
+ * virtio_queue_pop(), which defers it).
  */
 void virtio_device_broken(struct virtio_device *vdev, const char *why, int err);
 
-/* For devices, on the device thread (vdev->lock held). */
+/* For devices, on the queue's thread (virtio_queue_lock() held). */
 int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
 		     struct virtq_elem *elem);
 void virtio_queue_push(struct virtio_device *vdev, struct virtio_queue *q,
