@@ -33,11 +33,37 @@ ifneq ($(CROSS_COMPILE),)
 LKVM_CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lkvm
 ARM64_SYSROOT	?= $(LKVM_CACHE)/arm64-sysroot
 PKG_CONFIG	:= false
+ifneq ($(ARM64_DYNAMIC),1)
 PROBE_FLAGS	:= -isystem $(ARM64_SYSROOT)/usr/include -static \
 		   -L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu
 CPPFLAGS	+= -isystem $(ARM64_SYSROOT)/usr/include
 LDFLAGS		+= -static -L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu
 endif
+endif
+endif
+
+# --- arm64 cross build, dynamic variant: the same with -n mode=user -------
+# make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ARM64_DYNAMIC=1
+#   -> build/obj-arm64-dyn/lkvm.  Debian ships no static libslirp (nor a
+# static-friendly glib), so this one links libslirp (and through it glib)
+# dynamically from ARM64_SLIRP (scripts/arm64-fetch.sh), libfdt/libaio/
+# zlib still statically.  At run time it needs the dynamic loader, libc
+# and the libraries tests/arm64 copies next to it (scripts/arm64-initramfs.sh).
+ifeq ($(ARCH)$(ARM64_DYNAMIC),arm641)
+ifeq ($(CROSS_COMPILE),)
+$(error ARM64_DYNAMIC=1 is for the cross build (CROSS_COMPILE=aarch64-linux-gnu-))
+endif
+OBJ_SUFFIX	:= $(subst -arm64,-arm64-dyn,$(OBJ_SUFFIX))
+ARM64_SLIRP	?= $(LKVM_CACHE)/arm64-slirp
+ARM64_LIBDIRS	:= -L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu \
+		   -L$(ARM64_SLIRP)/usr/lib/aarch64-linux-gnu \
+		   -Wl,-rpath-link,$(ARM64_SLIRP)/usr/lib/aarch64-linux-gnu \
+		   -Wl,-rpath-link,$(ARM64_SLIRP)/lib/aarch64-linux-gnu
+PROBE_FLAGS	:= -isystem $(ARM64_SYSROOT)/usr/include \
+		   -isystem $(ARM64_SLIRP)/usr/include $(ARM64_LIBDIRS)
+CPPFLAGS	+= -isystem $(ARM64_SYSROOT)/usr/include \
+		   -isystem $(ARM64_SLIRP)/usr/include
+LDFLAGS		+= $(ARM64_LIBDIRS)
 endif
 
 ifeq ($(SANITIZE),1)
@@ -97,6 +123,13 @@ $(call lib_probe,slirp,slirp/libslirp.h,-lslirp,libslirp-dev)
 ifneq ($(filter libslirp-dev,$(MISSING_PKGS)),)
 MISSING_PKGS	:= $(filter-out libslirp-dev,$(MISSING_PKGS))
 NO_SLIRP	:= 1
+endif
+# The dynamic arm64 variant: only libslirp (and glib under it) shared.
+ifeq ($(ARCH)$(ARM64_DYNAMIC),arm641)
+ifeq ($(NO_SLIRP),1)
+$(error ARM64_DYNAMIC=1: no arm64 libslirp in $(ARM64_SLIRP) (scripts/arm64-fetch.sh))
+endif
+LDLIBS		:= -Wl,-Bstatic $(filter-out -lslirp,$(LDLIBS)) -Wl,-Bdynamic -lslirp
 endif
 ifneq ($(strip $(MISSING_PKGS)),)
 $(error missing libraries; install the Debian packages: $(MISSING_PKGS) (or run scripts/setup.sh))

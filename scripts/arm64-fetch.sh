@@ -4,6 +4,11 @@
 #   $cache/arm64-sysroot/   libfdt, libaio, zlib headers + static libs
 #   $cache/linux-arm64/     Image (raw, decompressed), config, version
 #   $cache/busybox-arm64/   busybox (static)
+#   $cache/arm64-slirp/     libslirp (headers + shared) and the shared
+#                           libraries it needs (glib & co.): Debian has
+#                           no static libslirp, so `make ARM64_DYNAMIC=1`
+#                           links a second, dynamic arm64 lkvm with -n
+#                           mode=user against these
 # Each part is skipped when already present.  Needs `dpkg
 # --add-architecture arm64` and an apt-get update (setup-arm64.sh).
 set -euo pipefail
@@ -50,8 +55,11 @@ fetch_kernel() {
 	download "$tmp" "$dep:arm64"
 	deb=$(ls "$tmp/$dep"_*.deb | head -1)
 	mkdir -p "$tmp/x"
+	# (tar fails on a pattern that matches nothing: a kernel with the
+	# failover modules built in must not cost the kernel itself.)
 	dpkg-deb --fsys-tarfile "$deb" |
-		tar -x -C "$tmp/x" --wildcards './boot/*' '*/virtio*.ko'
+		tar -x -C "$tmp/x" --wildcards './boot/*' '*/virtio*.ko' \
+		'*failover.ko' || ls "$tmp"/x/boot/vmlinuz-* >/dev/null
 	mkdir -p "$dir/modules"
 	# The virtio drivers are modules in Debian's config; the L2 initramfs
 	# loads them in this order (dependencies first).
@@ -60,6 +68,10 @@ fetch_kernel() {
 		 virtio_mmio virtio_blk virtio_console virtio-rng; do
 		find "$tmp/x/lib/modules" -name "$m.ko" -exec cp {} "$dir/modules/" \;
 		[ -s "$dir/modules/$m.ko" ] && echo "$m.ko" >> "$dir/modules/order"
+	done
+	# Only the net case loads these (l2net=1 in tests/arm64/l2-init).
+	for m in failover net_failover virtio_net; do
+		find "$tmp/x/lib/modules" -name "$m.ko" -exec cp {} "$dir/modules/" \;
 	done
 	echo ok > "$dir/modules/.done"
 	# Debian 12 ships arm64 vmlinuz as a gzip'ed raw Image.
@@ -86,6 +98,57 @@ fetch_busybox() {
 	rm -rf "$tmp"
 }
 
+fetch_slirp() {
+	local root=$cache/arm64-slirp tmp
+	[ -s "$root/.done" ] && return 0
+	tmp=$(mktemp -d "$cache/slirp.XXXXXX")
+	download "$tmp" libslirp-dev:arm64 libslirp0:arm64 \
+		libglib2.0-0:arm64 libffi8:arm64 libmount1:arm64 \
+		libblkid1:arm64 libpcre2-8-0:arm64 libselinux1:arm64
+	mkdir -p "$tmp/root"
+	for d in "$tmp"/*.deb; do
+		dpkg-deb -x "$d" "$tmp/root"
+	done
+	rm -rf "$root"
+	mv "$tmp/root" "$root"
+	(cd "$tmp" && ls ./*.deb) > "$root/.done"
+	rm -rf "$tmp"
+}
+
+# The kernel's virtio_net and its failover dependencies, from the very
+# package the cached Image came from (a cache that predates them).
+fetch_netmods() {
+	local dir=$cache/linux-arm64 tmp deb pkg ver m
+	[ -s "$dir/modules/virtio_net.ko" ] && return 0
+	[ -s "$dir/version" ] || return 1
+	deb=$(cat "$dir/version")
+	pkg=${deb%%_*} ver=${deb#*_}
+	ver=${ver%_*}
+	ver=${ver//%3a/:}
+	tmp=$(mktemp -d "$cache/netmods.XXXXXX")
+	mkdir -p "$tmp/x"
+	if download "$tmp" "$pkg:arm64=$ver" &&
+	   dpkg-deb --fsys-tarfile "$tmp/$deb" |
+		tar -x -C "$tmp/x" --wildcards '*/virtio_net.ko' '*failover.ko'; then
+		# virtio_net.ko last: its presence marks the set complete.
+		for m in failover net_failover virtio_net; do
+			find "$tmp/x/lib/modules" -name "$m.ko" -exec cp {} "$dir/modules/$m.ko.tmp" \;
+			[ -s "$dir/modules/$m.ko.tmp" ] &&
+				mv "$dir/modules/$m.ko.tmp" "$dir/modules/$m.ko"
+		done
+	fi
+	rm -rf "$tmp"
+	[ -s "$dir/modules/virtio_net.ko" ]
+}
+
+# Only the nested boot's net case needs these two; it says when they are
+# missing and skips.
+optional() {
+	"$@" || echo "arm64-fetch: $* failed; tests/arm64's net case will skip" >&2
+}
+
 fetch_sysroot
 fetch_kernel
+optional fetch_netmods
 fetch_busybox
+optional fetch_slirp

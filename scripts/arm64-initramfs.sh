@@ -8,10 +8,16 @@
 #   OUT/l1.cpio   also kut.bin (tests/arm64/kut-env.c, a kvm-unit-tests
 #                 stand-in built with ${CROSS_COMPILE}gcc) and kut.env,
 #                 the environment file it gets as its initrd
-# Usage: arm64-initramfs.sh OUT LKVM IMAGE BUSYBOX [MODULES]
+#   OUT/l1.cpio   also /lkvm-net, if LKVM_NET is given: the dynamically
+#                 linked lkvm with libslirp (make ARM64_DYNAMIC=1), with
+#                 the shared libraries it needs in /lib/aarch64-linux-gnu
+#                 (from SLIRP_ROOT, then the cross compiler's libc) and
+#                 the dynamic loader in /lib
+# Usage: arm64-initramfs.sh OUT LKVM IMAGE BUSYBOX [MODULES [LKVM_NET SLIRP_ROOT]]
 set -euo pipefail
 
 out=$1 lkvm=$2 image=$3 busybox=$4 modules=${5:-}
+lkvm_net=${6:-} slirp_root=${7:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 stage=$(mktemp -d "$out/stage.XXXXXX")
@@ -71,4 +77,35 @@ EOF
 	-T "$stage/kut.lds" -o "$stage/kut.elf" "$top/tests/arm64/kut-env.c"
 "${cross}objcopy" -O binary "$stage/kut.elf" "$stage/l1/kut.bin"
 cp "$top/tests/arm64/kut.env" "$stage/l1/kut.env"
+
+# /lkvm-net and the closure of its DT_NEEDED libraries.
+if [ -n "$lkvm_net" ]; then
+	libc_dir=$(dirname "$("${cross}gcc" -print-file-name=libc.so.6)")
+	libdirs=("$slirp_root/usr/lib/aarch64-linux-gnu"
+		 "$slirp_root/lib/aarch64-linux-gnu" "$libc_dir")
+	mkdir -p "$stage/l1/lib/aarch64-linux-gnu"
+	cp "$lkvm_net" "$stage/l1/lkvm-net"
+	interp=$("${cross}readelf" -l "$lkvm_net" |
+		sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+	cp -L "$libc_dir/$(basename "$interp")" "$stage/l1$interp"
+	todo=("$lkvm_net") seen=" "
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		for n in $("${cross}readelf" -d "$f" |
+			   sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+			case "$seen" in *" $n "*) continue ;; esac
+			seen="$seen$n "
+			found=
+			for d in "${libdirs[@]}"; do
+				[ -e "$d/$n" ] || continue
+				found=$d/$n
+				break
+			done
+			[ -n "$found" ] || { echo "arm64-initramfs: $n (needed by $f) not found" >&2; exit 1; }
+			cp -L "$found" "$stage/l1/lib/aarch64-linux-gnu/$n"
+			todo+=("$found")
+		done
+	done
+fi
 mkcpio "$stage/l1" "$out/l1.cpio"

@@ -2,7 +2,9 @@
 # arm64 set-up, called from scripts/setup.sh: the cross compiler, the
 # L1 machine (qemu-system-aarch64), dtc, and into the cache (outside the
 # repo) an arm64 sysroot with the static libraries lkvm links against,
-# Debian's arm64 kernel and busybox for the nested boot tests.
+# libslirp and glib for the dynamic variant (make ARM64_DYNAMIC=1, -n
+# mode=user), Debian's arm64 kernel (and its virtio modules) and busybox
+# for the nested boot tests.
 # Idempotent; quick when everything is there.  Never fails setup.sh as a
 # whole: the arm64 tests say what is missing and skip.
 #

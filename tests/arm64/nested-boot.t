@@ -23,14 +23,26 @@ command -v "${cross}gcc" >/dev/null ||
 out=$LKVM_BUILD/arm64
 logs=$LKVM_BUILD/arm64-logs
 mkdir -p "$out" "$logs"
-make -C "$TOP" --no-print-directory -s ARCH=arm64 CROSS_COMPILE="$cross" \
+make -C "$TOP" --no-print-directory -s ARCH=arm64 CROSS_COMPILE="$cross" SANITIZE= \
 	>"$TAP_TMP/make.log" 2>&1 || {
 	sed 's/^/# /' "$TAP_TMP/make.log" | tail -30
 	echo "1..1"; echo "not ok 1 - arm64 cross build"; exit 1
 }
 lkvm=$TOP/build/obj-arm64/lkvm
+# The net case needs -n mode=user: a second, dynamically linked lkvm
+# with libslirp (Debian has no static one), its libraries copied into L1.
+lkvm_net= net_why=
+if [ ! -s "$cache/linux-arm64/modules/virtio_net.ko" ]; then
+	net_why="no virtio_net.ko in $cache/linux-arm64/modules (scripts/setup.sh fetches it)"
+elif ! make -C "$TOP" --no-print-directory -s ARCH=arm64 CROSS_COMPILE="$cross" SANITIZE= \
+	ARM64_DYNAMIC=1 >"$TAP_TMP/make-dyn.log" 2>&1; then
+	net_why="dynamic arm64 lkvm did not build: $(grep -m1 -i error "$TAP_TMP/make-dyn.log")"
+else
+	lkvm_net=$TOP/build/obj-arm64-dyn/lkvm
+fi
 CROSS_COMPILE=$cross "$TOP/scripts/arm64-initramfs.sh" "$out" "$lkvm" \
-	"$kernel" "$busybox" "$cache/linux-arm64/modules" >"$TAP_TMP/initramfs.log" 2>&1 || {
+	"$kernel" "$busybox" "$cache/linux-arm64/modules" \
+	$lkvm_net ${lkvm_net:+"$cache/arm64-slirp"} >"$TAP_TMP/initramfs.log" 2>&1 || {
 	sed 's/^/# /' "$TAP_TMP/initramfs.log" | tail -30
 	echo "1..1"; echo "not ok 1 - arm64 initramfs (scripts/arm64-initramfs.sh)"; exit 1
 }
@@ -41,6 +53,7 @@ cases+=",reboot:gicv3:reboot,panic:gicv3:panic,pmu:gicv3:poweroff"
 cases+=",fwoff:gicv3:fw-off,fwreset:gicv3:fw-reset,kut:gicv3:kut"
 cases+=",vmmio:gicv3:poweroff,vpci:gicv3-its:poweroff,vpcix:gicv3:poweroff"
 cases+=",vcon:gicv3:poweroff,v2:gicv2:poweroff,v2m:gicv2m:poweroff"
+[ -n "$lkvm_net" ] && cases+=",net:gicv3-its:poweroff"
 cases_g4="g4its:gicv3-its:poweroff,g4vpci:gicv3-its:poweroff"
 
 diag "kernel: $(cat "$cache/linux-arm64/version" 2>/dev/null)"
@@ -179,6 +192,26 @@ like "$s" '^L2: cpus=2 online=0-1' "vcon: markers arrive through virtio-console"
 like "$s" '^L2: hwrng=virtio_rng.0 bytes=64' "vcon: virtio-rng next to the console"
 is "$(status_of vcon)" 0 "vcon: status 0"
 timing vcon
+
+# -n mode=user (libslirp): L2's udhcpc gets slirp's lease, then fetches a
+# file L1's busybox httpd serves on 127.0.0.1:8080 through 10.0.2.2.
+if [ -n "$lkvm_net" ]; then
+	s=$(section net)
+	want=$(yes lkvm-arm64-net | head -c 65536 | md5sum | cut -d' ' -f1)
+	like "$s" '^L2: eth0 10\.0\.2\.15 dhcp-rc=0 ' "net: eth0 gets 10.0.2.15 from slirp's DHCP (udhcpc)"
+	is "$(marker net file-md5)" "$want" "net: L1's httpd serves the file on its loopback"
+	like "$s" '^L2: net-get rc=0 bytes=65536 ' "net: L2 fetches it from 10.0.2.2:8080 (busybox wget)"
+	is "$(marker net net-md5)" "$want" "net: the file arrives intact"
+	like "$s" '^L2: intr: .*ITS-MSI.*virtio0-input' "net: virtio-net's receive queue interrupt is ITS-MSI"
+	is "$(status_of net)" 0 "net: status 0"
+	diag "net: $(sed -n 's/^L2: eth0 //p' "$s")"
+	timing net
+else
+	for t in "eth0 gets 10.0.2.15" "httpd on L1" "wget" "file intact" \
+		 "ITS-MSI" "status"; do
+		skip "net: $t" "$net_why"
+	done
+fi
 
 # GICv2 guests on a GICv3 host need the CPU interface's GICv2
 # compatibility (GICV); QEMU's virt GICv3 has none, and L1's KVM says so.
