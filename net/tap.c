@@ -191,23 +191,28 @@ static void tap_watch(struct net_tap *t)
 
 	if (!t->loop || want == t->watched)
 		return;
-	if (!evloop_mod(t->loop, &t->watch, want ? EPOLLIN : 0))
+	/*
+	 * Add and remove the fd rather than change its event mask: epoll
+	 * reports EPOLLERR/EPOLLHUP even with a mask of 0, which on a dead
+	 * tap or a closed socket peer would spin the device thread.
+	 */
+	if (!(want ? evloop_add(t->loop, &t->watch, EPOLLIN) :
+		     evloop_del(t->loop, &t->watch)))
 		t->watched = want;
 }
 
 static int tap_attach(struct net_backend *be, struct evloop *loop)
 {
 	struct net_tap *t = be->priv;
-	int ret;
 
 	t->watch = (struct evloop_watch){
 		.fd = t->fd, .cb = tap_on_event, .opaque = t,
 	};
-	ret = evloop_add(loop, &t->watch, 0);
-	if (ret)
-		return ret;
 	t->loop = loop;
 	tap_watch(t);
+	/* Input wanted but not watched: epoll refused the fd. */
+	if (t->rx_on && !t->dead && !t->watched)
+		return -EIO;
 	return 0;
 }
 
@@ -283,7 +288,7 @@ static void tap_free(struct net_backend *be)
 {
 	struct net_tap *t = be->priv;
 
-	if (t->loop)
+	if (t->loop && t->watched)
 		evloop_del(t->loop, &t->watch);
 	if (t->own_fd) {
 		tap_run_script(t->downscript, t->ifname);

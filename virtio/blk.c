@@ -154,6 +154,8 @@ static bool blk_range_ok(const struct virtio_blk *blk, u64 sector, u64 len)
 	       (len >> BLK_SECTOR_SHIFT) <= blk->capacity - sector;
 }
 
+static bool queue_runnable(struct virtio_device *vdev, struct virtio_queue *q);
+
 static void blk_req_done(struct disk_req *dreq, int ret)
 {
 	struct blk_req *r = (struct blk_req *)dreq;
@@ -181,8 +183,7 @@ static void blk_req_done(struct disk_req *dreq, int ret)
 	 * After a reset the ring is gone: the data already went where the
 	 * driver asked before the reset, but nothing more may be written.
 	 */
-	if (blk->quiescing || !virtq_ready(&r->q->vq) ||
-	    !blk->vdev->dma_enabled) {
+	if (blk->quiescing || !queue_runnable(blk->vdev, r->q)) {
 		req_put(blk, r);
 		return;
 	}
@@ -472,6 +473,55 @@ static void virtio_blk__on_disk(void *opaque, u32 events __unused)
  * Status 0 (vdev->lock held, rings already unmapped): wait for every
  * request in flight so no completion writes guest memory afterwards.
  */
+/*
+ * Bus mastering goes off (vdev->lock and every queue lock held, DMA still
+ * allowed): wait for everything in flight and complete it normally, so no
+ * request writes guest memory later and none is lost for the driver.
+ * Queues that waited for room stay stalled; turning mastering back on
+ * kicks every queue.
+ */
+static void virtio_blk__quiesce(struct virtio_device *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	if (!blk->mq) {
+		disk_drain(blk->disk);
+	} else {
+		pthread_mutex_lock(&blk->disk_lock);
+		disk_drain(blk->disk);
+		blk->done_mask = 0;
+		pthread_mutex_unlock(&blk->disk_lock);
+		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+			struct virtio_queue *q = &vdev->queues[i];
+			struct blk_req *r = blk->done[i], *next;
+
+			/* The queue threads are held off by their locks. */
+			blk->done[i] = NULL;
+			for (; r; r = next) {
+				next = r->next_free;
+				blk->inflight[i]--;
+				if (!queue_runnable(vdev, q)) {
+					req_put(blk, r);
+					continue;
+				}
+				if (r->ret)
+					r->written = 0;
+				req_finish(blk, r, r->ret ? VIRTIO_BLK_S_IOERR :
+							    VIRTIO_BLK_S_OK);
+			}
+		}
+	}
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (blk->notify[i]) {
+			blk->notify[i] = false;
+			if (queue_runnable(vdev, q))
+				virtio_queue_notify(vdev, q);
+		}
+	}
+}
+
 static void virtio_blk__reset(struct virtio_device *vdev)
 {
 	struct virtio_blk *blk = vdev->priv;
@@ -555,6 +605,7 @@ static void virtio_blk__free(struct virtio_device *vdev)
 			     1ULL << VIRTIO_BLK_F_WRITE_ZEROES : 0),	\
 		.read_config = virtio_blk__read_config,			\
 		.reset = virtio_blk__reset,				\
+		.quiesce = virtio_blk__quiesce,				\
 		.handle_queue = virtio_blk__handle_queue,		\
 		.free = virtio_blk__free,				\
 	}

@@ -108,8 +108,8 @@ static void virtio_on_kick(void *opaque, u32 events __unused)
 		goto out;
 	}
 	vdev->ops->handle_queue(vdev, q);
-	report = q->broken_err && !vdev->broken;
 out:
+	report = q->broken_err && !vdev->broken;
 	virtio_queue_unlock(vdev, q);
 	if (report)
 		virtio_report_broken(vdev, q);
@@ -125,12 +125,19 @@ static void virtio_on_irq(void *opaque, u32 events __unused)
 	if (read(vdev->irq_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
 	pthread_mutex_lock(&vdev->lock);
+	/*
+	 * An MSI is a DMA write too: with bus mastering off, leave the
+	 * bits for virtio_set_dma_enabled() to re-post when it comes back.
+	 */
+	if (!vdev->dma_enabled)
+		goto out;
 	/* Pairs with the atomic_fetch_or in virtio_queue_notify(). */
 	pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
 					   memory_order_acquire);
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if ((pending & (1U << i)) && virtio_runnable(vdev))
 			vdev->tops->signal_queue(vdev, &vdev->queues[i]);
+out:
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -400,6 +407,19 @@ static void virtio_set_status_locked(struct virtio_device *vdev, u8 status)
 			status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		}
 	}
+	/*
+	 * Status bits only go away through a reset.  Clearing DRIVER_OK
+	 * without one would re-open queue configuration (sizes, addresses)
+	 * under rings that are still mapped and requests still in flight.
+	 */
+	if (old & ~status & (VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			     VIRTIO_CONFIG_S_DRIVER |
+			     VIRTIO_CONFIG_S_FEATURES_OK |
+			     VIRTIO_CONFIG_S_DRIVER_OK)) {
+		virtio_device_broken(vdev, "driver cleared status bits without a reset",
+				     -EINVAL);
+		return;
+	}
 	vdev->status = status;
 	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    !(old & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken)
@@ -445,7 +465,21 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 
 	/* A disable waits for every queue thread's in-flight work. */
 	virtio_lock_queues(vdev);
+	/*
+	 * Requests the backend still has in flight would write guest
+	 * buffers after mastering is off: finish them first, while DMA is
+	 * still allowed, so none is lost or written late.
+	 */
+	if (!enabled && was && vdev->ops->quiesce && virtio_runnable(vdev))
+		vdev->ops->quiesce(vdev);
 	vdev->dma_enabled = enabled;
+	if (enabled && !was && per_queue(vdev) &&
+	    atomic_load_explicit(&vdev->irq_pending, memory_order_relaxed)) {
+		/* Interrupts held back while mastering was off. */
+		if (write(vdev->irq_fd, &(u64){ 1 }, sizeof(u64)) < 0)
+			pr_debug("virtio-%s: irq re-post: %s", vdev->ops->name,
+				 strerror(errno));
+	}
 	if (enabled && !was) {
 		/*
 		 * Look at every enabled queue, not only those kicked
@@ -493,13 +527,22 @@ int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
 {
 	int ret;
 
-	if (vdev->broken || !vdev->dma_enabled || q->broken_err)
+	if (q->broken_err)
+		return q->broken_err;
+	if (vdev->broken || !vdev->dma_enabled)
 		return 0;
 	ret = virtq_pop(&q->vq, elem);
-	if (ret < 0 && per_queue(vdev))
-		q->broken_err = ret;	/* virtio_on_kick() reports it */
-	else if (ret < 0)
+	if (ret < 0 && per_queue(vdev)) {
+		/*
+		 * Marking the device broken needs every lock; this queue
+		 * thread holds only its own.  virtio_on_kick() reports it:
+		 * kick ourselves in case we were not called from there.
+		 */
+		q->broken_err = ret;
+		virtio_queue_kick(vdev, q->index);
+	} else if (ret < 0) {
 		virtio_device_broken(vdev, "malformed descriptor chain", ret);
+	}
 	return ret;
 }
 

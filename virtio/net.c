@@ -243,8 +243,11 @@ static void virtio_net__rx(struct virtio_net *n)
 			ret = virtio_net__fetch(n);
 			if (!ret)
 				break;		/* backend is empty */
-			if (ret < 0)
+			if (ret < 0) {
+				/* Filtered out: still work, still counted. */
+				budget--;
 				continue;
+			}
 		}
 		ret = virtio_net__place(n, q);
 		if (ret < 0)

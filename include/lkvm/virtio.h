@@ -92,6 +92,12 @@ struct virtio_device_ops {
 			     const void *data, u32 len);
 	/* DRIVER_OK was set and every enabled queue is mapped. */
 	int (*start)(struct virtio_device *vdev);
+	/*
+	 * Bus mastering is about to go off (vdev->lock and every queue lock
+	 * held, DMA still allowed): finish every request the device has in
+	 * flight so nothing touches guest memory afterwards.  Optional.
+	 */
+	void (*quiesce)(struct virtio_device *vdev);
 	/* Device reset (status 0): forget per-driver state.  Optional. */
 	void (*reset)(struct virtio_device *vdev);
 	/*

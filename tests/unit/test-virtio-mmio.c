@@ -291,6 +291,22 @@ static void test_modern(void)
 	       "no shared memory regions");
 	is_int(rd(b, VIRTIO_MMIO_QUEUE_PFN), 0, "legacy QueuePFN absent in v2");
 
+	/*
+	 * Clearing DRIVER_OK without a reset would re-open queue config
+	 * under live rings: the device breaks instead, and the queue keeps
+	 * its size.
+	 */
+	wr(b, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				   VIRTIO_CONFIG_S_DRIVER |
+				   VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(b, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(b, VIRTIO_MMIO_QUEUE_READY, 0);
+	wr(b, VIRTIO_MMIO_QUEUE_NUM, 0);
+	ok((rd(b, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	   vdev->broken && vdev->queues[0].vq.size == 16 &&
+	   rd(b, VIRTIO_MMIO_QUEUE_READY) == 1,
+	   "clearing DRIVER_OK without reset: NEEDS_RESET, queue untouched");
+
 	/* A broken driver gets NEEDS_RESET and a config interrupt. */
 	pthread_mutex_lock(&vdev->lock);
 	virtio_device_broken(vdev, "test", -EINVAL);
@@ -381,7 +397,7 @@ static void test_slots(void)
 
 int main(void)
 {
-	tap_plan(52);
+	tap_plan(53);
 	/* Expected NEEDS_RESET warnings would only clutter the TAP output. */
 	log_level = LOG_ERROR;
 	fake_vm_init();
