@@ -397,6 +397,30 @@ static void blk_after_completions(struct virtio_blk *blk)
 }
 
 /*
+ * mq: finishes a list of completions filed for @q (the caller holds the
+ * queue's lock, or every queue lock).  As in blk_req_done(): no ring, no
+ * DMA, nothing written.
+ */
+static void blk_finish_list(struct virtio_blk *blk, struct virtio_queue *q,
+			    struct blk_req *r)
+{
+	struct blk_req *next;
+
+	for (; r; r = next) {
+		next = r->next_free;
+		blk->inflight[q->index]--;
+		if (!queue_runnable(blk->vdev, q)) {
+			req_put(blk, r);
+			continue;
+		}
+		if (r->ret)
+			r->written = 0;
+		req_finish(blk, r, r->ret ? VIRTIO_BLK_S_IOERR :
+					    VIRTIO_BLK_S_OK);
+	}
+}
+
+/*
  * Queue thread (mq): the device thread filed completions for this queue.
  * Finishes them, interrupts, and resumes the queue if it waited for room.
  */
@@ -406,7 +430,7 @@ static void virtio_blk__on_done(void *opaque, u32 events __unused)
 	struct virtio_device *vdev = q->vdev;
 	struct virtio_blk *blk = vdev->priv;
 	unsigned int i = q->index;
-	struct blk_req *r, *next;
+	struct blk_req *r;
 	u64 cnt;
 
 	if (read(blk->done_fd[i], &cnt, sizeof(cnt)) != sizeof(cnt))
@@ -416,19 +440,7 @@ static void virtio_blk__on_done(void *opaque, u32 events __unused)
 	r = blk->done[i];
 	blk->done[i] = NULL;
 	pthread_mutex_unlock(&blk->disk_lock);
-	for (; r; r = next) {
-		next = r->next_free;
-		blk->inflight[i]--;
-		/* As in blk_req_done(): no ring, no DMA, nothing written. */
-		if (!queue_runnable(vdev, q)) {
-			req_put(blk, r);
-			continue;
-		}
-		if (r->ret)
-			r->written = 0;
-		req_finish(blk, r, r->ret ? VIRTIO_BLK_S_IOERR :
-					    VIRTIO_BLK_S_OK);
-	}
+	blk_finish_list(blk, q, r);
 	if (blk->notify[i]) {
 		blk->notify[i] = false;
 		if (queue_runnable(vdev, q))
@@ -492,23 +504,11 @@ static void virtio_blk__quiesce(struct virtio_device *vdev)
 		blk->done_mask = 0;
 		pthread_mutex_unlock(&blk->disk_lock);
 		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
-			struct virtio_queue *q = &vdev->queues[i];
-			struct blk_req *r = blk->done[i], *next;
+			struct blk_req *r = blk->done[i];
 
 			/* The queue threads are held off by their locks. */
 			blk->done[i] = NULL;
-			for (; r; r = next) {
-				next = r->next_free;
-				blk->inflight[i]--;
-				if (!queue_runnable(vdev, q)) {
-					req_put(blk, r);
-					continue;
-				}
-				if (r->ret)
-					r->written = 0;
-				req_finish(blk, r, r->ret ? VIRTIO_BLK_S_IOERR :
-							    VIRTIO_BLK_S_OK);
-			}
+			blk_finish_list(blk, &vdev->queues[i], r);
 		}
 	}
 	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
