@@ -6,7 +6,7 @@
  * The API is declared by its users (guest/tests/vnet*.c), as vblk_sync().
  * Runs at CPL3 like the rest of the virtio library.
  */
-#include "../include/virtio.h"
+#include "../include/virtio_net.h"
 
 #define VNET_F_CSUM		0
 #define VNET_F_MAC		5
@@ -36,17 +36,6 @@ static unsigned int nr_rx, nr_tx, nr_tx_free, rx_size;
 static bool tx_pending;
 unsigned long vnet_rx_merged;	/* frames that took more than one buffer */
 
-int vnet_setup(const struct virtio_opts *o, uint64_t features,
-	       unsigned int rxbuf, uint8_t mac[6]);
-struct virtio_dev *vnet_dev(void);
-int vnet_fill_rx(void);
-int vnet_send(const void *frame, uint32_t len);
-void vnet_flush(void);
-int vnet_recv(void *frame, uint32_t max);
-bool vnet_wait_rx(unsigned int ms);
-void vnet_reclaim_tx(void);
-bool vnet_tx_idle(void);
-int vnet_ctrl(uint8_t cls, uint8_t cmd, const void *data, uint32_t len);
 
 struct virtio_dev *vnet_dev(void)
 {

@@ -5,48 +5,8 @@
  * options, no fragments, no retransmission queue: the tests' peers are a
  * host kernel and slirp over loopback.
  */
-#include "../include/guest.h"
+#include "../include/virtio_net.h"
 
-#define ETH_P_IP	0x0800
-#define ETH_P_ARP	0x0806
-
-struct pkt {
-	const uint8_t *eth;	/* the frame */
-	uint32_t len;
-	uint16_t type;		/* ethertype */
-	/* IPv4 */
-	uint32_t src, dst;	/* host order */
-	uint8_t proto;
-	const uint8_t *l4;
-	uint32_t l4_len;
-	/* UDP/TCP */
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t tflags;
-	const uint8_t *data;
-	uint32_t data_len;
-	/* ARP */
-	uint16_t arp_op;
-	uint8_t arp_sha[6];
-	uint32_t arp_spa, arp_tpa;
-};
-
-uint16_t ip_csum(const void *p, uint32_t len, uint32_t sum);
-uint32_t eth_hdr(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
-		 uint16_t type);
-uint32_t arp_build(uint8_t *f, const uint8_t mac[6], uint16_t op,
-		   const uint8_t tha[6], uint32_t spa, uint32_t tpa);
-uint32_t ip_build(uint8_t *f, const uint8_t dst_mac[6],
-		  const uint8_t src_mac[6], uint32_t src, uint32_t dst,
-		  uint8_t proto, uint32_t l4_len);
-uint32_t udp_build(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6],
-		   uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-		   const void *data, uint32_t len);
-uint32_t tcp_build(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6],
-		   uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-		   uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
-		   uint32_t len);
-bool pkt_parse(struct pkt *p, const uint8_t *f, uint32_t len);
 
 static uint16_t be16(const uint8_t *p)
 {
