@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_TESTS_VIRTIO_PCI_FIXTURE_H
+#define LKVM_TESTS_VIRTIO_PCI_FIXTURE_H
+
+/*
+ * A do-nothing virtio device and config-space accessors for the virtio-pci
+ * unit tests (one test file each; everything here is static).
+ */
+#include "lkvm/kvm.h"
+#include "lkvm/pci.h"
+#include "lkvm/virtio.h"
+
+#define NR_QUEUES	2
+#define CONFIG_SIZE	8
+
+static struct kvm kvm;
+static u8 slot;
+
+static void t_read_config(struct virtio_device *vdev __unused, u32 offset,
+			  void *data, u32 len)
+{
+	for (u32 i = 0; i < len; i++)
+		((u8 *)data)[i] = (u8)(0xc0 + offset + i);
+}
+
+static void t_handle_queue(struct virtio_device *vdev __unused,
+			   struct virtio_queue *q __unused)
+{
+}
+
+static const struct virtio_device_ops t_ops = {
+	.name = "test",
+	.device_id = VIRTIO_ID_RNG,
+	.nr_queues = NR_QUEUES,
+	.queue_max_size = 256,
+	.config_size = CONFIG_SIZE,
+	.read_config = t_read_config,
+	.handle_queue = t_handle_queue,
+};
+
+static u32 cfg_rd(u32 off, u32 len)
+{
+	u32 v = 0;
+
+	pci__cfg_read(&kvm, 0, slot, 0, off, &v, len);
+	return v;
+}
+
+static void cfg_wr(u32 off, u32 v, u32 len)
+{
+	pci__cfg_write(&kvm, 0, slot, 0, off, &v, len);
+}
+
+static u64 bar_addr(unsigned int bar)
+{
+	u32 lo = cfg_rd(PCI_BASE_ADDRESS_0 + 4 * bar, 4);
+
+	if (lo & PCI_BASE_ADDRESS_SPACE_IO)
+		return lo & PCI_BASE_ADDRESS_IO_MASK;
+	if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+	    PCI_BASE_ADDRESS_MEM_TYPE_64)
+		return (lo & PCI_BASE_ADDRESS_MEM_MASK) |
+		       (u64)cfg_rd(PCI_BASE_ADDRESS_0 + 4 * bar + 4, 4) << 32;
+	return lo & PCI_BASE_ADDRESS_MEM_MASK;
+}
+
+
+#endif
