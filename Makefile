@@ -103,17 +103,32 @@ LDLIBS		:=
 
 # --- libraries: pkg-config first, a compile probe second -----------------
 # $(call lib_probe,pc-name,header,-lname,debian-package)
+# PROBE_CC is the compiler the probe asks (tests/build/fresh-setup.t
+# stands in one that sees no libraries until its fake set-up has run).
+PROBE_CC	?= $(CC)
 define lib_probe
 $(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo y),\
   $(eval CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(1)))\
   $(eval LDLIBS += $(shell $(PKG_CONFIG) --libs $(1))),\
   $(if $(shell printf '#include <$(2)>\nint main(void){return 0;}\n' | \
-		$(CC) $(PROBE_FLAGS) -x c - -o /dev/null $(3) 2>/dev/null && echo y),\
+		$(PROBE_CC) $(PROBE_FLAGS) -x c - -o /dev/null $(3) 2>/dev/null && echo y),\
     $(eval LDLIBS += $(3)),\
     $(eval MISSING_PKGS += $(4))))
 endef
 
-ifeq ($(filter clean help setup,$(MAKECMDGOALS)),)
+# Make expands $(error) while it reads this file, before any recipe runs,
+# so the probe must not run in a make whose job is to install the
+# libraries first: `make run` and `make check` run set-up, then build in a
+# sub-make that reads this file (and probes) again.  Any other goal
+# (plain `make` included) probes now and names what is missing.
+NO_PROBE_GOALS	:= clean help setup run check
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(NO_PROBE_GOALS),$(MAKECMDGOALS)),)
+SKIP_PROBE	:= 1
+endif
+endif
+
+ifneq ($(SKIP_PROBE),1)
 $(call lib_probe,libfdt,libfdt.h,-lfdt,libfdt-dev)
 $(call lib_probe,libaio,libaio.h,-laio,libaio-dev)
 $(call lib_probe,zlib,zlib.h,-lz,zlib1g-dev)
@@ -132,7 +147,7 @@ endif
 LDLIBS		:= -Wl,-Bstatic $(filter-out -lslirp,$(LDLIBS)) -Wl,-Bdynamic -lslirp
 endif
 ifneq ($(strip $(MISSING_PKGS)),)
-$(error missing libraries; install the Debian packages: $(MISSING_PKGS) (or run scripts/setup.sh))
+$(error missing libraries; install the Debian packages: $(MISSING_PKGS) (`make setup` or scripts/setup.sh installs them; `make run` and `make check` do it first))
 endif
 endif
 
@@ -228,8 +243,10 @@ endif
 # --- set-up, tests, running --------------------------------------------------
 .PHONY: setup check check-unit run install clean
 
+# SETUP: the set-up command (tests/build/fresh-setup.t replaces it).
+SETUP		?= scripts/setup.sh
 setup:
-	$(Q)scripts/setup.sh
+	$(Q)$(SETUP)
 
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
