@@ -22,10 +22,20 @@ kernel=$cache/linux-cloud-amd64/vmlinuz
 plan 10
 diag "kernel: $(cat "$cache/linux-cloud-amd64/version" 2>/dev/null)"
 
+# The run ends by itself (status 6 here, 8 on hardware virtualisation):
+# that exit is the event waited for.  It takes ~3.5 min on an idle machine
+# here and several times that on a loaded one, so the cap is only there to
+# end a true hang, and the time taken is a diagnostic, never a verdict.
+# LKVM_SMOKE_CAP overrides the cap (seconds).
+cap=${LKVM_SMOKE_CAP:-2400}
 params="console=ttyS0 earlyprintk=serial,ttyS0,115200 noxsave clearcpuid=141 panic=-1 lkvm_smoke=1"
+diag "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s)
-run_lkvm linux 300 -k "$kernel" -m 512M -c 2 -p "$params"
-diag "lkvm exited with $STATUS after $(( $(date +%s) - start )) s"
+run_lkvm linux "$cap" -k "$kernel" -m 512M -c 2 -p "$params"
+took=$(( $(date +%s) - start ))
+diag "lkvm exited with $STATUS after $took s (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+[ "$STATUS" = 124 ] || [ "$STATUS" = 137 ] &&
+	diag "still running after the ${cap} s cap: a hang, or a machine far slower than any seen"
 
 like "$OUT" 'Linux version [0-9]' "kernel printed its banner"
 like "$OUT" "Command line: $params" "kernel saw the command line we passed"
