@@ -2,6 +2,7 @@
 /* lkvm's command dispatcher: `lkvm run|version|help`. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,6 +119,13 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	/*
+	 * A closed stdout (`lkvm run ... | head`) or a guest's slirp socket
+	 * whose peer has gone must not kill the VMM with the terminal left
+	 * raw: writes see EPIPE instead, and their callers treat it as lost
+	 * output.  Children (tap scripts) get the default back before exec.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (!cmd) {
 		usage(stderr);
 		return LKVM_EXIT_USAGE;

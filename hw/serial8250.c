@@ -131,8 +131,10 @@ static void serial8250__output(struct serial8250 *s, u8 c)
 	if (!s->is_console)
 		return;
 	/* A console that cannot be written is not worth stopping the guest. */
+	if (term__output_lost())
+		return;
 	if (write(STDOUT_FILENO, &c, 1) < 0)
-		pr_debug("serial: stdout write failed: %s", strerror(errno));
+		term__output_failed("serial", errno);
 }
 
 static u8 serial8250__read(struct serial8250 *s, unsigned int reg)

@@ -4,6 +4,7 @@
  * out (normal exit, exit(), and fatal signals), so a crashed lkvm never
  * leaves the user's shell without echo.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "lkvm/hw.h"
+#include "lkvm/log.h"
 
 static struct termios saved;
 /*
@@ -31,16 +33,33 @@ bool term__is_raw(void)
 	return atomic_load_explicit(&raw_active, memory_order_relaxed);
 }
 
-static void term__fatal_signal(int sig)
+/*
+ * The handlers that were installed before ours (SIG_DFL, or a sanitizer's
+ * own, which prints the report that says where lkvm crashed).
+ */
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+static struct sigaction prev_fatal[sizeof(fatal_signals) / sizeof(fatal_signals[0])];
+
+static void term__fatal_signal(int sig, siginfo_t *si, void *uc)
 {
+	size_t i;
+
+	(void)uc;
 	term__restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
+	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		if (fatal_signals[i] == sig)
+			sigaction(sig, &prev_fatal[i], NULL);
+	/*
+	 * A fault (si_code > 0) is raised again by the faulting instruction
+	 * when we return, so the previous handler sees the real context and
+	 * address; a signal someone sent (kill, abort, raise) is sent again.
+	 */
+	if (si->si_code <= 0)
+		raise(sig);
 }
 
 void term__init(void)
 {
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct termios raw;
 
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved))
@@ -53,12 +72,35 @@ void term__init(void)
 		return;
 	atomic_store_explicit(&raw_active, 1, memory_order_relaxed);
 	atexit(term__restore);
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
 		struct sigaction sa;
 
 		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = term__fatal_signal;
-		sa.sa_flags = SA_RESETHAND;
-		sigaction(fatal[i], &sa, NULL);
+		sa.sa_sigaction = term__fatal_signal;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(fatal_signals[i], &sa, &prev_fatal[i]);
 	}
+}
+
+/*
+ * Set once stdout's reader has gone (EPIPE: `lkvm run ... | head`).  The
+ * guest keeps running; what it prints from then on is lost, as on a
+ * serial line nobody listens to.  Relaxed: it guards no other data.
+ */
+static atomic_bool output_lost;
+
+bool term__output_lost(void)
+{
+	return atomic_load_explicit(&output_lost, memory_order_relaxed);
+}
+
+void term__output_failed(const char *who, int err)
+{
+	if (err != EPIPE) {
+		pr_debug("%s: stdout write failed: %s", who, strerror(err));
+		return;
+	}
+	if (!atomic_exchange_explicit(&output_lost, true, memory_order_relaxed))
+		pr_warn("%s: stdout was closed; the guest's console output is dropped from now on",
+			who);
 }

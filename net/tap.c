@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ static int tap_run_script(const char *script, const char *ifname)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
+		signal(SIGPIPE, SIG_DFL);	/* lkvm ignores it; the script must not */
 		execl(script, script, ifname, (char *)NULL);
 		_exit(127);
 	}

@@ -167,14 +167,13 @@ out:
 /* Writes all of @iov to stdout; output that cannot be written is lost. */
 static void virtio_console__write_out(struct iovec *iov, unsigned int cnt)
 {
-	while (cnt) {
+	while (cnt && !term__output_lost()) {
 		ssize_t n = writev(STDOUT_FILENO, iov, (int)cnt);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			pr_debug("virtio-console: stdout: %s",
-				 n < 0 ? strerror(errno) : "short write");
+			term__output_failed("virtio-console", n < 0 ? errno : EIO);
 			return;
 		}
 		while (cnt && (size_t)n >= iov->iov_len) {

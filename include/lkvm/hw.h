@@ -20,5 +20,7 @@ int pm__init(struct kvm *kvm, struct bus *bus, u64 port);
 void term__init(void);
 void term__restore(void);
 bool term__is_raw(void);
+bool term__output_lost(void);
+void term__output_failed(const char *who, int err);
 
 #endif

@@ -7,7 +7,7 @@ need_kvm
 need_guest echo
 command -v script >/dev/null || skip_all "script(1) not installed (Debian package bsdutils)"
 
-plan 10
+plan 14
 
 # From a pipe.
 out=$TAP_TMP/pipe.out
@@ -16,6 +16,13 @@ out=$TAP_TMP/pipe.out
 st=$?
 like "$out" '^echo: 6 bytes: 68 65 6c 6c 6f 0a' "pipe: guest received every byte, in order"
 is "$st" 1 "pipe: guest ended normally"
+
+# stdout's reader gone before the guest prints (`lkvm run ... | head`):
+# lkvm must not die of SIGPIPE (status 141); the guest runs to its end.
+(sleep 1; printf 'hi\n') | { timeout -k 5 60 "$LKVM" run --debug-exit \
+	-k "$GUEST_DIR/echo.bzImage" 2>"$TAP_TMP/epipe.err"; echo $? >"$TAP_TMP/epipe.st"; } | (exit 0)
+is "$(cat "$TAP_TMP/epipe.st")" 1 "closed stdout: no SIGPIPE death, guest ended normally"
+like "$TAP_TMP/epipe.err" 'stdout was closed' "closed stdout: lkvm says the console output is dropped"
 
 # On a terminal (script(1) gives lkvm a pty as stdin).
 in_pty() {	# in_pty INPUT_DELAY INPUT COMMAND... : runs COMMAND on a pty
@@ -37,6 +44,12 @@ in_pty 1 '\001x' "$LKVM" run -k "$TAP_TMP/spin.bin" >"$out" 2>&1
 like "$out" 'status=130' "pty: Ctrl-A x quits with status 130"
 cmp -s "$TAP_TMP/before" "$TAP_TMP/after"
 ok $? "pty: terminal restored after Ctrl-A x"
+
+# The same on a terminal: the terminal comes back even so.
+in_pty 1 'hi\n' "{ $LKVM run --debug-exit -k $GUEST_DIR/echo.bzImage; echo \$? >$TAP_TMP/pty-epipe.st; } | (exit 0)" >"$out" 2>&1
+is "$(cat "$TAP_TMP/pty-epipe.st")" 1 "pty, closed stdout: guest ended normally, no SIGPIPE death"
+cmp -s "$TAP_TMP/before" "$TAP_TMP/after"
+ok $? "pty, closed stdout: terminal restored"
 
 cp "$TAP_TMP/spin.bin" "$TAP_TMP/spin-term.bin"
 in_pty 0 '' "(sleep 1; pkill -TERM -f \"^$LKVM run -k $TAP_TMP/spin-term.bin\") & $LKVM run -k $TAP_TMP/spin-term.bin" >"$out" 2>&1
