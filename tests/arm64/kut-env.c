@@ -232,31 +232,32 @@ static void check_id(void)
 
 /*
  * A post-indexed load from the UART's MCR: its syndrome has no valid ISV,
- * so KVM cannot emulate it.  The handler skips it, so neither x0 nor x1
- * may change.  Returns 0 if all went as it should.
+ * so KVM cannot emulate it.  The handler skips it, so neither the
+ * destination nor the base register may change.  Returns 0 if all went as it should.
  */
 static int check_nisv(void)
 {
 	extern const u8 kut_vectors[];
-	register u64 x0 __asm__("x0") = 0x5a5a;
-	register u64 x1 __asm__("x1") = (u64)UART_THR + 4;
-	u64 ec;
+	u64 val = 0x5a5a, addr = (u64)UART_THR + 4, ec;
 
 	__asm__ volatile("msr vbar_el1, %0\n\tisb" : : "r"(kut_vectors) : "memory");
-	__asm__ volatile("ldr w0, [x1], #4" : "+r"(x0), "+r"(x1) : : "memory");
-	ec = kut_exc_esr >> 26;
+	__asm__ volatile("ldr %w0, [%1], #4" : "+r"(val), "+r"(addr) : : "memory");
+	/* EC is ESR bits [31:26]; some KVMs set bits above 31 on injection. */
+	ec = (kut_exc_esr >> 26) & 0x3f;
 	puts_uart("kut: nisv exc=");
 	putu(kut_exc_count);
 	puts_uart(" ec=");
 	puthex(ec);
 	puts_uart(" far=");
 	puthex(kut_exc_far);
-	puts_uart(" x1-moved=");
-	putu(x1 - ((u64)UART_THR + 4));
+	puts_uart(" base-moved=");
+	putu(addr - ((u64)UART_THR + 4));
+	puts_uart(" esr=");
+	puthex(kut_exc_esr);
 	puts_uart("\n");
 	/* 0x25: data abort taken without a change in exception level. */
-	return !(kut_exc_count == 1 && ec == 0x25 && x0 == 0x5a5a &&
-		 x1 == (u64)UART_THR + 4);
+	return !(kut_exc_count == 1 && ec == 0x25 && val == 0x5a5a &&
+		 addr == (u64)UART_THR + 4);
 }
 
 static void psci_system_off(void)

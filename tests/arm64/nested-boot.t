@@ -54,7 +54,7 @@ CROSS_COMPILE=$cross "$TOP/scripts/arm64-initramfs.sh" "$out" "$lkvm" \
 cases="v3:gicv3:poweroff,its:gicv3-its:poweroff,auto:auto:poweroff"
 cases+=",reboot:gicv3:reboot,panic:gicv3:panic,pmu:gicv3:poweroff"
 cases+=",fwoff:gicv3:fw-off,fwreset:gicv3:fw-reset,kut:gicv3:kut"
-cases+=",nisv:gicv3:kut"
+cases+=",nisv:gicv3:kut,nofeat:gicv3:kut"
 cases+=",vmmio:gicv3:poweroff,vpci:gicv3-its:poweroff,vpcix:gicv3:poweroff"
 cases+=",vcon:gicv3:poweroff,v2:gicv2:poweroff,v2m:gicv2m:poweroff"
 [ -n "$lkvm_net" ] && cases+=",net:gicv3-its:poweroff"
@@ -196,12 +196,15 @@ timing kut
 # injects an external data abort, as QEMU does.  The stand-in's handler
 # sees EC 0x25 at the UART address, skips the load, and the test runs on.
 s=$(section nisv)
-like "$s" '^L1: kut-out: kut: nisv exc=1 ec=0x25 far=0x1000004 x1-moved=0$' \
+like "$s" '^L1: kut-out: kut: nisv exc=1 ec=0x25 far=0x1000004 base-moved=0 ' \
 	"nisv: undecodable MMIO load -> the guest takes one external data abort (EC 0x25, FAR = UART)"
 like "$s" '^L1: kut-out: kut: nisv survived$' "nisv: the guest runs on after the abort"
 like "$s" '^L1: kut-out: EXIT: STATUS=1$' "nisv: the stand-in reaches its exit"
 is "$(status_of nisv)" 0 "nisv: status 0 (KVM_RUN does not fail with ENOSYS, lkvm does not exit 4)"
-like "$s" 'undecodable MMIO access at 0x1000004' "nisv: lkvm says so once on stderr"
+like "$s" 'undecodable MMIO access at 0x1000004' "nisv: lkvm says so on stderr"
+n=unpicked
+picked nisv && n=$(grep -c 'undecodable MMIO' "$s")
+is "$n" 1 "nisv: ... once"
 
 # SVE and pointer authentication (address + generic) go to the vCPUs when
 # L1's KVM offers them (QEMU's -cpu max,pauth-impdef=on has both): the
@@ -212,6 +215,9 @@ like "$s" '^L1: kut-out: kut: id .* api=[1-9] .* gpi=[1-9]$' \
 like "$(section v3)" '^L2: cpu-features sve=1 paca=1 pacg=1 ' \
 	"L2's kernel sees sve, paca and pacg"
 diag "v3: $(sed -n 's/^L2: cpu-features //p' "$(section v3)")"
+like "$(section nofeat)" '^L1: kut-out: kut: id sve=0 apa=0 api=0 gpa=0 gpi=0$' \
+	"--disable-sve --disable-ptrauth: the ID registers show neither"
+is "$(status_of nofeat)" 0 "nofeat: status 0"
 
 # virtio over virtio-mmio, over virtio-pci with MSI-X through the ITS,
 # over virtio-pci with INTx: disk (known first sector; L2 writes a
