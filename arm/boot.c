@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * arch__load_kernel() for arm64: loads an Image (Documentation/arch/
- * arm64/booting.rst; gzip'ed Images are inflated on the way in) or, with
- * --firmware, a raw binary at the start of RAM; then the initrd and the
- * device tree, which go at the top of RAM like kvmtool does:
+ * arm64/booting.rst; gzip'ed files are inflated on the way in), a raw
+ * binary without Image header at RAM + 0x80000 as kvmtool does (arm/
+ * image.c tells them apart) or, with --firmware, a raw binary at the
+ * start of RAM; then the initrd and the device tree, which go at the top
+ * of RAM:
  *
- *   RAM base + text_offset   kernel (image_size bytes incl. BSS)
+ *   RAM base + text_offset   kernel (image_size bytes incl. BSS; a raw
+ *                            binary: 0x80000 and its file size)
  *   ...                      free
  *   below the DTB            initrd, page aligned
  *   last 2 MiB block         DTB (must not cross a 2 MiB boundary)
  */
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,26 +24,15 @@
 #include <libfdt.h>
 #include <zlib.h>
 
+#include "lkvm/arm64-image.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 
-#define ARM64_IMAGE_MAGIC	0x644d5241	/* "ARM\x64" */
-#define ARM64_IMAGE_FLAG_ANY	(1ULL << 3)	/* placeable anywhere */
 #define SZ_2M_ALIGN		(2ULL << 20)
 #define FDT_MAX_SIZE		0x10000
 #define PAGE_SIZE_4K		0x1000ULL
 
 #define ALIGN_DOWN_U64(x, a)	((x) & ~((u64)(a) - 1))
-
-struct arm64_image_header {
-	u32 code0, code1;
-	u64 text_offset;
-	u64 image_size;
-	u64 flags;
-	u64 res2, res3, res4;
-	u32 magic;
-	u32 res5;
-};
 
 /*
  * Reads @path (gzip or plain, zlib tells them apart) into guest memory at
@@ -99,8 +90,9 @@ static long long load_file(struct kvm *kvm, const char *path, u64 gpa,
 static int load_image(struct kvm *kvm, const char *path, u64 limit,
 		      u64 *kernel_end)
 {
-	struct arm64_image_header h;
-	u64 load, text_offset, image_size;
+	struct arm64_kernel_layout lay;
+	u8 hdr[ARM64_IMAGE_HDR_SIZE];
+	u64 load, image_size;
 	long long n;
 	gzFile f;
 	int got;
@@ -110,33 +102,24 @@ static int load_image(struct kvm *kvm, const char *path, u64 limit,
 		pr_err("cannot open kernel %s: %s", path, strerror(errno));
 		return -ENOENT;
 	}
-	got = gzread(f, &h, sizeof(h));
+	got = gzread(f, hdr, sizeof(hdr));
 	gzclose(f);
-	if (got != (int)sizeof(h) || le32toh(h.magic) != ARM64_IMAGE_MAGIC) {
-		if (got >= 8 && !memcmp(&h, "MZ", 2) &&
-		    !memcmp((u8 *)&h + 4, "zimg", 4))
-			pr_err("%s is an EFI zboot image: lkvm needs the raw (or gzip'ed) Image inside it",
-			       path);
-		else
-			pr_err("%s is not an arm64 Image (no \"ARM\\x64\" magic at 0x38); use --firmware for raw binaries",
-			       path);
+	if (got < 0) {
+		pr_err("cannot read kernel %s", path);
+		return -EIO;
+	}
+	if (arm64_kernel_classify(hdr, (size_t)got, &lay)) {
+		pr_err("%s is %s", path, lay.note);
 		return -ENOEXEC;
 	}
-	text_offset = le64toh(h.text_offset);
-	image_size = le64toh(h.image_size);
-	/* image_size 0: a pre-3.17 kernel, whose text_offset is 0x80000. */
-	if (!image_size)
-		text_offset = 0x80000;
-	if (text_offset >= SZ_2M_ALIGN || (text_offset & 0xfff)) {
-		pr_err("%s: implausible text_offset %#llx", path,
-		       (unsigned long long)text_offset);
-		return -ENOEXEC;
-	}
+	if (lay.note)
+		pr_warn("%s is %s", path, lay.note);
 	/* RAM starts 2 MiB aligned, so base + text_offset is what it wants. */
-	load = ARM_RAM_BASE + text_offset;
+	load = ARM_RAM_BASE + lay.text_offset;
 	n = load_file(kvm, path, load, limit, "kernel");
 	if (n < 0)
 		return (int)n;
+	image_size = lay.image_size;
 	if (image_size < (u64)n)
 		image_size = (u64)n;
 	if (load + image_size > limit) {
@@ -146,8 +129,10 @@ static int load_image(struct kvm *kvm, const char *path, u64 limit,
 	}
 	kvm->arch.entry = load;
 	*kernel_end = load + image_size;
-	pr_info("kernel: %lld bytes at %#llx, image_size %#llx", n,
-		(unsigned long long)load, (unsigned long long)image_size);
+	pr_info("%s: %lld bytes at %#llx, image_size %#llx",
+		lay.kind == ARM64_KERNEL_RAW ? "raw binary (no Image header)" :
+		"kernel Image", n, (unsigned long long)load,
+		(unsigned long long)image_size);
 	return 0;
 }
 

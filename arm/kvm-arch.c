@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VM-wide arm64 set-up: capability checks, the vGIC (created before any
- * vCPU, initialised after all of them), RAM at 2 GiB, the arm encoding
- * of KVM_IRQ_LINE, and the few exits only arm knows about.
+ * VM-wide arm64 set-up: capability checks, the vCPU features KVM offers
+ * (SVE, pointer authentication: on when available, as in kvmtool), the
+ * vGIC (created before any vCPU, initialised after all of them), RAM at
+ * 2 GiB, the arm encoding of KVM_IRQ_LINE, and the few exits only arm
+ * knows about.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +15,33 @@
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+
+static bool arm__has_cap(struct kvm *kvm, long cap)
+{
+	return ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+/*
+ * Undecodable MMIO (e.g. a load with writeback to device memory) makes
+ * KVM_RUN fail with ENOSYS unless the exit is handed to us; we answer it
+ * with an external data abort, as QEMU does, so only the guest sees it.
+ */
+static void arm__enable_nisv(struct kvm *kvm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+	if (!arm__has_cap(kvm, KVM_CAP_ARM_NISV_TO_USER) ||
+	    !arm__has_cap(kvm, KVM_CAP_ARM_INJECT_EXT_DABT)) {
+		pr_info("KVM cannot hand undecodable MMIO to lkvm: such an access ends the VM");
+		return;
+	}
+	if (ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap)) {
+		pr_warn("KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER): %s",
+			strerror(errno));
+		return;
+	}
+	kvm->arch.nisv_abort = true;
+}
 
 int arch__init_vm(struct kvm *kvm)
 {
@@ -31,6 +60,15 @@ int arch__init_vm(struct kvm *kvm)
 		pr_err("--pmu: this KVM has no PMUv3 for guests");
 		return -ENOTSUP;
 	}
+	kvm->arch.sve = !cfg->disable_sve && arm__has_cap(kvm, KVM_CAP_ARM_SVE);
+	/* KVM takes the two halves of pointer authentication only together. */
+	kvm->arch.ptrauth = !cfg->disable_ptrauth &&
+			    arm__has_cap(kvm, KVM_CAP_ARM_PTRAUTH_ADDRESS) &&
+			    arm__has_cap(kvm, KVM_CAP_ARM_PTRAUTH_GENERIC);
+	pr_info("vCPU features: SVE %s, pointer authentication %s",
+		kvm->arch.sve ? "on" : "off", kvm->arch.ptrauth ? "on" : "off");
+	atomic_init(&kvm->arch.nisv_logged, false);
+	arm__enable_nisv(kvm);
 	return gic__create(kvm);
 }
 
@@ -71,16 +109,7 @@ int arch__handle_exit(struct kvm_cpu *cpu)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_ARM_NISV:
-		/*
-		 * An MMIO access KVM cannot decode (e.g. a load pair): no
-		 * real device would accept it either.
-		 */
-		pr_err("vCPU %u: undecodable MMIO access at %#llx",
-		       cpu->id, (unsigned long long)run->arm_nisv.fault_ipa);
-		if (cpu->kvm->cfg->debug)
-			arch__dump_vcpu(cpu);
-		kvm__request_stop(cpu->kvm, LKVM_EXIT_GUEST_FAULT);
-		return -EFAULT;
+		return arm__vcpu_nisv(cpu);
 	default:
 		pr_err("vCPU %u: unhandled KVM exit reason %u", cpu->id,
 		       run->exit_reason);

@@ -3,16 +3,20 @@
  * arm64 vCPUs: KVM_ARM_VCPU_INIT with the preferred target, PSCI 0.2
  * (so CPU_ON, SYSTEM_OFF and SYSTEM_RESET are handled in the kernel and
  * the last two reach us as KVM_EXIT_SYSTEM_EVENT), secondaries powered
- * off until the guest starts them, and the boot CPU's entry registers
- * per the arm64 boot protocol: x0 = DTB, x1-x3 = 0, MMU off, EL1h with
- * DAIF masked.
+ * off until the guest starts them, SVE (finalised with KVM's default
+ * vector lengths) and pointer authentication when arch__init_vm() found
+ * them, and the boot CPU's entry registers per the arm64 boot protocol:
+ * x0 = DTB, x1-x3 = 0, MMU off, EL1h with DAIF masked.  Also the answer
+ * to MMIO accesses KVM cannot decode.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 
@@ -55,11 +59,31 @@ int arch__vcpu_init(struct kvm_cpu *cpu)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if (kvm->arch.pmu)
 		init.features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
+	if (kvm->arch.sve)
+		init.features[0] |= 1u << KVM_ARM_VCPU_SVE;
+	if (kvm->arch.ptrauth)
+		init.features[0] |= 1u << KVM_ARM_VCPU_PTRAUTH_ADDRESS |
+				    1u << KVM_ARM_VCPU_PTRAUTH_GENERIC;
 	if (ioctl(cpu->fd, KVM_ARM_VCPU_INIT, &init)) {
 		ret = -errno;
 		pr_err("vCPU %u: KVM_ARM_VCPU_INIT: %s", cpu->id,
 		       strerror(errno));
 		return ret;
+	}
+	/*
+	 * SVE's register sizes are fixed by finalising; KVM refuses
+	 * register access and KVM_RUN before that.  Not setting
+	 * KVM_REG_ARM64_SVE_VLS first keeps every length KVM offers.
+	 */
+	if (kvm->arch.sve) {
+		int feature = KVM_ARM_VCPU_SVE;
+
+		if (ioctl(cpu->fd, KVM_ARM_VCPU_FINALIZE, &feature)) {
+			ret = -errno;
+			pr_err("vCPU %u: KVM_ARM_VCPU_FINALIZE(SVE): %s",
+			       cpu->id, strerror(errno));
+			return ret;
+		}
 	}
 	if (vcpu__get_reg(cpu, ARM64_MPIDR_REG, &cpu->arch.mpidr))
 		cpu->arch.mpidr = arm_vcpu_mpidr(cpu->id);
@@ -105,6 +129,40 @@ int arm__vcpu_init_pmu(struct kvm_cpu *cpu)
 err:
 	pr_err("vCPU %u: cannot set up the PMU: %s", cpu->id, strerror(errno));
 	return -errno;
+}
+
+/*
+ * KVM_EXIT_ARM_NISV: a data abort KVM could not decode (no valid syndrome:
+ * a load/store with writeback, a load pair, ... to device memory).  No
+ * device model can complete it, so, as QEMU does, the guest gets an
+ * external data abort at the faulting instruction and carries on; what it
+ * makes of it is its business.  Said once per VM.
+ */
+int arm__vcpu_nisv(struct kvm_cpu *cpu)
+{
+	struct kvm *kvm = cpu->kvm;
+	struct kvm_vcpu_events ev = { 0 };
+	unsigned long long ipa = cpu->run->arm_nisv.fault_ipa;
+
+	if (!atomic_exchange_explicit(&kvm->arch.nisv_logged, true,
+				      memory_order_relaxed))
+		pr_warn("vCPU %u: undecodable MMIO access at %#llx (e.g. a load with writeback): the guest gets an external data abort (said once)",
+			cpu->id, ipa);
+	else
+		pr_debug("vCPU %u: undecodable MMIO access at %#llx: external data abort",
+			 cpu->id, ipa);
+	if (kvm->cfg->debug)
+		arch__dump_vcpu(cpu);
+	ev.exception.ext_dabt_pending = 1;
+	if (ioctl(cpu->fd, KVM_SET_VCPU_EVENTS, &ev)) {
+		int ret = -errno;
+
+		pr_err("vCPU %u: cannot inject an external data abort: %s",
+		       cpu->id, strerror(errno));
+		kvm__request_stop(kvm, LKVM_EXIT_VMM_ERROR);
+		return ret;
+	}
+	return 0;
 }
 
 void arch__dump_vcpu(struct kvm_cpu *cpu)

@@ -28,6 +28,8 @@ enum {
 	OPT_DUMP_DTB,
 	OPT_FIRMWARE,
 	OPT_NODEFAULTS,
+	OPT_DISABLE_SVE,
+	OPT_DISABLE_PTRAUTH,
 };
 
 static const struct option run_options[] = {
@@ -51,6 +53,8 @@ static const struct option run_options[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
+	{ "disable-sve", no_argument, NULL, OPT_DISABLE_SVE },
+	{ "disable-ptrauth", no_argument, NULL, OPT_DISABLE_PTRAUTH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -99,7 +103,9 @@ void config_print_run_help(FILE *f)
 "    -k, --kernel <file>   kernel to boot. x86: bzImage (64-bit boot\n"
 "                          protocol), ELF vmlinux with a PVH note, or a flat\n"
 "                          binary (real mode at 1000:0000); arm64: Image,\n"
-"                          plain or gzip'ed. Default: the first of\n"
+"                          plain or gzip'ed, or a raw binary without Image\n"
+"                          header (loaded and entered at RAM + 0x80000,\n"
+"                          x0 = DTB, like kvmtool). Default: the first of\n"
 "                          ./arch/x86/boot/bzImage, /boot/vmlinuz-$(uname -r)\n"
 "                          (x86) or ./arch/arm64/boot/Image (arm64)\n"
 "    -i, --initrd <file>   initial ramdisk (any file; arm64 test harnesses\n"
@@ -120,6 +126,9 @@ void config_print_run_help(FILE *f)
 "    --firmware <file>     load a raw binary at the start of RAM and enter\n"
 "                          it (x0 = DTB) instead of a kernel\n"
 "    --nodefaults          no default command line, no KASLR/RNG seeds\n"
+"    --disable-sve         no SVE for the vCPUs (default: on if KVM has it)\n"
+"    --disable-ptrauth     no pointer authentication for the vCPUs (default:\n"
+"                          on if KVM has it)\n"
 "\n"
 "Debug options:\n"
 "    --debug               dump vCPU registers when the guest faults\n"
@@ -408,6 +417,12 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NODEFAULTS:
 			cfg->nodefaults = true;
+			break;
+		case OPT_DISABLE_SVE:
+			cfg->disable_sve = true;
+			break;
+		case OPT_DISABLE_PTRAUTH:
+			cfg->disable_ptrauth = true;
 			break;
 		case 'h':
 			config_print_run_help(stdout);

@@ -57,13 +57,14 @@ cp "$out/l2.cpio" "$stage/l1/l2.cpio"
 fw() { printf "$2" > "$stage/l1/$1.bin"; }
 fw fw-off   '\x00\x01\x80\x52\x00\x80\xb0\x72\x02\x00\x00\xd4\x00\x00\x00\x14'
 fw fw-reset '\x20\x01\x80\x52\x00\x80\xb0\x72\x02\x00\x00\xd4\x00\x00\x00\x14'
-# The kvm-unit-tests stand-in: freestanding, linked at 0 (it only uses
-# PC-relative addressing), flattened to a raw Image.
+# The kvm-unit-tests stand-in: freestanding, flattened to a raw binary
+# without Image header, like a .flat file.  VMMs load such a file at RAM
+# + 0x80000 (kvmtool's rule, lkvm's too), so it is linked there.
 cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
 cat >"$stage/kut.lds" <<'EOF'
 ENTRY(_start)
 SECTIONS {
-	. = 0;
+	. = 0x80080000;
 	.text : { *(.text.head) *(.text*) }
 	.rodata : { *(.rodata*) }
 	.data : { *(.data*) *(.bss*) *(COMMON) }
@@ -76,6 +77,9 @@ EOF
 	-fno-asynchronous-unwind-tables -Wl,--build-id=none \
 	-T "$stage/kut.lds" -o "$stage/kut.elf" "$top/tests/arm64/kut-env.c"
 "${cross}objcopy" -O binary "$stage/kut.elf" "$stage/l1/kut.bin"
+# No "ARM\x64" at 0x38: it must take the raw-binary path.
+[ "$(dd if="$stage/l1/kut.bin" bs=1 skip=56 count=4 2>/dev/null)" != "$(printf 'ARM\x64')" ] ||
+	{ echo "arm64-initramfs: kut.bin has an Image header" >&2; exit 1; }
 cp "$top/tests/arm64/kut.env" "$stage/l1/kut.env"
 
 # /lkvm-net and the closure of its DT_NEEDED libraries.

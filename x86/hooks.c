@@ -33,6 +33,10 @@ int arch__check_config(const struct lkvm_config *cfg)
 		opt = "--dump-dtb (x86 has no device tree)";
 	else if (cfg->firmware)
 		opt = "--firmware (use -k with a flat binary)";
+	else if (cfg->disable_sve)
+		opt = "--disable-sve";
+	else if (cfg->disable_ptrauth)
+		opt = "--disable-ptrauth";
 	if (!opt)
 		return 0;
 	fprintf(stderr, "lkvm run: %s is not supported on x86\n", opt);

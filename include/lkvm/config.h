@@ -74,6 +74,8 @@ struct lkvm_config {
 	const char *dump_dtb;		/* --dump-dtb FILE */
 	const char *firmware;		/* --firmware FILE */
 	bool nodefaults;		/* --nodefaults */
+	bool disable_sve;		/* --disable-sve */
+	bool disable_ptrauth;		/* --disable-ptrauth */
 	struct lkvm_net nets[LKVM_MAX_NETS];	/* -n, --network */
 	unsigned int nr_nets;
 };

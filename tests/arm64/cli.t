@@ -11,13 +11,13 @@ x86_64) ;;
 *) skip_all "host-side checks are for x86 hosts (arm64 runs tests/arm64/nested-boot.t)" ;;
 esac
 
-plan 10
+plan 14
 nokernel=$TAP_TMP/no-such-kernel
 
 run() { "$LKVM" run "$@" >"$TAP_TMP/out" 2>"$TAP_TMP/err"; echo $?; }
 
 for opt in --irqchip=gicv3 --pmu "--dump-dtb $TAP_TMP/x.dtb" \
-	   "--firmware $TAP_TMP/fw.bin"; do
+	   "--firmware $TAP_TMP/fw.bin" --disable-sve --disable-ptrauth; do
 	# shellcheck disable=SC2086
 	st=$(run $opt -k "$nokernel")
 	is "$st" 2 "x86: $opt refused with status 2"

@@ -2,6 +2,8 @@
 #ifndef LKVM_ARM_KVM_ARCH_H
 #define LKVM_ARM_KVM_ARCH_H
 
+#include <stdatomic.h>
+
 #include "arch/layout.h"
 #include "lkvm/types.h"
 
@@ -23,6 +25,14 @@ struct kvm_arch {
 	int gic_fd;
 	int its_fd;
 	bool pmu;
+	bool sve;		/* KVM_ARM_VCPU_SVE on every vCPU */
+	bool ptrauth;		/* KVM_ARM_VCPU_PTRAUTH_ADDRESS + _GENERIC */
+	/*
+	 * KVM_CAP_ARM_NISV_TO_USER is on and an external data abort can be
+	 * injected: undecodable MMIO accesses are the guest's problem.
+	 */
+	bool nisv_abort;
+	atomic_bool nisv_logged;	/* said so once */
 
 	/* Boot state, decided by the loader. */
 	u64 entry;		/* PC of the boot vCPU */
@@ -55,6 +65,7 @@ int fdt__build(struct kvm *kvm, void *buf, u32 size, const char *cmdline);
 /* arm/vcpu.c */
 struct kvm_cpu;
 int arm__vcpu_init_pmu(struct kvm_cpu *cpu);
+int arm__vcpu_nisv(struct kvm_cpu *cpu);
 
 /* arm/pci-ecam.c */
 int pci_ecam__init(struct kvm *kvm);
