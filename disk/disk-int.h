@@ -25,6 +25,15 @@ void disk_complete(struct disk *d, struct disk_req *req, int ret);
 #define disk_err(err, len, ...) snprintf((err), (len), __VA_ARGS__)
 
 int raw_open(struct disk *d, int fd, char *err, size_t errlen);
+/*
+ * What the raw backend calls to collect aio completions: io_getevents(),
+ * unless a test puts a failing stand-in here.
+ */
+struct io_context;
+struct io_event;
+struct timespec;
+extern int (*raw_getevents)(struct io_context *ctx, long min, long nr,
+			    struct io_event *ev, struct timespec *ts);
 int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
 	       size_t errlen);
 /* disk_open() with a backing-chain depth, for qcow2 backing files. */

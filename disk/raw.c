@@ -44,6 +44,7 @@ struct raw {
 	struct raw_slot *free;
 	unsigned int aio_pending;
 	bool no_aio_fdsync;		/* fall back to the worker */
+	bool aio_dead;			/* no context after a failure */
 	struct disk_worker worker;
 };
 
@@ -91,6 +92,8 @@ static int slot_submit(struct disk *d, struct raw *r, struct raw_slot *s)
 		io_prep_fdsync(&s->cb, d->fd);
 		break;
 	}
+	if (r->aio_dead)
+		return -EIO;
 	io_set_eventfd(&s->cb, d->event_fd);
 	s->cb.data = s;
 	ret = io_submit(r->ctx, 1, cbs);
@@ -181,6 +184,47 @@ static void raw_event(struct disk *d, struct raw *r, struct io_event *ev)
 	disk_complete(d, req, ret);
 }
 
+int (*raw_getevents)(io_context_t ctx, long min, long nr,
+		     struct io_event *ev, struct timespec *ts) = io_getevents;
+
+/*
+ * io_getevents() failed for a reason other than a signal: the context is
+ * unusable and its completions would never arrive, so waiting for them
+ * would spin forever.  io_destroy() waits for what the kernel still has
+ * in flight (after it no transfer touches a guest buffer), then every
+ * request that was in the context fails with -EIO.  A fresh context
+ * serves later requests; without one they fail too.
+ */
+static void raw_abort(struct disk *d, struct raw *r, int err)
+{
+	struct disk_req *failed = NULL, *req;
+
+	pr_err("disk %s: io_getevents: %s; failing %u requests in flight",
+	       d->path, strerror(-err), r->aio_pending);
+	io_destroy(r->ctx);
+	r->ctx = 0;
+	r->aio_pending = 0;
+	for (unsigned int i = 0; i < ARRAY_SIZE(r->slots); i++) {
+		struct raw_slot *s = &r->slots[i];
+
+		if (!s->req)
+			continue;
+		s->req->next = failed;
+		failed = s->req;
+		slot_put(r, s);
+	}
+	/* Before the callbacks run: they may submit again. */
+	r->aio_dead = io_setup(DISK_MAX_INFLIGHT, &r->ctx) != 0;
+	if (r->aio_dead)
+		pr_err("disk %s: io_setup failed; reads and writes now fail",
+		       d->path);
+	while (failed) {
+		req = failed;
+		failed = req->next;
+		disk_complete(d, req, -EIO);
+	}
+}
+
 static void raw_reap(struct disk *d, struct raw *r, long min)
 {
 	struct io_event ev[32];
@@ -188,11 +232,15 @@ static void raw_reap(struct disk *d, struct raw *r, long min)
 	int n;
 
 	while (r->aio_pending) {
-		n = io_getevents(r->ctx, min, ARRAY_SIZE(ev), ev,
-				 min ? NULL : &zero);
+		n = raw_getevents(r->ctx, min, ARRAY_SIZE(ev), ev,
+				  min ? NULL : &zero);
 		if (n == -EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			raw_abort(d, r, n);
+			break;
+		}
+		if (!n)
 			break;
 		for (int i = 0; i < n; i++)
 			raw_event(d, r, &ev[i]);
@@ -282,7 +330,8 @@ static void raw_close(struct disk *d)
 	struct raw *r = d->priv;
 
 	disk_worker_stop(&r->worker);
-	io_destroy(r->ctx);
+	if (!r->aio_dead)
+		io_destroy(r->ctx);
 	for (unsigned int i = 0; i < ARRAY_SIZE(r->slots); i++)
 		free(r->slots[i].sub);
 	free(r);
