@@ -21,6 +21,12 @@ struct disk_ops {
 /* Backends hand a finished request back through this. */
 void disk_complete(struct disk *d, struct disk_req *req, int ret);
 
+/*
+ * The format the first bytes of an image say it is: qcow2 for its magic,
+ * raw for anything else.
+ */
+enum disk_format disk_probe(const u8 *buf, size_t len);
+
 /* Formats the reason for a failed open into @err. */
 #define disk_err(err, len, ...) snprintf((err), (len), __VA_ARGS__)
 

@@ -73,6 +73,12 @@ static int check_not_mounted(dev_t rdev, char *err, size_t errlen)
 	return 0;
 }
 
+enum disk_format disk_probe(const u8 *buf, size_t len)
+{
+	return len >= 4 && !memcmp(buf, "QFI\xfb", 4) ? DISK_FORMAT_QCOW2 :
+							 DISK_FORMAT_RAW;
+}
+
 static int detect_format(int fd, enum disk_format *fmt)
 {
 	u8 magic[4];
@@ -80,8 +86,7 @@ static int detect_format(int fd, enum disk_format *fmt)
 
 	if (n < 0)
 		return -errno;
-	*fmt = n == 4 && !memcmp(magic, "QFI\xfb", 4) ? DISK_FORMAT_QCOW2 :
-							 DISK_FORMAT_RAW;
+	*fmt = disk_probe(magic, (size_t)n);
 	return 0;
 }
 
@@ -90,6 +95,7 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 {
 	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	enum disk_format fmt = opts->format;
+	bool probed = false;
 	struct disk *d;
 	struct stat st;
 	int fd, ret;
@@ -126,6 +132,7 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 			disk_err(err, errlen, "%s", strerror(-ret));
 			goto out_close;
 		}
+		probed = fmt == DISK_FORMAT_RAW;
 	}
 	if (opts->direct && fmt != DISK_FORMAT_RAW) {
 		disk_err(err, errlen, "'direct' is only supported for raw images");
@@ -141,6 +148,7 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 	}
 	d->path = strdup(opts->path);
 	d->format = fmt;
+	d->probed = probed;
 	d->readonly = opts->readonly;
 	d->direct = opts->direct;
 	d->block_size = DISK_SECTOR_SIZE;

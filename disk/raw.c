@@ -5,7 +5,9 @@
  * eventfd (io_set_eventfd), at most DISK_MAX_INFLIGHT at a time.  Short
  * transfers are resubmitted for the rest; a transfer of zero bytes (the
  * file shrank) is -EIO.  With O_DIRECT, guest buffers that are not
- * aligned to the logical block size go through an aligned bounce buffer.
+ * aligned to the logical block size go through an aligned bounce buffer;
+ * so does a write to sector 0 of an image whose format was guessed, which
+ * is checked in that copy (struct disk, probed).
  * DISCARD and WRITE_ZEROES are fallocate() calls, which have no aio
  * form, so they run on the worker thread; so does FLUSH on kernels whose
  * aio lacks fdsync.
@@ -108,6 +110,7 @@ static int raw_submit(struct disk *d, struct disk_req *req)
 {
 	struct raw *r = d->priv;
 	struct raw_slot *s;
+	bool guard;
 	int ret;
 
 	if (req->op == DISK_OP_DISCARD || req->op == DISK_OP_WRITE_ZEROES ||
@@ -123,8 +126,9 @@ static int raw_submit(struct disk *d, struct disk_req *req)
 	s->done = 0;
 	s->iov = req->iov;
 	s->iovcnt = req->iovcnt;
-	if (d->direct && req->op != DISK_OP_FLUSH &&
-	    !iov_aligned(req->iov, req->iovcnt, d->block_size)) {
+	guard = d->probed && req->op == DISK_OP_WRITE && !req->offset;
+	if (guard || (d->direct && req->op != DISK_OP_FLUSH &&
+		      !iov_aligned(req->iov, req->iovcnt, d->block_size))) {
 		if ((req->offset | req->len) % d->block_size) {
 			ret = -EINVAL;
 			goto fail;
@@ -141,6 +145,19 @@ static int raw_submit(struct disk *d, struct disk_req *req)
 		s->bounce_iov = (struct iovec){ s->bounce, req->len };
 		s->iov = &s->bounce_iov;
 		s->iovcnt = 1;
+	}
+	/*
+	 * Checked in our own copy, which is what gets written: the guest
+	 * cannot change the buffer between the check and the write.
+	 */
+	if (guard && disk_probe(s->bounce, req->len) != DISK_FORMAT_RAW) {
+		if (!d->warned_probe)
+			pr_warn("disk %s: refused a guest write that would turn sector 0 into a %s header (format guessed raw; give format=raw to allow it)",
+				d->path, disk_format_name(disk_probe(s->bounce,
+								     req->len)));
+		d->warned_probe = true;
+		ret = -EPERM;
+		goto fail;
 	}
 	ret = slot_submit(d, r, s);
 	if (ret == -EINVAL && req->op == DISK_OP_FLUSH) {

@@ -85,6 +85,13 @@ struct disk {
 	u32 block_size;			/* O_DIRECT alignment (512 normally) */
 	bool readonly;
 	bool direct;
+	/*
+	 * Raw because the format was guessed: a write that would make sector
+	 * 0 look like another format fails (-EPERM), or the next open would
+	 * read guest data as image metadata (QEMU does the same).
+	 */
+	bool probed;
+	bool warned_probe;		/* said so once */
 	bool can_discard;
 	bool can_write_zeroes;
 	int fd;

@@ -10,6 +10,8 @@
  *     write IMG OFF LEN SEED           pattern through the backend, in
  *                                      odd-sized iovecs
  *     read IMG OFF LEN                 backend read, to stdout
+ *     put IMG OFF                      stdin (whole sectors) written
+ *                                      through the backend, odd iovecs
  *     zero IMG OFF LEN / discard IMG OFF LEN
  *     fill IMG SEED                    write until the first error;
  *                                      prints "error <errno name>"
@@ -149,6 +151,35 @@ static int cmd_rw(int argc, char **argv, enum disk_op op)
 		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
 	if (!ret && op == DISK_OP_READ && fwrite(buf, 1, len, stdout) != len)
 		ret = -EIO;
+	if (ret)
+		fprintf(stderr, "disk-tool: %s: %s\n", argv[0], strerror(-ret));
+	free(buf);
+	disk_close(d);
+	return ret ? 1 : 0;
+}
+
+static int cmd_put(char **argv)
+{
+	u64 off = strtoull(argv[1], NULL, 0), len = 0, cap = 1 << 20;
+	u8 *buf = malloc(cap);
+	struct iovec iov[256];
+	struct disk *d;
+	unsigned int n;
+	size_t got;
+	int ret;
+
+	while (buf && (got = fread(buf + len, 1, cap - len, stdin)) > 0) {
+		len += got;
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	if (!buf || !len)
+		return 2;
+	d = open_disk(argv[0]);
+	n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
+	ret = sync_req(d, DISK_OP_WRITE, off, len, iov, n);
+	if (!ret)
+		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
 	if (ret)
 		fprintf(stderr, "disk-tool: %s: %s\n", argv[0], strerror(-ret));
 	free(buf);
@@ -429,6 +460,8 @@ int main(int argc, char **argv)
 		return cmd_rw(argc - 1, argv + 1, DISK_OP_WRITE_ZEROES);
 	if (!strcmp(argv[0], "discard") && argc == 4)
 		return cmd_rw(argc - 1, argv + 1, DISK_OP_DISCARD);
+	if (!strcmp(argv[0], "put") && argc == 3)
+		return cmd_put(argv + 1);
 	if (!strcmp(argv[0], "fill") && argc == 3)
 		return cmd_fill(argv + 1);
 	if (!strcmp(argv[0], "crash-writer") && argc == 5)
