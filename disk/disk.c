@@ -5,7 +5,9 @@
  * request checks every backend relies on.  Backends see only requests
  * that are whole sectors, inside the disk and allowed on it.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <mntent.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -42,14 +45,87 @@ int disk_parse_format(const char *s, enum disk_format *out)
 	return -EINVAL;
 }
 
+/* The dev_t in sysfs file @dir/dev ("MAJ:MIN"); 0 if unreadable. */
+static dev_t sysfs_dev(int dirfd, const char *name)
+{
+	unsigned int maj, min;
+	char path[300], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dev", name);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return sscanf(buf, "%u:%u", &maj, &min) == 2 ? makedev(maj, min) : 0;
+}
+
+#define MAX_RELATED	64
+
+/*
+ * @rdev and the block devices that share its sectors: its partitions if
+ * it is a whole disk, the whole disk if it is a partition.  sysfs lists
+ * a disk's partitions as subdirectories holding a "partition" file.
+ */
+static unsigned int related_devs(dev_t rdev, dev_t *out)
+{
+	char path[64];
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *dir;
+	int dfd;
+
+	out[n++] = rdev;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(rdev),
+		 minor(rdev));
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return n;
+	if (!faccessat(dfd, "partition", F_OK, 0)) {
+		dev_t parent = sysfs_dev(dfd, "..");
+
+		if (parent)
+			out[n++] = parent;
+	}
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return n;
+	}
+	while ((e = readdir(dir)) && n < MAX_RELATED) {
+		char part[300];
+		dev_t d;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(part, sizeof(part), "%s/partition", e->d_name);
+		if (faccessat(dirfd(dir), part, F_OK, 0))
+			continue;
+		d = sysfs_dev(dirfd(dir), e->d_name);
+		if (d)
+			out[n++] = d;
+	}
+	closedir(dir);
+	return n;
+}
+
 /*
  * A mounted file system on the device we are about to hand to a guest
- * would be corrupted by both sides writing.  Compare device numbers, so
- * /dev/disk/by-id links and bind-mounted /dev nodes are caught too.
+ * would be corrupted by both sides writing, also when it is on one of
+ * the device's partitions (or on the disk a partition belongs to).
+ * Compare device numbers, so /dev/disk/by-id links and bind-mounted /dev
+ * nodes are caught too.
  */
 static int check_not_mounted(dev_t rdev, char *err, size_t errlen)
 {
 	const char *tables[] = { "/proc/self/mounts", "/proc/mounts" };
+	dev_t devs[MAX_RELATED];
+	unsigned int ndevs;
 	struct mntent ent;
 	char buf[4096];
 	FILE *f = NULL;
@@ -58,14 +134,24 @@ static int check_not_mounted(dev_t rdev, char *err, size_t errlen)
 		f = setmntent(tables[i], "re");
 	if (!f)
 		return 0;	/* no /proc: nothing to compare against */
+	ndevs = related_devs(rdev, devs);
 	while (getmntent_r(f, &ent, buf, sizeof(buf))) {
 		struct stat st;
+		unsigned int i;
 
 		if (ent.mnt_fsname[0] != '/' || stat(ent.mnt_fsname, &st) ||
-		    !S_ISBLK(st.st_mode) || st.st_rdev != rdev)
+		    !S_ISBLK(st.st_mode))
 			continue;
-		disk_err(err, errlen, "block device is mounted on %s",
-			 ent.mnt_dir);
+		for (i = 0; i < ndevs && devs[i] != st.st_rdev; i++)
+			;
+		if (i == ndevs)
+			continue;
+		if (i)
+			disk_err(err, errlen, "block device shares its sectors with %s, which is mounted on %s",
+				 ent.mnt_fsname, ent.mnt_dir);
+		else
+			disk_err(err, errlen, "block device is mounted on %s",
+				 ent.mnt_dir);
 		endmntent(f);
 		return -EBUSY;
 	}
