@@ -40,11 +40,14 @@ struct io_event;
 struct timespec;
 extern int (*raw_getevents)(struct io_context *ctx, long min, long nr,
 			    struct io_event *ev, struct timespec *ts);
-int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
-	       size_t errlen);
+int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
+	       unsigned int depth, char *err, size_t errlen);
 /* disk_open() with a backing-chain depth, for qcow2 backing files. */
 int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen);
+/* The same on an open @fd (opts->path names it), which it takes over. */
+int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
+		 unsigned int depth, char *err, size_t errlen);
 
 /*
  * A thread running synchronous request handlers in submission order and

@@ -34,6 +34,21 @@ const char *disk_format_name(enum disk_format f)
 	       format_names[f] : "?";
 }
 
+int disk_parse_backing(const char *s, enum disk_backing *mode,
+		       const char **path)
+{
+	*path = NULL;
+	if (!strcmp(s, "off"))
+		*mode = DISK_BACKING_OFF;
+	else if (!strcmp(s, "on"))
+		*mode = DISK_BACKING_ON;
+	else if (*s)
+		*mode = DISK_BACKING_PATH, *path = s;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int disk_parse_format(const char *s, enum disk_format *out)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(format_names); i++) {
@@ -180,10 +195,6 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen)
 {
 	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	enum disk_format fmt = opts->format;
-	bool probed = false;
-	struct disk *d;
-	struct stat st;
 	int fd, ret;
 
 	if (depth > DISK_MAX_BACKING_DEPTH) {
@@ -197,6 +208,18 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		disk_err(err, errlen, "%s", strerror(errno));
 		return ret;
 	}
+	return disk_open_fd(opts, fd, out, depth, err, errlen);
+}
+
+int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
+		 unsigned int depth, char *err, size_t errlen)
+{
+	enum disk_format fmt = opts->format;
+	bool probed = false;
+	struct disk *d;
+	struct stat st;
+	int ret;
+
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		disk_err(err, errlen, "%s", strerror(errno));
@@ -219,6 +242,11 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 			goto out_close;
 		}
 		probed = fmt == DISK_FORMAT_RAW;
+	}
+	if (opts->backing == DISK_BACKING_PATH && fmt != DISK_FORMAT_QCOW2) {
+		disk_err(err, errlen, "'backing=' is only for qcow2 images");
+		ret = -EINVAL;
+		goto out_close;
 	}
 	if (opts->direct && fmt != DISK_FORMAT_RAW) {
 		disk_err(err, errlen, "'direct' is only supported for raw images");
@@ -246,7 +274,8 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		disk_err(err, errlen, "%s", strerror(-ret));
 		goto out_free;
 	}
-	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, depth, err, errlen) :
+	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, opts, depth, err,
+						    errlen) :
 					 raw_open(d, fd, err, errlen);
 	if (ret)
 		goto out_free;

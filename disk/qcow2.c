@@ -508,42 +508,6 @@ static const struct disk_ops qcow2_ops = {
 };
 
 
-/* Opens the backing file named in the header, read-only. */
-static int open_backing(struct qcow2 *q, const u8 *hdr, unsigned int depth,
-			char *err, size_t errlen)
-{
-	struct disk_opts o = { .readonly = true };
-	char name[QCOW2_MAX_BACKING_LEN + 1], *path = NULL;
-	const char *slash;
-	int ret;
-
-	memcpy(name, hdr + q->h.backing_offset, q->h.backing_len);
-	name[q->h.backing_len] = '\0';
-	slash = strrchr(q->d->path, '/');
-	/* Relative names are relative to the image, as in QEMU. */
-	if (name[0] != '/' && slash) {
-		if (asprintf(&path, "%.*s/%s", (int)(slash - q->d->path),
-			     q->d->path, name) < 0)
-			return -ENOMEM;
-	}
-	o.path = path ? path : name;
-	if (q->h.backing_fmt[0] && disk_parse_format(q->h.backing_fmt, &o.format)) {
-		disk_err(err, errlen, "backing format '%s' not supported",
-			 q->h.backing_fmt);
-		free(path);
-		return -ENOTSUP;
-	}
-	ret = disk_open_depth(&o, &q->backing, depth + 1, err, errlen);
-	if (ret) {
-		char why[200];
-
-		snprintf(why, sizeof(why), "%s", err);
-		disk_err(err, errlen, "backing file %s: %s", o.path, why);
-	}
-	free(path);
-	return ret;
-}
-
 static int load_tables(struct qcow2 *q, char *err, size_t errlen)
 {
 	u64 l1_bytes = (u64)q->h.l1_size * 8;
@@ -589,8 +553,8 @@ static int clear_autoclear(struct qcow2 *q)
 	return ret ? ret : flush(q);
 }
 
-int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
-	       size_t errlen)
+int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
+	       unsigned int depth, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	struct qcow2 *q;
@@ -659,8 +623,8 @@ int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
 	ret = qcow2_l2_cache_init(&q->l2, L2_CACHE_TABLES, q->cs, l2_load, q);
 	if (ret)
 		goto fail;
-	if (q->h.backing_offset) {
-		ret = open_backing(q, hdr, depth, err, errlen);
+	if (q->h.backing_offset || opts->backing == DISK_BACKING_PATH) {
+		ret = qcow2_open_backing(q, hdr, opts, depth, err, errlen);
 		if (ret)
 			goto out;
 	}

@@ -193,6 +193,14 @@ static inline void qcow2_compressed_range(const struct qcow2 *q, u64 entry,
 	*len = nsect * 512 - (*off & 511);
 }
 
+/*
+ * Opens the backing file named in the header at @hdr (or opts->backing_path)
+ * under the rules of opts->backing (disk/qcow2-backing.c).
+ */
+int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
+		       const struct disk_opts *opts, unsigned int depth,
+		       char *err, size_t errlen);
+
 /* Overlap checks against the metadata map (disk/qcow2-meta.c). */
 int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen);
 bool qcow2_refblock_ok(const struct qcow2 *q, u64 off);

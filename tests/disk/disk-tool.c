@@ -3,7 +3,7 @@
  * Drives the block backends (disk/) directly, without a guest, for the
  * tests in tests/disk/ and the benchmark:
  *
- *   disk-tool [-f raw|qcow2] [-r] [-D] CMD ...
+ *   disk-tool [-f raw|qcow2] [-r] [-D] [-b off|on|PATH] CMD ...
  *     info IMG                         format and size
  *     create IMG SIZE [CBITS VER ORDER] empty qcow2 (our own creator)
  *     gen SEED OFF LEN                 the pattern, on stdout
@@ -399,8 +399,13 @@ int main(int argc, char **argv)
 	int c;
 
 	log_level = LOG_ERROR;
-	while ((c = getopt(argc, argv, "f:rD")) != -1) {
+	while ((c = getopt(argc, argv, "f:rDb:")) != -1) {
 		switch (c) {
+		case 'b':
+			if (disk_parse_backing(optarg, &opts.backing,
+					       &opts.backing_path))
+				return 2;
+			break;
 		case 'f':
 			if (disk_parse_format(optarg, &opts.format))
 				return 2;
