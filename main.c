@@ -84,6 +84,8 @@ static int check_disks(const struct lkvm_config *cfg)
 		struct disk_opts o = {
 			.path = d->path, .format = (enum disk_format)d->format,
 			.readonly = d->readonly, .direct = d->direct,
+			.backing = (enum disk_backing)d->backing,
+			.backing_path = d->backing_path,
 		};
 		struct disk *disk;
 		char err[256] = "";

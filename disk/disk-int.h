@@ -21,15 +21,33 @@ struct disk_ops {
 /* Backends hand a finished request back through this. */
 void disk_complete(struct disk *d, struct disk_req *req, int ret);
 
+/*
+ * The format the first bytes of an image say it is: qcow2 for its magic,
+ * raw for anything else.
+ */
+enum disk_format disk_probe(const u8 *buf, size_t len);
+
 /* Formats the reason for a failed open into @err. */
 #define disk_err(err, len, ...) snprintf((err), (len), __VA_ARGS__)
 
 int raw_open(struct disk *d, int fd, char *err, size_t errlen);
-int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
-	       size_t errlen);
+/*
+ * What the raw backend calls to collect aio completions: io_getevents(),
+ * unless a test puts a failing stand-in here.
+ */
+struct io_context;
+struct io_event;
+struct timespec;
+extern int (*raw_getevents)(struct io_context *ctx, long min, long nr,
+			    struct io_event *ev, struct timespec *ts);
+int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
+	       unsigned int depth, char *err, size_t errlen);
 /* disk_open() with a backing-chain depth, for qcow2 backing files. */
 int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen);
+/* The same on an open @fd (opts->path names it), which it takes over. */
+int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
+		 unsigned int depth, char *err, size_t errlen);
 
 /*
  * A thread running synchronous request handlers in submission order and

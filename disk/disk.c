@@ -5,7 +5,9 @@
  * request checks every backend relies on.  Backends see only requests
  * that are whole sectors, inside the disk and allowed on it.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <mntent.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -31,6 +34,21 @@ const char *disk_format_name(enum disk_format f)
 	       format_names[f] : "?";
 }
 
+int disk_parse_backing(const char *s, enum disk_backing *mode,
+		       const char **path)
+{
+	*path = NULL;
+	if (!strcmp(s, "off"))
+		*mode = DISK_BACKING_OFF;
+	else if (!strcmp(s, "on"))
+		*mode = DISK_BACKING_ON;
+	else if (*s)
+		*mode = DISK_BACKING_PATH, *path = s;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int disk_parse_format(const char *s, enum disk_format *out)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(format_names); i++) {
@@ -42,14 +60,87 @@ int disk_parse_format(const char *s, enum disk_format *out)
 	return -EINVAL;
 }
 
+/* The dev_t in sysfs file @dir/dev ("MAJ:MIN"); 0 if unreadable. */
+static dev_t sysfs_dev(int dirfd, const char *name)
+{
+	unsigned int maj, min;
+	char path[300], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dev", name);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return sscanf(buf, "%u:%u", &maj, &min) == 2 ? makedev(maj, min) : 0;
+}
+
+#define MAX_RELATED	64
+
+/*
+ * @rdev and the block devices that share its sectors: its partitions if
+ * it is a whole disk, the whole disk if it is a partition.  sysfs lists
+ * a disk's partitions as subdirectories holding a "partition" file.
+ */
+static unsigned int related_devs(dev_t rdev, dev_t *out)
+{
+	char path[64];
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *dir;
+	int dfd;
+
+	out[n++] = rdev;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(rdev),
+		 minor(rdev));
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return n;
+	if (!faccessat(dfd, "partition", F_OK, 0)) {
+		dev_t parent = sysfs_dev(dfd, "..");
+
+		if (parent)
+			out[n++] = parent;
+	}
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return n;
+	}
+	while ((e = readdir(dir)) && n < MAX_RELATED) {
+		char part[300];
+		dev_t d;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(part, sizeof(part), "%s/partition", e->d_name);
+		if (faccessat(dirfd(dir), part, F_OK, 0))
+			continue;
+		d = sysfs_dev(dirfd(dir), e->d_name);
+		if (d)
+			out[n++] = d;
+	}
+	closedir(dir);
+	return n;
+}
+
 /*
  * A mounted file system on the device we are about to hand to a guest
- * would be corrupted by both sides writing.  Compare device numbers, so
- * /dev/disk/by-id links and bind-mounted /dev nodes are caught too.
+ * would be corrupted by both sides writing, also when it is on one of
+ * the device's partitions (or on the disk a partition belongs to).
+ * Compare device numbers, so /dev/disk/by-id links and bind-mounted /dev
+ * nodes are caught too.
  */
 static int check_not_mounted(dev_t rdev, char *err, size_t errlen)
 {
 	const char *tables[] = { "/proc/self/mounts", "/proc/mounts" };
+	dev_t devs[MAX_RELATED];
+	unsigned int ndevs;
 	struct mntent ent;
 	char buf[4096];
 	FILE *f = NULL;
@@ -58,19 +149,35 @@ static int check_not_mounted(dev_t rdev, char *err, size_t errlen)
 		f = setmntent(tables[i], "re");
 	if (!f)
 		return 0;	/* no /proc: nothing to compare against */
+	ndevs = related_devs(rdev, devs);
 	while (getmntent_r(f, &ent, buf, sizeof(buf))) {
 		struct stat st;
+		unsigned int i;
 
 		if (ent.mnt_fsname[0] != '/' || stat(ent.mnt_fsname, &st) ||
-		    !S_ISBLK(st.st_mode) || st.st_rdev != rdev)
+		    !S_ISBLK(st.st_mode))
 			continue;
-		disk_err(err, errlen, "block device is mounted on %s",
-			 ent.mnt_dir);
+		for (i = 0; i < ndevs && devs[i] != st.st_rdev; i++)
+			;
+		if (i == ndevs)
+			continue;
+		if (i)
+			disk_err(err, errlen, "block device shares its sectors with %s, which is mounted on %s",
+				 ent.mnt_fsname, ent.mnt_dir);
+		else
+			disk_err(err, errlen, "block device is mounted on %s",
+				 ent.mnt_dir);
 		endmntent(f);
 		return -EBUSY;
 	}
 	endmntent(f);
 	return 0;
+}
+
+enum disk_format disk_probe(const u8 *buf, size_t len)
+{
+	return len >= 4 && !memcmp(buf, "QFI\xfb", 4) ? DISK_FORMAT_QCOW2 :
+							 DISK_FORMAT_RAW;
 }
 
 static int detect_format(int fd, enum disk_format *fmt)
@@ -80,8 +187,7 @@ static int detect_format(int fd, enum disk_format *fmt)
 
 	if (n < 0)
 		return -errno;
-	*fmt = n == 4 && !memcmp(magic, "QFI\xfb", 4) ? DISK_FORMAT_QCOW2 :
-							 DISK_FORMAT_RAW;
+	*fmt = disk_probe(magic, (size_t)n);
 	return 0;
 }
 
@@ -89,9 +195,6 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen)
 {
 	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	enum disk_format fmt = opts->format;
-	struct disk *d;
-	struct stat st;
 	int fd, ret;
 
 	if (depth > DISK_MAX_BACKING_DEPTH) {
@@ -105,6 +208,18 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		disk_err(err, errlen, "%s", strerror(errno));
 		return ret;
 	}
+	return disk_open_fd(opts, fd, out, depth, err, errlen);
+}
+
+int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
+		 unsigned int depth, char *err, size_t errlen)
+{
+	enum disk_format fmt = opts->format;
+	bool probed = false;
+	struct disk *d;
+	struct stat st;
+	int ret;
+
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		disk_err(err, errlen, "%s", strerror(errno));
@@ -126,6 +241,12 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 			disk_err(err, errlen, "%s", strerror(-ret));
 			goto out_close;
 		}
+		probed = fmt == DISK_FORMAT_RAW;
+	}
+	if (opts->backing == DISK_BACKING_PATH && fmt != DISK_FORMAT_QCOW2) {
+		disk_err(err, errlen, "'backing=' is only for qcow2 images");
+		ret = -EINVAL;
+		goto out_close;
 	}
 	if (opts->direct && fmt != DISK_FORMAT_RAW) {
 		disk_err(err, errlen, "'direct' is only supported for raw images");
@@ -141,6 +262,7 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 	}
 	d->path = strdup(opts->path);
 	d->format = fmt;
+	d->probed = probed;
 	d->readonly = opts->readonly;
 	d->direct = opts->direct;
 	d->block_size = DISK_SECTOR_SIZE;
@@ -152,7 +274,8 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		disk_err(err, errlen, "%s", strerror(-ret));
 		goto out_free;
 	}
-	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, depth, err, errlen) :
+	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, opts, depth, err,
+						    errlen) :
 					 raw_open(d, fd, err, errlen);
 	if (ret)
 		goto out_free;

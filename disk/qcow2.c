@@ -29,51 +29,11 @@
 #include "lkvm/log.h"
 #include "qcow2.h"
 
-#define L2_CACHE_TABLES		16
-
-enum cluster_type { CL_UNALLOC, CL_ZERO, CL_NORMAL, CL_COMPRESSED };
-
-struct qcow2 {
-	struct disk *d;
-	struct qcow2_header h;
-	int fd;
-	u64 cs;
-	unsigned int cb, l2_bits, rb_bits;
-	u64 *l1;			/* host byte order */
-	u64 *rt;			/* host byte order */
-	u64 rt_entries;
-	u64 next_free;			/* where the next cluster goes */
-	u64 file_size;
-	struct qcow2_l2_cache l2;
-	struct disk *backing;
-	u8 *buf;			/* one cluster: COW and bounce */
-	u8 *zin;			/* compressed input, two clusters */
-	u8 *zout;			/* last decompressed cluster */
-	u64 zout_entry;			/* its L2 entry, 0 = none */
-	struct iovec *sub;		/* iovec slices */
-	unsigned int sub_cap;
-	struct disk_worker worker;
-};
-
 static int l2_load(void *ctx, u64 off, void *buf, size_t len)
 {
 	struct qcow2 *q = ctx;
 
 	return full_pread(q->fd, buf, len, off);
-}
-
-static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-/* A cluster we would write into or read metadata from must not be ours. */
-static bool bad_cluster(const struct qcow2 *q, u64 off)
-{
-	return off % q->cs || off < q->cs ||
-	       overlaps(off, q->cs, q->h.l1_offset, (u64)q->h.l1_size * 8) ||
-	       overlaps(off, q->cs, q->h.rt_offset,
-			(u64)q->h.rt_clusters * q->cs);
 }
 
 static int flush(struct qcow2 *q)
@@ -95,7 +55,9 @@ static int get_l2(struct qcow2 *q, u64 voff, u64 **tbl, unsigned int *l2i)
 	off = l1e & QCOW2_L1E_OFFSET_MASK;
 	if (!off)
 		return 0;
-	if ((l1e & QCOW2_L1E_RESERVED) || bad_cluster(q, off)) {
+	if ((l1e & QCOW2_L1E_RESERVED) || qcow2_bad_cluster(q, off) ||
+	    off >= q->next_free ||
+	    (qcow2_meta_get(&q->meta, off, q->cs) & ~QCOW2_META_L2)) {
 		pr_debug("qcow2 %s: bad L1 entry %llu", q->d->path,
 			 (unsigned long long)l1i);
 		return -EIO;
@@ -113,17 +75,6 @@ static enum cluster_type classify(const struct qcow2 *q, u64 entry)
 	return entry & QCOW2_L2E_OFFSET_MASK ? CL_NORMAL : CL_UNALLOC;
 }
 
-/* Host byte range [*off, *off + *len) of a compressed cluster. */
-static void compressed_range(const struct qcow2 *q, u64 entry, u64 *off,
-			     u64 *len)
-{
-	unsigned int x = 62 - (q->cb - 8);
-	u64 nsect = ((entry >> x) & ((1ULL << (q->cb - 8)) - 1)) + 1;
-
-	*off = entry & ((1ULL << x) - 1);
-	*len = nsect * 512 - (*off & 511);
-}
-
 static int decompress(struct qcow2 *q, u64 entry)
 {
 	u64 off, len;
@@ -133,7 +84,7 @@ static int decompress(struct qcow2 *q, u64 entry)
 	if (q->zout_entry == entry)
 		return 0;
 	q->zout_entry = 0;
-	compressed_range(q, entry, &off, &len);
+	qcow2_compressed_range(q, entry, &off, &len);
 	if (off >= q->file_size)
 		return -EIO;
 	/* The last compressed cluster may end before its sector count. */
@@ -240,7 +191,7 @@ static int refcount_add(struct qcow2 *q, u64 off, int delta)
 	u8 tmp[8];
 	int ret;
 
-	if (ri >= q->rt_entries || !q->rt[ri])
+	if (!qcow2_refblock_ok(q, off))
 		return -EIO;
 	idx = c & ((1ULL << q->rb_bits) - 1);
 	boff = (idx << order) / 8;
@@ -276,6 +227,10 @@ static int alloc_cluster(struct qcow2 *q, u64 *out)
 			return -ENOSPC;	/* growing the refcount table: no */
 		if (q->rt[ri])
 			break;
+		ret = qcow2_meta_mark(&q->meta, c << q->cb, q->cs,
+				      QCOW2_META_RB);
+		if (ret)
+			return ret;
 		memset(q->zin, 0, q->cs);
 		qcow2_refcount_set(q->zin, c & ((1ULL << q->rb_bits) - 1),
 				   q->h.refcount_order, 1);
@@ -292,6 +247,8 @@ static int alloc_cluster(struct qcow2 *q, u64 *out)
 		q->next_free += q->cs;
 		q->file_size = max_t(u64, q->file_size, q->next_free);
 	}
+	if (!qcow2_refblock_ok(q, c << q->cb))
+		return -EIO;
 	*out = c << q->cb;
 	q->next_free += q->cs;
 	q->zout_entry = 0;
@@ -305,7 +262,7 @@ static int release(struct qcow2 *q, u64 entry)
 	int ret;
 
 	if (classify(q, entry) == CL_COMPRESSED) {
-		compressed_range(q, entry, &off, &len);
+		qcow2_compressed_range(q, entry, &off, &len);
 		off &= ~511ULL;
 		for (c = off >> q->cb; c <= (off + len - 1) >> q->cb; c++) {
 			ret = refcount_add(q, c << q->cb, -1);
@@ -338,8 +295,17 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
 	entry = tbl ? be64toh(tbl[l2i]) : 0;
 	type = classify(q, entry);
 	off = entry & QCOW2_L2E_OFFSET_MASK;
+	/*
+	 * Everything the entry makes us write or release is checked here,
+	 * before anything is written: a violation leaves the image as it
+	 * was.  In-place writes need a plain data cluster; a released
+	 * cluster also a sound refcount block.
+	 */
+	if (type == CL_COMPRESSED && !qcow2_compressed_ok(q, entry))
+		return -EIO;
 	if (type != CL_COMPRESSED && off &&
-	    ((entry & QCOW2_L2E_RESERVED) || bad_cluster(q, off)))
+	    ((entry & QCOW2_L2E_RESERVED) || !qcow2_data_cluster_ok(q, off) ||
+	     (!(entry & QCOW2_OFLAG_COPIED) && !qcow2_refblock_ok(q, off))))
 		return -EIO;
 
 	/* Zeroes over something that already reads as zeroes. */
@@ -389,6 +355,9 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
 		ret = refcount_add(q, new, 1);
 	if (!ret && !tbl) {
 		ret = alloc_cluster(q, &l2new);
+		if (!ret)
+			ret = qcow2_meta_mark(&q->meta, l2new, q->cs,
+					      QCOW2_META_L2);
 		if (!ret)
 			ret = refcount_add(q, l2new, 1);
 	}
@@ -513,6 +482,7 @@ static void qcow2_free(struct qcow2 *q)
 	disk_worker_stop(&q->worker);
 	disk_close(q->backing);
 	qcow2_l2_cache_free(&q->l2);
+	qcow2_meta_free(&q->meta);
 	free(q->l1);
 	free(q->rt);
 	free(q->buf);
@@ -538,42 +508,6 @@ static const struct disk_ops qcow2_ops = {
 };
 
 
-/* Opens the backing file named in the header, read-only. */
-static int open_backing(struct qcow2 *q, const u8 *hdr, unsigned int depth,
-			char *err, size_t errlen)
-{
-	struct disk_opts o = { .readonly = true };
-	char name[QCOW2_MAX_BACKING_LEN + 1], *path = NULL;
-	const char *slash;
-	int ret;
-
-	memcpy(name, hdr + q->h.backing_offset, q->h.backing_len);
-	name[q->h.backing_len] = '\0';
-	slash = strrchr(q->d->path, '/');
-	/* Relative names are relative to the image, as in QEMU. */
-	if (name[0] != '/' && slash) {
-		if (asprintf(&path, "%.*s/%s", (int)(slash - q->d->path),
-			     q->d->path, name) < 0)
-			return -ENOMEM;
-	}
-	o.path = path ? path : name;
-	if (q->h.backing_fmt[0] && disk_parse_format(q->h.backing_fmt, &o.format)) {
-		disk_err(err, errlen, "backing format '%s' not supported",
-			 q->h.backing_fmt);
-		free(path);
-		return -ENOTSUP;
-	}
-	ret = disk_open_depth(&o, &q->backing, depth + 1, err, errlen);
-	if (ret) {
-		char why[200];
-
-		snprintf(why, sizeof(why), "%s", err);
-		disk_err(err, errlen, "backing file %s: %s", o.path, why);
-	}
-	free(path);
-	return ret;
-}
-
 static int load_tables(struct qcow2 *q, char *err, size_t errlen)
 {
 	u64 l1_bytes = (u64)q->h.l1_size * 8;
@@ -597,7 +531,8 @@ static int load_tables(struct qcow2 *q, char *err, size_t errlen)
 	q->rt_entries = rt_bytes / 8;
 	for (u64 i = 0; i < q->rt_entries; i++) {
 		q->rt[i] = be64toh(q->rt[i]);
-		if (q->rt[i] && bad_cluster(q, q->rt[i])) {
+		if (q->rt[i] && (qcow2_bad_cluster(q, q->rt[i]) ||
+				 q->rt[i] >= q->next_free)) {
 			disk_err(err, errlen, "qcow2: refcount table entry %llu is invalid",
 				 (unsigned long long)i);
 			return -EINVAL;
@@ -618,8 +553,8 @@ static int clear_autoclear(struct qcow2 *q)
 	return ret ? ret : flush(q);
 }
 
-int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
-	       size_t errlen)
+int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
+	       unsigned int depth, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	struct qcow2 *q;
@@ -672,6 +607,7 @@ int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
 	q->l2_bits = q->cb - 3;
 	q->rb_bits = q->cb + 3 - q->h.refcount_order;
 	q->next_free = ALIGN_UP(q->file_size, q->cs);
+	q->open_end = q->next_free;
 	q->buf = malloc(q->cs);
 	q->zin = malloc(2 * q->cs);
 	q->zout = malloc(q->cs);
@@ -680,13 +616,15 @@ int qcow2_open(struct disk *d, int fd, unsigned int depth, char *err,
 		goto fail;
 	}
 	ret = load_tables(q, err, errlen);
+	if (!ret)
+		ret = qcow2_map_metadata(q, err, errlen);
 	if (ret)
 		goto out;
 	ret = qcow2_l2_cache_init(&q->l2, L2_CACHE_TABLES, q->cs, l2_load, q);
 	if (ret)
 		goto fail;
-	if (q->h.backing_offset) {
-		ret = open_backing(q, hdr, depth, err, errlen);
+	if (q->h.backing_offset || opts->backing == DISK_BACKING_PATH) {
+		ret = qcow2_open_backing(q, hdr, opts, depth, err, errlen);
 		if (ret)
 			goto out;
 	}

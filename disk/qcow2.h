@@ -114,8 +114,97 @@ static inline u64 qcow2_chunk(u64 off, u64 len, unsigned int cluster_bits)
 	return len < left ? len : left;
 }
 
+/*
+ * What each cluster of the image file holds (disk/qcow2-meta.c), for the
+ * overlap checks: a data write or a refcount drop aimed at a cluster with
+ * any of these bits is refused with -EIO before anything is written.
+ */
+#define QCOW2_META_HDR		(1U << 0)
+#define QCOW2_META_L1		(1U << 1)
+#define QCOW2_META_RT		(1U << 2)	/* refcount table */
+#define QCOW2_META_RB		(1U << 3)	/* refcount block */
+#define QCOW2_META_L2		(1U << 4)
+#define QCOW2_META_COMP		(1U << 5)	/* compressed cluster data */
+
+struct qcow2_meta {
+	u8 *map;			/* one byte per cluster */
+	u64 n;				/* clusters in map */
+	unsigned int cb;		/* cluster_bits */
+};
+
+/* Adds @what to every cluster [@off, @off + @len) touches: 0 or -ENOMEM. */
+int qcow2_meta_mark(struct qcow2_meta *m, u64 off, u64 len, u8 what);
+/* The bits of every cluster [@off, @off + @len) touches, or-ed. */
+u8 qcow2_meta_get(const struct qcow2_meta *m, u64 off, u64 len);
+void qcow2_meta_free(struct qcow2_meta *m);
+
 /* Refcount entry @index of a refcount block with 2^@order-bit entries. */
 u64 qcow2_refcount_get(const u8 *block, u64 index, unsigned int order);
 void qcow2_refcount_set(u8 *block, u64 index, unsigned int order, u64 v);
+
+/* The backend's state (disk/qcow2.c), shared with its helper files. */
+#define L2_CACHE_TABLES		16
+
+enum cluster_type { CL_UNALLOC, CL_ZERO, CL_NORMAL, CL_COMPRESSED };
+
+struct qcow2 {
+	struct disk *d;
+	struct qcow2_header h;
+	int fd;
+	u64 cs;
+	unsigned int cb, l2_bits, rb_bits;
+	u64 *l1;			/* host byte order */
+	u64 *rt;			/* host byte order */
+	u64 rt_entries;
+	u64 next_free;			/* where the next cluster goes */
+	u64 open_end;			/* next_free when opened */
+	u64 file_size;
+	struct qcow2_meta meta;		/* what each cluster holds */
+	struct qcow2_l2_cache l2;
+	struct disk *backing;
+	u8 *buf;			/* one cluster: COW and bounce */
+	u8 *zin;			/* compressed input, two clusters */
+	u8 *zout;			/* last decompressed cluster */
+	u64 zout_entry;			/* its L2 entry, 0 = none */
+	struct iovec *sub;		/* iovec slices */
+	unsigned int sub_cap;
+	struct disk_worker worker;
+};
+
+/* A cluster we would write into or read metadata from must not be ours. */
+static inline bool qcow2_bad_cluster(const struct qcow2 *q, u64 off)
+{
+	u64 l1 = q->h.l1_offset, l1len = (u64)q->h.l1_size * 8;
+	u64 rt = q->h.rt_offset, rtlen = (u64)q->h.rt_clusters * q->cs;
+
+	return off % q->cs || off < q->cs ||
+	       (off < l1 + l1len && l1 < off + q->cs) ||
+	       (off < rt + rtlen && rt < off + q->cs);
+}
+
+/* Host byte range [*off, *off + *len) of a compressed cluster. */
+static inline void qcow2_compressed_range(const struct qcow2 *q, u64 entry,
+					  u64 *off, u64 *len)
+{
+	unsigned int x = 62 - (q->cb - 8);
+	u64 nsect = ((entry >> x) & ((1ULL << (q->cb - 8)) - 1)) + 1;
+
+	*off = entry & ((1ULL << x) - 1);
+	*len = nsect * 512 - (*off & 511);
+}
+
+/*
+ * Opens the backing file named in the header at @hdr (or opts->backing_path)
+ * under the rules of opts->backing (disk/qcow2-backing.c).
+ */
+int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
+		       const struct disk_opts *opts, unsigned int depth,
+		       char *err, size_t errlen);
+
+/* Overlap checks against the metadata map (disk/qcow2-meta.c). */
+int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen);
+bool qcow2_refblock_ok(const struct qcow2 *q, u64 off);
+bool qcow2_data_cluster_ok(const struct qcow2 *q, u64 off);
+bool qcow2_compressed_ok(const struct qcow2 *q, u64 entry);
 
 #endif

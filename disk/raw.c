@@ -5,7 +5,9 @@
  * eventfd (io_set_eventfd), at most DISK_MAX_INFLIGHT at a time.  Short
  * transfers are resubmitted for the rest; a transfer of zero bytes (the
  * file shrank) is -EIO.  With O_DIRECT, guest buffers that are not
- * aligned to the logical block size go through an aligned bounce buffer.
+ * aligned to the logical block size go through an aligned bounce buffer;
+ * so does a write to sector 0 of an image whose format was guessed, which
+ * is checked in that copy (struct disk, probed).
  * DISCARD and WRITE_ZEROES are fallocate() calls, which have no aio
  * form, so they run on the worker thread; so does FLUSH on kernels whose
  * aio lacks fdsync.
@@ -44,6 +46,7 @@ struct raw {
 	struct raw_slot *free;
 	unsigned int aio_pending;
 	bool no_aio_fdsync;		/* fall back to the worker */
+	bool aio_dead;			/* no context after a failure */
 	struct disk_worker worker;
 };
 
@@ -91,6 +94,8 @@ static int slot_submit(struct disk *d, struct raw *r, struct raw_slot *s)
 		io_prep_fdsync(&s->cb, d->fd);
 		break;
 	}
+	if (r->aio_dead)
+		return -EIO;
 	io_set_eventfd(&s->cb, d->event_fd);
 	s->cb.data = s;
 	ret = io_submit(r->ctx, 1, cbs);
@@ -105,6 +110,7 @@ static int raw_submit(struct disk *d, struct disk_req *req)
 {
 	struct raw *r = d->priv;
 	struct raw_slot *s;
+	bool guard;
 	int ret;
 
 	if (req->op == DISK_OP_DISCARD || req->op == DISK_OP_WRITE_ZEROES ||
@@ -120,8 +126,9 @@ static int raw_submit(struct disk *d, struct disk_req *req)
 	s->done = 0;
 	s->iov = req->iov;
 	s->iovcnt = req->iovcnt;
-	if (d->direct && req->op != DISK_OP_FLUSH &&
-	    !iov_aligned(req->iov, req->iovcnt, d->block_size)) {
+	guard = d->probed && req->op == DISK_OP_WRITE && !req->offset;
+	if (guard || (d->direct && req->op != DISK_OP_FLUSH &&
+		      !iov_aligned(req->iov, req->iovcnt, d->block_size))) {
 		if ((req->offset | req->len) % d->block_size) {
 			ret = -EINVAL;
 			goto fail;
@@ -138,6 +145,19 @@ static int raw_submit(struct disk *d, struct disk_req *req)
 		s->bounce_iov = (struct iovec){ s->bounce, req->len };
 		s->iov = &s->bounce_iov;
 		s->iovcnt = 1;
+	}
+	/*
+	 * Checked in our own copy, which is what gets written: the guest
+	 * cannot change the buffer between the check and the write.
+	 */
+	if (guard && disk_probe(s->bounce, req->len) != DISK_FORMAT_RAW) {
+		if (!d->warned_probe)
+			pr_warn("disk %s: refused a guest write that would turn sector 0 into a %s header (format guessed raw; give format=raw to allow it)",
+				d->path, disk_format_name(disk_probe(s->bounce,
+								     req->len)));
+		d->warned_probe = true;
+		ret = -EPERM;
+		goto fail;
 	}
 	ret = slot_submit(d, r, s);
 	if (ret == -EINVAL && req->op == DISK_OP_FLUSH) {
@@ -181,6 +201,47 @@ static void raw_event(struct disk *d, struct raw *r, struct io_event *ev)
 	disk_complete(d, req, ret);
 }
 
+int (*raw_getevents)(io_context_t ctx, long min, long nr,
+		     struct io_event *ev, struct timespec *ts) = io_getevents;
+
+/*
+ * io_getevents() failed for a reason other than a signal: the context is
+ * unusable and its completions would never arrive, so waiting for them
+ * would spin forever.  io_destroy() waits for what the kernel still has
+ * in flight (after it no transfer touches a guest buffer), then every
+ * request that was in the context fails with -EIO.  A fresh context
+ * serves later requests; without one they fail too.
+ */
+static void raw_abort(struct disk *d, struct raw *r, int err)
+{
+	struct disk_req *failed = NULL, *req;
+
+	pr_err("disk %s: io_getevents: %s; failing %u requests in flight",
+	       d->path, strerror(-err), r->aio_pending);
+	io_destroy(r->ctx);
+	r->ctx = 0;
+	r->aio_pending = 0;
+	for (unsigned int i = 0; i < ARRAY_SIZE(r->slots); i++) {
+		struct raw_slot *s = &r->slots[i];
+
+		if (!s->req)
+			continue;
+		s->req->next = failed;
+		failed = s->req;
+		slot_put(r, s);
+	}
+	/* Before the callbacks run: they may submit again. */
+	r->aio_dead = io_setup(DISK_MAX_INFLIGHT, &r->ctx) != 0;
+	if (r->aio_dead)
+		pr_err("disk %s: io_setup failed; reads and writes now fail",
+		       d->path);
+	while (failed) {
+		req = failed;
+		failed = req->next;
+		disk_complete(d, req, -EIO);
+	}
+}
+
 static void raw_reap(struct disk *d, struct raw *r, long min)
 {
 	struct io_event ev[32];
@@ -188,11 +249,15 @@ static void raw_reap(struct disk *d, struct raw *r, long min)
 	int n;
 
 	while (r->aio_pending) {
-		n = io_getevents(r->ctx, min, ARRAY_SIZE(ev), ev,
-				 min ? NULL : &zero);
+		n = raw_getevents(r->ctx, min, ARRAY_SIZE(ev), ev,
+				  min ? NULL : &zero);
 		if (n == -EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			raw_abort(d, r, n);
+			break;
+		}
+		if (!n)
 			break;
 		for (int i = 0; i < n; i++)
 			raw_event(d, r, &ev[i]);
@@ -282,7 +347,8 @@ static void raw_close(struct disk *d)
 	struct raw *r = d->priv;
 
 	disk_worker_stop(&r->worker);
-	io_destroy(r->ctx);
+	if (!r->aio_dead)
+		io_destroy(r->ctx);
 	for (unsigned int i = 0; i < ARRAY_SIZE(r->slots); i++)
 		free(r->slots[i].sub);
 	free(r);

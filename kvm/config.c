@@ -76,13 +76,19 @@ void config_print_run_help(FILE *f)
 "\n"
 "Device options:\n"
 "    -d, --disk <file>[,ro][,direct][,format=raw|qcow2][,num-queues=N]\n"
+"                [,backing=off|on|<path>]\n"
 "                          virtio-blk disk on an image file or block\n"
 "                          device: ',ro' read-only, ',direct' O_DIRECT (raw\n"
 "                          only), format auto-detected unless given (qcow2\n"
 "                          v2/v3 by its magic, else raw). 'num-queues=N'\n"
 "                          (1..8, default 1): N request queues\n"
 "                          (VIRTIO_BLK_F_MQ), each served by its own\n"
-"                          thread. Repeatable (up to\n"
+"                          thread. A qcow2 backing file must be a regular\n"
+"                          file at or below the image's directory unless\n"
+"                          'backing=on' (any path) or 'backing=<path>'\n"
+"                          (use that file); 'backing=off' refuses one.\n"
+"                          Without format=, writes making sector 0 of a\n"
+"                          raw image look like qcow2 fail. Repeatable (up to\n"
 "                          %d disks: vda, vdb, ...)\n"
 "    --rng                 virtio-rng device fed from the host's getrandom()\n"
 "    -n, --network mode=tap|user|none[,<opt>=<value>...]\n"
@@ -213,16 +219,19 @@ static int bad_value(const char *opt, const char *val, const char *why)
  * parse (reachable from here, so never reported as a leak).
  */
 static char *disk_paths[LKVM_MAX_DISKS];
+static char *disk_backing_paths[LKVM_MAX_DISKS];
 
 static void free_disk_paths(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(disk_paths); i++) {
 		free(disk_paths[i]);
 		disk_paths[i] = NULL;
+		free(disk_backing_paths[i]);
+		disk_backing_paths[i] = NULL;
 	}
 }
 
-/* "path[,ro][,direct][,format=raw|qcow2]" */
+/* "path[,ro][,direct][,format=raw|qcow2][,num-queues=N][,backing=B]" */
 static int parse_disk(struct lkvm_config *cfg, const char *arg)
 {
 	struct lkvm_disk *d = &cfg->disks[cfg->nr_disks];
@@ -259,6 +268,18 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 				return bad_value("--disk", arg,
 						 "num-queues must be 1..8");
 			d->num_queues = (unsigned int)v;
+		} else if (n > 8 && !strncmp(opt, "backing=", 8)) {
+			char **bp = &disk_backing_paths[cfg->nr_disks];
+			enum disk_backing mode;
+			const char *path;
+
+			free(*bp);
+			*bp = strndup(opt + 8, n - 8);
+			if (!*bp || disk_parse_backing(*bp, &mode, &path))
+				return bad_value("--disk", arg,
+						 "backing must be off, on or a path");
+			d->backing = (int)mode;
+			d->backing_path = path;
 		} else if (n > 7 && !strncmp(opt, "format=", 7)) {
 			if (n == 10 && !strncmp(opt + 7, "raw", 3))
 				d->format = DISK_FORMAT_RAW;
@@ -269,7 +290,7 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 						 "format must be raw or qcow2");
 		} else {
 			fprintf(stderr,
-				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=)\n",
+				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=, backing=)\n",
 				(int)n, opt, arg);
 			return -EINVAL;
 		}

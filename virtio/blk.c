@@ -640,6 +640,8 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 	struct disk_opts o = {
 		.path = disk->path, .format = (enum disk_format)disk->format,
 		.readonly = disk->readonly, .direct = disk->direct,
+		.backing = (enum disk_backing)disk->backing,
+		.backing_path = disk->backing_path,
 	};
 	char serial[VIRTIO_BLK_ID_BYTES + 1], err[256] = "";
 	const struct virtio_device_ops *ops;

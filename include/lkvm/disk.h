@@ -68,11 +68,26 @@ struct disk_req {
 	int ret;
 };
 
+/*
+ * Which backing files a qcow2 image may name (-d ...,backing=).  The
+ * default suits untrusted images; a user's own chains that point
+ * elsewhere need backing=on.
+ */
+enum disk_backing {
+	/* Regular files at or below the image's directory only. */
+	DISK_BACKING_SAFE,
+	DISK_BACKING_OFF,		/* none: an image that needs one fails */
+	DISK_BACKING_ON,		/* any path the image names */
+	DISK_BACKING_PATH,		/* backing_path instead of the name */
+};
+
 struct disk_opts {
 	const char *path;
 	enum disk_format format;
 	bool readonly;
 	bool direct;			/* O_DIRECT (raw only) */
+	enum disk_backing backing;
+	const char *backing_path;	/* DISK_BACKING_PATH */
 };
 
 struct disk_ops;
@@ -85,6 +100,13 @@ struct disk {
 	u32 block_size;			/* O_DIRECT alignment (512 normally) */
 	bool readonly;
 	bool direct;
+	/*
+	 * Raw because the format was guessed: a write that would make sector
+	 * 0 look like another format fails (-EPERM), or the next open would
+	 * read guest data as image metadata (QEMU does the same).
+	 */
+	bool probed;
+	bool warned_probe;		/* said so once */
 	bool can_discard;
 	bool can_write_zeroes;
 	int fd;
@@ -133,6 +155,10 @@ int disk_pread(struct disk *d, void *buf, size_t len, u64 offset);
  */
 unsigned int iov_slice(const struct iovec *src, unsigned int n, u64 skip,
 		       u64 len, struct iovec *dst);
+
+/* "off", "on" or a path, as -d backing= takes it: 0 or -EINVAL. */
+int disk_parse_backing(const char *s, enum disk_backing *mode,
+		       const char **path);
 
 /* "raw", "qcow2"; parse returns -EINVAL for anything else. */
 const char *disk_format_name(enum disk_format f);

@@ -3,13 +3,15 @@
  * Drives the block backends (disk/) directly, without a guest, for the
  * tests in tests/disk/ and the benchmark:
  *
- *   disk-tool [-f raw|qcow2] [-r] [-D] CMD ...
+ *   disk-tool [-f raw|qcow2] [-r] [-D] [-b off|on|PATH] CMD ...
  *     info IMG                         format and size
  *     create IMG SIZE [CBITS VER ORDER] empty qcow2 (our own creator)
  *     gen SEED OFF LEN                 the pattern, on stdout
  *     write IMG OFF LEN SEED           pattern through the backend, in
  *                                      odd-sized iovecs
  *     read IMG OFF LEN                 backend read, to stdout
+ *     put IMG OFF                      stdin (whole sectors) written
+ *                                      through the backend, odd iovecs
  *     zero IMG OFF LEN / discard IMG OFF LEN
  *     fill IMG SEED                    write until the first error;
  *                                      prints "error <errno name>"
@@ -149,6 +151,35 @@ static int cmd_rw(int argc, char **argv, enum disk_op op)
 		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
 	if (!ret && op == DISK_OP_READ && fwrite(buf, 1, len, stdout) != len)
 		ret = -EIO;
+	if (ret)
+		fprintf(stderr, "disk-tool: %s: %s\n", argv[0], strerror(-ret));
+	free(buf);
+	disk_close(d);
+	return ret ? 1 : 0;
+}
+
+static int cmd_put(char **argv)
+{
+	u64 off = strtoull(argv[1], NULL, 0), len = 0, cap = 1 << 20;
+	u8 *buf = malloc(cap);
+	struct iovec iov[256];
+	struct disk *d;
+	unsigned int n;
+	size_t got;
+	int ret;
+
+	while (buf && (got = fread(buf + len, 1, cap - len, stdin)) > 0) {
+		len += got;
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	if (!buf || !len)
+		return 2;
+	d = open_disk(argv[0]);
+	n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
+	ret = sync_req(d, DISK_OP_WRITE, off, len, iov, n);
+	if (!ret)
+		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
 	if (ret)
 		fprintf(stderr, "disk-tool: %s: %s\n", argv[0], strerror(-ret));
 	free(buf);
@@ -368,8 +399,13 @@ int main(int argc, char **argv)
 	int c;
 
 	log_level = LOG_ERROR;
-	while ((c = getopt(argc, argv, "f:rD")) != -1) {
+	while ((c = getopt(argc, argv, "f:rDb:")) != -1) {
 		switch (c) {
+		case 'b':
+			if (disk_parse_backing(optarg, &opts.backing,
+					       &opts.backing_path))
+				return 2;
+			break;
 		case 'f':
 			if (disk_parse_format(optarg, &opts.format))
 				return 2;
@@ -429,6 +465,8 @@ int main(int argc, char **argv)
 		return cmd_rw(argc - 1, argv + 1, DISK_OP_WRITE_ZEROES);
 	if (!strcmp(argv[0], "discard") && argc == 4)
 		return cmd_rw(argc - 1, argv + 1, DISK_OP_DISCARD);
+	if (!strcmp(argv[0], "put") && argc == 3)
+		return cmd_put(argv + 1);
 	if (!strcmp(argv[0], "fill") && argc == 3)
 		return cmd_fill(argv + 1);
 	if (!strcmp(argv[0], "crash-writer") && argc == 5)

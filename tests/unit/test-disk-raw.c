@@ -3,16 +3,20 @@
  * The raw backend on a temporary file: many requests in flight through
  * libaio, the depth limit, O_DIRECT with unaligned guest buffers (bounce),
  * request checks (ro, range, sectors), discard and write-zeroes, format
- * auto-detection, and disk_drain().
+ * auto-detection, and disk_drain(), also when io_getevents() fails.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libaio.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lkvm/disk.h"
+#include "../../disk/disk-int.h"
 #include "tap.h"
 
 #define SIZE	(4 << 20)
@@ -100,13 +104,65 @@ static void test_inflight(struct disk *d)
 	ok(good, "the data reached the file");
 }
 
+static int fail_getevents(io_context_t ctx __unused, long min __unused,
+			  long nr __unused, struct io_event *ev __unused,
+			  struct timespec *ts __unused)
+{
+	return -EBADF;
+}
+
+static void hung(int sig __unused)
+{
+	static const char msg[] =
+		"not ok - disk_drain() still spinning after 60 s\n";
+
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/*
+ * io_getevents() failing with something other than EINTR: drain must
+ * fail what was in flight with -EIO and return, not spin on it.
+ */
+static void test_getevents_error(struct disk *d)
+{
+	static struct disk_req reqs[8];
+	static struct iovec iov[8];
+	static u8 bufs[8][4096];
+	bool all_eio = true;
+	u8 b[512];
+
+	completed = 0;
+	for (int i = 0; i < 8; i++) {
+		iov[i] = (struct iovec){ bufs[i], 4096 };
+		reqs[i] = (struct disk_req){ .op = DISK_OP_WRITE,
+			.offset = (u64)i * 4096, .iov = &iov[i], .iovcnt = 1,
+			.done = done };
+		if (disk_submit(d, &reqs[i]))
+			all_eio = false;
+	}
+	raw_getevents = fail_getevents;
+	signal(SIGALRM, hung);
+	alarm(60);	/* a cap for a hang, not a timing assertion */
+	disk_drain(d);
+	alarm(0);
+	raw_getevents = io_getevents;
+	for (int i = 0; i < 8; i++)
+		all_eio &= reqs[i].ret == -EIO;
+	ok(completed == 8 && !d->inflight && all_eio,
+	   "io_getevents error: drain returns, the 8 requests fail with -EIO");
+	ok(!one(d, DISK_OP_READ, 0, b, sizeof(b)),
+	   "the disk works again afterwards");
+}
+
 int main(void)
 {
 	u8 *buf = aligned_alloc(4096, 65536), *odd;
 	struct disk *d;
 	int fd;
 
-	tap_plan(19);
+	tap_plan(21);
 	fd = mkstemp(path);
 	if (fd < 0 || ftruncate(fd, SIZE))
 		return 1;
@@ -133,6 +189,7 @@ int main(void)
 	ok(!one(d, DISK_OP_WRITE_ZEROES, 65536 + 8192, NULL, 4096) &&
 	   !one(d, DISK_OP_READ, 65536 + 8192, buf, 8192) && !buf[0] &&
 	   !buf[4095] && buf[4096] == 0x55, "write-zeroes: exactly the range");
+	test_getevents_error(d);
 	disk_close(d);
 
 	d = open_raw(true, false, DISK_FORMAT_RAW);

@@ -4,7 +4,10 @@
  * refcount entries of every width, request splitting at cluster
  * boundaries, and cluster allocation through the backend on a
  * 512-byte-cluster image, where new refcount blocks are needed early:
- * afterwards every cluster of the file is counted exactly once.
+ * afterwards every cluster of the file is counted exactly once.  And
+ * hostile images whose L1, L2 or refcount table entries point at the
+ * image's own metadata: every such write is -EIO and leaves the file
+ * byte for byte as it was.
  */
 #include <endian.h>
 #include <errno.h>
@@ -198,12 +201,124 @@ static void test_alloc(void)
 	unlink(path);
 }
 
+#define CS	65536ULL
+
+static void put64(int fd, u64 off, u64 v)
+{
+	v = htobe64(v);
+	if (pwrite(fd, &v, 8, (off_t)off) != 8)
+		abort();
+}
+
+static u8 *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	off_t n = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+	u8 *buf = n > 0 ? malloc((size_t)n) : NULL;
+
+	if (!buf || pread(fd, buf, (size_t)n, 0) != n)
+		abort();
+	close(fd);
+	*len = (size_t)n;
+	return buf;
+}
+
+/*
+ * Our creator's layout, 64 KiB clusters: 0 header, 1 refcount table,
+ * 2 refcount block, 3 L1; one write of virtual cluster 0 then puts its
+ * data at 4 and the L2 table at 5.  @patch then makes it hostile; a write
+ * of @len bytes at virtual @voff must fail with -EIO and change nothing.
+ */
+static void overlap_case(const char *name, void (*patch)(int fd), u64 voff,
+			 u64 len)
+{
+	char path[] = "/tmp/lkvm-test-overlap-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 buf[CS];
+	size_t n1, n2;
+	u8 *before, *after;
+	struct disk *d;
+	char err[256];
+	int fd = mkstemp(path), ret;
+
+	close(fd);
+	memset(buf, 0xa5, sizeof(buf));
+	if (qcow2_create(path, 4 << 20, 16, 3, 4) ||
+	    disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "%s: setup", name);
+		return;
+	}
+	ret = io(d, DISK_OP_WRITE, 0, buf, CS);
+	disk_close(d);
+	fd = open(path, O_RDWR);
+	if (ret || fd < 0 || be64(fd, 3 * CS) != (5 * CS | QCOW2_OFLAG_COPIED) ||
+	    be64(fd, 5 * CS) != (4 * CS | QCOW2_OFLAG_COPIED)) {
+		ok(0, "%s: layout as expected", name);
+		return;
+	}
+	patch(fd);
+	close(fd);
+	before = slurp(path, &n1);
+	memset(buf, 0x5a, sizeof(buf));	/* differs from what is there */
+	ret = disk_open(&o, &d, err, sizeof(err));
+	if (!ret) {
+		ret = io(d, DISK_OP_WRITE, voff, buf, len);
+		disk_close(d);
+	} else {
+		diag("open: %s", err);
+	}
+	after = slurp(path, &n2);
+	ok(ret == -EIO && n1 == n2 && !memcmp(before, after, n1),
+	   "%s: -EIO, image unchanged (%d, %s)", name, ret,
+	   n1 == n2 && !memcmp(before, after, n1) ? "same" : "CHANGED");
+	free(before);
+	free(after);
+	unlink(path);
+}
+
+/* L2 data entries pointing at metadata, written in place. */
+static void l2_to_refblock(int fd) { put64(fd, 5 * CS, 2 * CS | QCOW2_OFLAG_COPIED); }
+static void l2_to_l2(int fd) { put64(fd, 5 * CS, 5 * CS | QCOW2_OFLAG_COPIED); }
+static void l2_to_rt(int fd) { put64(fd, 5 * CS, 1 * CS | QCOW2_OFLAG_COPIED); }
+/* An L1 entry naming the refcount block as an L2 table. */
+static void l1_to_refblock(int fd) { put64(fd, 3 * CS, 2 * CS | QCOW2_OFLAG_COPIED); }
+/* A refcount table entry naming the L2 table as a refcount block. */
+static void rt_to_l2(int fd) { put64(fd, 1 * CS, 5 * CS); }
+
+/* Compressed cluster, one sector at @off: x = 62 - (16 - 8). */
+static u64 compressed(u64 off)
+{
+	return QCOW2_OFLAG_COMPRESSED | off;
+}
+static void comp_in_rt(int fd) { put64(fd, 5 * CS, compressed(1 * CS + 512)); }
+static void comp_in_l1(int fd) { put64(fd, 5 * CS, compressed(3 * CS)); }
+static void comp_in_header(int fd) { put64(fd, 5 * CS, compressed(1024)); }
+static void comp_in_refblock(int fd) { put64(fd, 5 * CS, compressed(2 * CS)); }
+/* Cluster 0's data cluster (4) is also virtual cluster 1's compressed data. */
+static void data_in_comp(int fd) { put64(fd, 5 * CS + 8, compressed(4 * CS + 512)); }
+
+static void test_overlap(void)
+{
+	overlap_case("L2 entry -> refcount block", l2_to_refblock, 0, 4096);
+	overlap_case("L2 entry -> its own L2 table", l2_to_l2, 0, 4096);
+	overlap_case("L2 entry -> refcount table", l2_to_rt, 0, 4096);
+	overlap_case("L1 entry -> refcount block as L2", l1_to_refblock, 0, 4096);
+	overlap_case("refcount table entry -> L2 table", rt_to_l2, CS, 4096);
+	/* Whole-cluster overwrites: nothing is read, the old one released. */
+	overlap_case("compressed cluster in the refcount table", comp_in_rt, 0, CS);
+	overlap_case("compressed cluster in the L1 table", comp_in_l1, 0, CS);
+	overlap_case("compressed cluster in the header", comp_in_header, 0, CS);
+	overlap_case("compressed cluster in a refcount block", comp_in_refblock, 0, CS);
+	overlap_case("data cluster inside a compressed range", data_in_comp, 0, 4096);
+}
+
 int main(void)
 {
-	tap_plan(24);
+	tap_plan(34);
 	test_cache();
 	test_refcounts();
 	test_chunks();
 	test_alloc();
+	test_overlap();
 	return tap_done();
 }
