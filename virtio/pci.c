@@ -270,7 +270,16 @@ static void virtio_pci__bus_master(struct pci_device *pdev, bool enabled)
 	struct virtio_pci *vp = pdev->opaque;
 
 	pthread_mutex_lock(&vp->vdev.lock);
+	/*
+	 * MSIs are DMA too.  Off: the device finishes its in-flight work
+	 * (and the interrupts owed for it) first, then messages are held.
+	 * On: held messages go first, then the queues are looked at.
+	 */
+	if (enabled)
+		msix_set_bus_master(&vp->msix, true);
 	virtio_set_dma_enabled(&vp->vdev, enabled);
+	if (!enabled)
+		msix_set_bus_master(&vp->msix, false);
 	pthread_mutex_unlock(&vp->vdev.lock);
 }
 
@@ -458,6 +467,8 @@ static int virtio_pci__setup_vectors(struct virtio_pci *vp)
 
 	if (ret)
 		return ret;
+	/* COMMAND.MASTER starts clear (virtio_pci__create). */
+	msix_set_bus_master(&vp->msix, vp->vdev.dma_enabled);
 	vp->msi_devid = irq__msi_needs_devid(vp->kvm);
 	for (unsigned int i = 0; i < vp->nr_vectors; i++) {
 		vp->vec_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -226,6 +226,70 @@ static void test_legacy(struct virtio_device *vdev)
 	lwr(VIRTIO_PCI_STATUS, 0, 1);
 }
 
+static u32 pba(void)
+{
+	u32 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, b1 + 0x800, &v, 4, false);
+	return v;
+}
+
+static void bus_master(bool on)
+{
+	u32 cmd = cfg_rd(PCI_COMMAND, 2);
+
+	cmd = on ? cmd | PCI_COMMAND_MASTER : cmd & ~PCI_COMMAND_MASTER;
+	cfg_wr(PCI_COMMAND, cmd, 2);
+}
+
+/*
+ * An MSI is a memory write by the device: with COMMAND.MASTER clear none
+ * may leave, whether the vector was pending and gets unmasked or the
+ * device raises NEEDS_RESET.  Both wait in the PBA until mastering is on.
+ */
+static void test_msix_bus_master(struct virtio_device *vdev)
+{
+	int cap = find_msix_cap();
+	u32 v;
+
+	bus_master(false);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	cfg_wr((u32)cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	v = 0xfee00000;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16, &v, 4, true);
+	v = 0x4022;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 8, &v, 4, true);
+	v = 0;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 12, &v, 4, true);
+	/* What test_msix() left pending goes out; then mastering off. */
+	bus_master(true);
+	bus_master(false);
+
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	wr(VIRTIO_PCI_COMMON_GF, 1, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	wr(VIRTIO_PCI_COMMON_MSIX, 1, 2);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0f, 1);
+	is_int(pba(), 0, "bus master off, DRIVER_OK: nothing pending");
+	/* Clearing status bits without a reset: NEEDS_RESET, config irq. */
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+	ok(vdev->broken, "device broken (NEEDS_RESET)");
+	is_int(pba(), 2,
+	       "NEEDS_RESET interrupt waits in the PBA while bus mastering is off");
+	v = 1;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 12, &v, 4, true);
+	v = 0;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 12, &v, 4, true);
+	is_int(pba(), 2, "unmasking a pending vector without bus mastering: still pending");
+	bus_master(true);
+	is_int(pba(), 0, "bus mastering on delivers it");
+	bus_master(false);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	cfg_wr((u32)cap + PCI_MSIX_FLAGS, 0, 2);
+}
+
 int main(void)
 {
 	static u8 ram[1 << 20] __attribute__((aligned(4096)));
@@ -233,7 +297,7 @@ int main(void)
 	struct virtio_device *vdev = NULL;
 	u32 id = 0;
 
-	tap_plan(49);
+	tap_plan(54);
 	memset(&kvm, 0, sizeof(kvm));
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -260,6 +324,7 @@ int main(void)
 	test_isr_intx(vdev);
 	test_msix(vdev);
 	test_legacy(vdev);
+	test_msix_bus_master(vdev);
 
 	kvm__exit(&kvm);
 	return tap_done();
