@@ -60,7 +60,6 @@ struct virtio_queue {
 	u16 msix_vector;		/* VIRTIO_NO_VECTOR if none */
 	int kick_fd;			/* eventfd: guest -> device */
 	struct evloop_watch kick_watch;
-	bool kick_pending;		/* kicked while DMA was disabled */
 	struct virtio_device *vdev;
 
 	/* ops->thread_per_queue only. */
