@@ -46,10 +46,11 @@ struct kvm;
 struct virtio_device;
 
 enum virtio_transport_kind {
-	VIRTIO_TRANSPORT_PCI,		/* modern + legacy I/O BAR */
+	VIRTIO_TRANSPORT_PCI,		/* transitional: modern + legacy BAR */
 	VIRTIO_TRANSPORT_PCI_LEGACY,	/* legacy-only (pre-1.0) PCI */
 	VIRTIO_TRANSPORT_MMIO,		/* virtio-mmio version 2 */
 	VIRTIO_TRANSPORT_MMIO_LEGACY,	/* virtio-mmio version 1 */
+	VIRTIO_TRANSPORT_PCI_MODERN,	/* modern-only (1.0+) PCI, kvmtool's pci */
 };
 
 struct virtio_queue {

@@ -290,6 +290,59 @@ static void test_msix_bus_master(struct virtio_device *vdev)
 	cfg_wr((u32)cap + PCI_MSIX_FLAGS, 0, 2);
 }
 
+/*
+ * --virtio-transport pci-modern: device ID 0x1040 + type, revision 1, no
+ * legacy I/O BAR, and a driver must accept VERSION_1 (virtio 1.2, 4.1.2).
+ */
+static void test_modern_only(void)
+{
+	u8 transitional = slot;
+	u64 tb4 = b4;
+	struct virtio_device *m = NULL;
+	u32 id = 0;
+
+	is_int(cfg_rd(PCI_DEVICE_ID, 2), 0x1005,
+	       "pci: transitional device ID 0x1000 + (type - 1)");
+	is_int(cfg_rd(PCI_REVISION_ID, 1), 0, "pci: revision 0");
+
+	is_int(virtio_pci__create(&kvm, &t_ops, NULL,
+				  VIRTIO_TRANSPORT_PCI_MODERN, &m), 0,
+	       "pci-modern device created");
+	for (slot = transitional + 1; slot < PCI_MAX_DEVICES; slot++) {
+		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
+		if ((id & 0xffff) == 0x1af4)
+			break;
+	}
+	if (!ok(slot < PCI_MAX_DEVICES && m, "pci-modern device on bus 0"))
+		goto out;
+	is_int(cfg_rd(PCI_DEVICE_ID, 2), 0x1040 + VIRTIO_ID_RNG,
+	       "pci-modern: device ID 0x1040 + type");
+	is_int(cfg_rd(PCI_REVISION_ID, 1), 1, "pci-modern: revision 1");
+	is_int(cfg_rd(PCI_SUBSYSTEM_ID, 2), VIRTIO_ID_RNG,
+	       "pci-modern: subsystem ID is the type");
+	cfg_wr(PCI_BASE_ADDRESS_0, 0xffffffff, 4);
+	is_int(cfg_rd(PCI_BASE_ADDRESS_0, 4), 0,
+	       "pci-modern: no BAR0, so no legacy register block");
+	b4 = bar_addr(4);
+	ok(b4 != 0, "pci-modern: BAR4 holds the modern structures");
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	wr(VIRTIO_PCI_COMMON_GF, 0, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	ok(!(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	   !m->legacy, "pci-modern: no VERSION_1, no FEATURES_OK");
+	wr(VIRTIO_PCI_COMMON_GF, 1, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	ok(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK,
+	   "pci-modern: VERSION_1 accepted");
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+out:
+	slot = transitional;
+	b4 = tb4;
+}
+
 int main(void)
 {
 	static u8 ram[1 << 20] __attribute__((aligned(4096)));
@@ -297,7 +350,7 @@ int main(void)
 	struct virtio_device *vdev = NULL;
 	u32 id = 0;
 
-	tap_plan(54);
+	tap_plan(65);
 	memset(&kvm, 0, sizeof(kvm));
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -308,7 +361,8 @@ int main(void)
 	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
 
 	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
-	is_int(virtio_pci__create(&kvm, &t_ops, NULL, false, &vdev), 0,
+	is_int(virtio_pci__create(&kvm, &t_ops, NULL,
+				  VIRTIO_TRANSPORT_PCI, &vdev), 0,
 	       "virtio-pci device created");
 	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
 		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
@@ -325,6 +379,7 @@ int main(void)
 	test_msix(vdev);
 	test_legacy(vdev);
 	test_msix_bus_master(vdev);
+	test_modern_only();
 
 	kvm__exit(&kvm);
 	return tap_done();
