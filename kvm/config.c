@@ -99,7 +99,8 @@ void config_print_run_help(FILE *f)
 "                          Repeatable (up to %d); see README \"Networking\"\n"
 "    --virtio-transport <t>\n"
 "                          how virtio devices attach: 'pci' (modern with\n"
-"                          legacy I/O BAR, the default), 'pci-legacy',\n"
+"                          legacy I/O BAR, the default), 'pci-modern'\n"
+"                          (modern-only: kvmtool's 'pci'), 'pci-legacy',\n"
 "                          'mmio' (virtio-mmio v2) or 'mmio-legacy' (v1);\n"
 "                          mmio devices (at most 9 on x86) are announced\n"
 "                          with virtio_mmio.device= on the kernel command\n"
@@ -328,6 +329,7 @@ static const char *const virtio_transports[] = {
 	[VIRTIO_TRANSPORT_PCI_LEGACY] = "pci-legacy",
 	[VIRTIO_TRANSPORT_MMIO] = "mmio",
 	[VIRTIO_TRANSPORT_MMIO_LEGACY] = "mmio-legacy",
+	[VIRTIO_TRANSPORT_PCI_MODERN] = "pci-modern",
 };
 
 int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
@@ -405,7 +407,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 					break;
 			if (n == ARRAY_SIZE(virtio_transports))
 				return bad_value("--virtio-transport", optarg,
-						 "expected pci, pci-legacy, mmio or mmio-legacy");
+						 "expected pci, pci-modern, pci-legacy, mmio or mmio-legacy");
 			cfg->virtio_transport = (int)n;
 			break;
 		case OPT_DEBUG:

@@ -38,6 +38,8 @@
 #define USER_QLEN	512		/* frames waiting for the guest */
 #define USER_SLOT	1536		/* >= if_mtu + Ethernet header */
 #define USER_MAX_FDS	4096
+#define USER_FD_CHUNK	64		/* watches allocated together */
+#define USER_NR_CHUNKS	(USER_MAX_FDS / USER_FD_CHUNK)
 
 struct user_timer {
 	SlirpTimerCb cb;
@@ -63,8 +65,13 @@ struct net_user {
 
 	struct pollfd *pfds;
 	unsigned int nr_pfds, cap_pfds;
-	struct user_fd *fds;		/* indexed by fd number */
-	unsigned int cap_fds;
+	/*
+	 * Watches by fd number, in chunks that never move and are freed
+	 * only with the backend: epoll holds pointers to them, and so does
+	 * the epoll_wait batch being dispatched, which may still reach a
+	 * watch that an earlier callback in it has just removed.
+	 */
+	struct user_fd *fd_chunks[USER_NR_CHUNKS];
 
 	struct user_timer *timers;
 
@@ -162,13 +169,26 @@ static void user_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	user_poke(opaque);	/* re-arm the timerfd in the next cycle */
 }
 
-static void user_fd_unwatch(struct net_user *u, int fd)
+/* @fd's watch, allocating its chunk if @create; NULL if none. */
+static struct user_fd *user_fd_get(struct net_user *u, int fd, bool create)
 {
-	struct user_fd *f;
+	struct user_fd **chunk;
 
-	if (fd < 0 || (unsigned int)fd >= u->cap_fds)
-		return;
-	f = &u->fds[fd];
+	if (fd < 0 || fd >= USER_MAX_FDS)
+		return NULL;
+	chunk = &u->fd_chunks[fd / USER_FD_CHUNK];
+	if (!*chunk && create)
+		*chunk = calloc(USER_FD_CHUNK, sizeof(**chunk));
+	return *chunk ? &(*chunk)[fd % USER_FD_CHUNK] : NULL;
+}
+
+/*
+ * Stops watching @fd.  The watch stays where it is: an event for it
+ * already in the current batch then finds a valid watch and only runs
+ * one more cycle, which is harmless.
+ */
+static void user_fd_unwatch(struct net_user *u, struct user_fd *f)
+{
 	if (f->events)
 		evloop_del(u->loop, &f->w);
 	f->events = 0;
@@ -181,7 +201,10 @@ static void user_register_fd(int fd __unused, void *opaque __unused)
 /* slirp is about to close @fd: forget its watch first. */
 static void user_unregister_fd(int fd, void *opaque)
 {
-	user_fd_unwatch(opaque, fd);
+	struct user_fd *f = user_fd_get(opaque, fd, false);
+
+	if (f)
+		user_fd_unwatch(opaque, f);
 }
 
 static void user_notify(void *opaque)
@@ -252,39 +275,25 @@ static int user_get_revents(int idx, void *opaque)
 
 static void user_on_event(void *opaque, u32 events);
 
-static int user_fds_grow(struct net_user *u, unsigned int fd)
-{
-	unsigned int cap = u->cap_fds ? u->cap_fds : 64;
-	struct user_fd *f;
-
-	if (fd >= USER_MAX_FDS)
-		return -EMFILE;
-	while (cap <= fd)
-		cap *= 2;
-	f = realloc(u->fds, cap * sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	memset(f + u->cap_fds, 0, (cap - u->cap_fds) * sizeof(*f));
-	u->fds = f;
-	u->cap_fds = cap;
-	return 0;
-}
-
 /* Makes the epoll watches match the pollfds slirp just asked for. */
 static void user_sync_watches(struct net_user *u)
 {
-	for (unsigned int i = 0; i < u->cap_fds; i++)
-		u->fds[i].seen = false;
+	struct user_fd *f;
+
+	for (unsigned int c = 0; c < USER_NR_CHUNKS; c++)
+		for (unsigned int i = 0; u->fd_chunks[c] && i < USER_FD_CHUNK;
+		     i++)
+			u->fd_chunks[c][i].seen = false;
 	for (unsigned int i = 0; i < u->nr_pfds; i++) {
 		int fd = u->pfds[i].fd;
 		u32 ev = 0;
-		struct user_fd *f;
 		int ret;
 
-		if (fd < 0 || ((unsigned int)fd >= u->cap_fds &&
-			       user_fds_grow(u, (unsigned int)fd)))
+		f = user_fd_get(u, fd, true);
+		if (!f) {
+			pr_debug("net: slirp fd %d cannot be watched", fd);
 			continue;
-		f = &u->fds[fd];
+		}
 		f->seen = true;
 		if (u->pfds[i].events & POLLIN)
 			ev |= EPOLLIN;
@@ -295,7 +304,7 @@ static void user_sync_watches(struct net_user *u)
 		if (ev == f->events)
 			continue;
 		if (!ev) {
-			user_fd_unwatch(u, fd);
+			user_fd_unwatch(u, f);
 			continue;
 		}
 		f->w = (struct evloop_watch){
@@ -308,9 +317,14 @@ static void user_sync_watches(struct net_user *u)
 			ret = evloop_mod(u->loop, &f->w, ev);
 		f->events = ret ? 0 : ev;
 	}
-	for (unsigned int i = 0; i < u->cap_fds; i++)
-		if (!u->fds[i].seen && u->fds[i].events)
-			user_fd_unwatch(u, (int)i);
+	for (unsigned int c = 0; c < USER_NR_CHUNKS; c++) {
+		for (unsigned int i = 0; u->fd_chunks[c] && i < USER_FD_CHUNK;
+		     i++) {
+			f = &u->fd_chunks[c][i];
+			if (!f->seen && f->events)
+				user_fd_unwatch(u, f);
+		}
+	}
 }
 
 static void user_arm_timer(struct net_user *u, u32 timeout_ms)
@@ -503,7 +517,8 @@ static void user_free(struct net_backend *be)
 	if (u->timer_fd >= 0)
 		close(u->timer_fd);
 	free(u->pfds);
-	free(u->fds);
+	for (unsigned int c = 0; c < USER_NR_CHUNKS; c++)
+		free(u->fd_chunks[c]);
 	free(u->q);
 	free(u);
 }

@@ -482,15 +482,13 @@ static void virtio_blk__on_disk(void *opaque, u32 events __unused)
 }
 
 /*
- * Status 0 (vdev->lock held, rings already unmapped): wait for every
- * request in flight so no completion writes guest memory afterwards.
- */
-/*
  * Bus mastering goes off (vdev->lock and every queue lock held, DMA still
  * allowed): wait for everything in flight and complete it normally, so no
  * request writes guest memory later and none is lost for the driver.
- * Queues that waited for room stay stalled; turning mastering back on
- * kicks every queue.
+ * With mq the interrupts for them reach the core as pending bits (we hold
+ * vdev->lock); the core signals those before mastering goes off.  Queues
+ * that waited for room stay stalled; turning mastering back on kicks
+ * every queue.
  */
 static void virtio_blk__quiesce(struct virtio_device *vdev)
 {
@@ -522,6 +520,10 @@ static void virtio_blk__quiesce(struct virtio_device *vdev)
 	}
 }
 
+/*
+ * Status 0 (vdev->lock held, rings already unmapped): wait for every
+ * request in flight so no completion writes guest memory afterwards.
+ */
 static void virtio_blk__reset(struct virtio_device *vdev)
 {
 	struct virtio_blk *blk = vdev->priv;

@@ -98,15 +98,14 @@ static void virtio_on_kick(void *opaque, u32 events __unused)
 	virtio_queue_lock(vdev, q);
 	if (!virtio_runnable(vdev) || !q->enabled || !virtq_ready(&q->vq))
 		goto out;
-	if (!vdev->dma_enabled) {
-		/*
-		 * Bus mastering is off: touching the rings now would be DMA
-		 * the driver forbade, and its indices may be stale.  Replay
-		 * the kick when mastering comes back.
-		 */
-		q->kick_pending = true;
+	/*
+	 * Bus mastering is off: touching the rings now would be DMA the
+	 * driver forbade, and its indices may be stale.  Nothing to
+	 * remember: virtio_set_dma_enabled() looks at every enabled queue
+	 * when mastering comes back.
+	 */
+	if (!vdev->dma_enabled)
 		goto out;
-	}
 	vdev->ops->handle_queue(vdev, q);
 out:
 	report = q->broken_err && !vdev->broken;
@@ -115,11 +114,22 @@ out:
 		virtio_report_broken(vdev, q);
 }
 
+/* vdev->lock held, DMA allowed: signals what queue threads left us. */
+static void virtio_signal_pending(struct virtio_device *vdev)
+{
+	/* Pairs with the atomic_fetch_or in virtio_queue_notify(). */
+	unsigned int pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
+							memory_order_acquire);
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		if ((pending & (1U << i)) && virtio_runnable(vdev))
+			vdev->tops->signal_queue(vdev, &vdev->queues[i]);
+}
+
 /* Device thread (thread_per_queue): interrupts queue threads left us. */
 static void virtio_on_irq(void *opaque, u32 events __unused)
 {
 	struct virtio_device *vdev = opaque;
-	unsigned int pending;
 	u64 cnt;
 
 	if (read(vdev->irq_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
@@ -129,15 +139,8 @@ static void virtio_on_irq(void *opaque, u32 events __unused)
 	 * An MSI is a DMA write too: with bus mastering off, leave the
 	 * bits for virtio_set_dma_enabled() to re-post when it comes back.
 	 */
-	if (!vdev->dma_enabled)
-		goto out;
-	/* Pairs with the atomic_fetch_or in virtio_queue_notify(). */
-	pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
-					   memory_order_acquire);
-	for (unsigned int i = 0; i < vdev->nr_queues; i++)
-		if ((pending & (1U << i)) && virtio_runnable(vdev))
-			vdev->tops->signal_queue(vdev, &vdev->queues[i]);
-out:
+	if (vdev->dma_enabled)
+		virtio_signal_pending(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -216,7 +219,6 @@ static void virtio_reset_queue(struct virtio_queue *q)
 	q->vq.size = q->max_size;
 	q->vq.desc_gpa = q->vq.avail_gpa = q->vq.used_gpa = 0;
 	q->enabled = false;
-	q->kick_pending = false;
 	q->broken_err = 0;
 	q->msix_vector = VIRTIO_NO_VECTOR;
 }
@@ -472,6 +474,14 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 	 */
 	if (!enabled && was && vdev->ops->quiesce && virtio_runnable(vdev))
 		vdev->ops->quiesce(vdev);
+	/*
+	 * Interrupts owed for work done so far (the quiesce's completions
+	 * among them: it runs under vdev->lock, so a queue's notify could
+	 * only leave them to the device thread) go now, while they still
+	 * may, rather than when, or if, mastering comes back.
+	 */
+	if (!enabled && was && per_queue(vdev))
+		virtio_signal_pending(vdev);
 	vdev->dma_enabled = enabled;
 	if (enabled && !was && per_queue(vdev) &&
 	    atomic_load_explicit(&vdev->irq_pending, memory_order_relaxed)) {
@@ -488,10 +498,7 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 		 * no new kick for them.
 		 */
 		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
-			struct virtio_queue *q = &vdev->queues[i];
-
-			q->kick_pending = false;
-			if (q->enabled)
+			if (vdev->queues[i].enabled)
 				virtio_queue_kick(vdev, i);
 		}
 	}

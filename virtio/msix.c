@@ -8,7 +8,8 @@
  * the route (ops->update) lazily: a driver reprograms a masked entry one
  * dword at a time, and only the finished message matters, so the route is
  * updated when the entry goes live, or at once if the driver rewrites a
- * live entry.
+ * live entry.  With bus mastering off a live vector still gets its route
+ * (that is not DMA) but its messages wait in the PBA.
  */
 #include <errno.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static void msix_kick(struct msix_table *t, unsigned int vec)
 		t->dirty &= ~bit(vec);
 		t->ops->update(t->opaque, vec, msix_addr(e), e->data);
 	}
-	if (t->pba & bit(vec)) {
+	if ((t->pba & bit(vec)) && !t->no_bus_master) {
 		t->pba &= ~bit(vec);
 		t->ops->fire(t->opaque, vec);
 	}
@@ -166,11 +167,18 @@ void msix_set_control(struct msix_table *t, bool enabled, bool func_masked)
 		msix_kick(t, i);
 }
 
+void msix_set_bus_master(struct msix_table *t, bool enabled)
+{
+	t->no_bus_master = !enabled;
+	for (unsigned int i = 0; i < t->nr; i++)
+		msix_kick(t, i);
+}
+
 int msix_notify(struct msix_table *t, unsigned int vec)
 {
 	if (vec >= t->nr || !t->enabled)
 		return -EINVAL;
-	if (!msix_live(t, vec)) {
+	if (!msix_live(t, vec) || t->no_bus_master) {
 		t->pba |= bit(vec);
 		return 0;
 	}

@@ -10,7 +10,10 @@
  * and capabilities: MSI-X, then the vendor capabilities that locate the
  * modern structures, plus the PCI_CFG window that reaches the BARs through
  * config space.  A legacy-only device (pci-legacy) has BAR0, BAR1 and the
- * MSI-X capability only; a device without a transitional ID is modern-only.
+ * MSI-X capability only.  A modern-only device (pci-modern, or a type
+ * without a transitional ID) has BAR1, BAR4 and the capabilities, device
+ * ID 0x1040 + type and revision 1 (4.1.2.1): no legacy driver binds to
+ * it, and a driver must accept VIRTIO_F_VERSION_1.
  *
  * Registers become core calls under vdev->lock, taken on the vCPU thread.
  * Kicks normally never reach us: each queue's eventfd is an ioeventfd at
@@ -270,7 +273,16 @@ static void virtio_pci__bus_master(struct pci_device *pdev, bool enabled)
 	struct virtio_pci *vp = pdev->opaque;
 
 	pthread_mutex_lock(&vp->vdev.lock);
+	/*
+	 * MSIs are DMA too.  Off: the device finishes its in-flight work
+	 * (and the interrupts owed for it) first, then messages are held.
+	 * On: held messages go first, then the queues are looked at.
+	 */
+	if (enabled)
+		msix_set_bus_master(&vp->msix, true);
 	virtio_set_dma_enabled(&vp->vdev, enabled);
+	if (!enabled)
+		msix_set_bus_master(&vp->msix, false);
 	pthread_mutex_unlock(&vp->vdev.lock);
 }
 
@@ -458,6 +470,8 @@ static int virtio_pci__setup_vectors(struct virtio_pci *vp)
 
 	if (ret)
 		return ret;
+	/* COMMAND.MASTER starts clear (virtio_pci__create). */
+	msix_set_bus_master(&vp->msix, vp->vdev.dma_enabled);
 	vp->msi_devid = irq__msi_needs_devid(vp->kvm);
 	for (unsigned int i = 0; i < vp->nr_vectors; i++) {
 		vp->vec_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -536,11 +550,11 @@ static int virtio_pci__setup(struct virtio_pci *vp,
 }
 
 int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
-		       void *priv, bool legacy_only,
+		       void *priv, enum virtio_transport_kind kind,
 		       struct virtio_device **out)
 {
-	enum virtio_transport_kind kind = legacy_only ?
-		VIRTIO_TRANSPORT_PCI_LEGACY : VIRTIO_TRANSPORT_PCI;
+	bool legacy_only = kind == VIRTIO_TRANSPORT_PCI_LEGACY;
+	bool modern_only = kind == VIRTIO_TRANSPORT_PCI_MODERN;
 	const struct virtio_pci_ids *ids = virtio_pci__ids(ops->device_id);
 	unsigned int hooks, nr_vectors;
 	u32 gsi[VPCI_MAX_VECTORS];
@@ -552,7 +566,7 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 		       ops->name, ops->device_id);
 		return -ENOTSUP;
 	}
-	if (ids && ops->config_size > VPCI_LEGACY_CFG_MAX) {
+	if (ids && !modern_only && ops->config_size > VPCI_LEGACY_CFG_MAX) {
 		pr_err("virtio-%s: config space too large for the legacy BAR",
 		       ops->name);
 		return -EINVAL;
@@ -576,7 +590,8 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 	memcpy(vp->vec_gsi, gsi, nr_vectors * sizeof(gsi[0]));
 	hooks = kvm->nr_exit_hooks;
 	vp->kvm = kvm;
-	vp->legacy_bar = ids != NULL;
+	/* A type without a transitional ID can only be modern-only. */
+	vp->legacy_bar = ids != NULL && !modern_only;
 	vp->modern = !legacy_only;
 	for (unsigned int i = 0; i < VPCI_MAX_VECTORS; i++)
 		vp->vec_fd[i] = -1;
@@ -605,7 +620,8 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 	if (ret)
 		goto err;
 	pr_debug("virtio-%s: virtio-pci%s at 00:%02x.0, INTx %d, %u vectors",
-		 ops->name, legacy_only ? " (legacy)" : "", vp->pdev.dev,
+		 ops->name, legacy_only ? " (legacy)" :
+		 vp->legacy_bar ? " (transitional)" : " (modern)", vp->pdev.dev,
 		 vp->pdev.intx_line, vp->nr_vectors);
 	if (out)
 		*out = &vp->vdev;

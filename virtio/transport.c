@@ -11,9 +11,9 @@ int virtio_transport__create(struct kvm *kvm, enum virtio_transport_kind kind,
 {
 	switch (kind) {
 	case VIRTIO_TRANSPORT_PCI:
-		return virtio_pci__create(kvm, ops, priv, false, out);
 	case VIRTIO_TRANSPORT_PCI_LEGACY:
-		return virtio_pci__create(kvm, ops, priv, true, out);
+	case VIRTIO_TRANSPORT_PCI_MODERN:
+		return virtio_pci__create(kvm, ops, priv, kind, out);
 	case VIRTIO_TRANSPORT_MMIO:
 		return virtio_mmio__create(kvm, ops, priv, false, out);
 	case VIRTIO_TRANSPORT_MMIO_LEGACY:

@@ -146,8 +146,12 @@ static int virtq_walk(struct virtqueue *vq, struct virtq_elem *elem, u16 head)
 			/*
 			 * Only a lone head may point at a table: no nesting,
 			 * no INDIRECT|NEXT, no table in the middle of a chain.
+			 * "The head" means the first descriptor walked, not
+			 * index @head: a chain that loops back to its head
+			 * reads that descriptor again, and the guest may have
+			 * made it a table meanwhile.
 			 */
-			if (!vq->indirect || in_indirect || i != head ||
+			if (!vq->indirect || in_indirect || seen != 1 ||
 			    (flags & VRING_DESC_F_NEXT))
 				return -EINVAL;
 			if (!len || len % sizeof(d) ||
@@ -242,9 +246,11 @@ bool virtq_should_notify(struct virtqueue *vq)
 	new = vq->signalled_used = vq->used_idx;
 	vq->signalled_used_valid = true;
 	/*
-	 * Pairs with virtio_mb() in the driver's
-	 * virtqueue_enable_cb_prepare_split()/virtqueue_poll() (it writes
-	 * used_event, then re-reads used->idx).  Store-buffer pattern: our
+	 * Pairs with virtio_mb() in the driver's virtqueue_poll() (after
+	 * virtqueue_enable_cb_prepare_split() wrote used_event, which has
+	 * no barrier of its own) and in virtqueue_enable_cb_delayed_split():
+	 * each writes used_event (or clears NO_INTERRUPT), then re-reads
+	 * used->idx.  Store-buffer pattern: our
 	 * used->idx store must be globally visible before we load
 	 * used_event/avail->flags.  Without this fence both sides can read
 	 * the other's old value: we see a stale used_event and skip the

@@ -518,8 +518,9 @@ static int pci_probe(struct virtio_dev *vd, uint32_t device_id)
 		}
 		vd->io_base = bar;
 	}
-	printf("virtio: pci 00:%02x.%x id %04x, line %u%s\n", vd->dev, vd->fn,
-	       pci_read32(vd->bus, vd->dev, vd->fn, 0) >> 16, vd->intx_line,
+	printf("virtio: pci 00:%02x.%x id %04x rev %u, line %u%s\n", vd->dev,
+	       vd->fn, pci_read32(vd->bus, vd->dev, vd->fn, 0) >> 16,
+	       pci_read8(vd, 0x08), vd->intx_line,
 	       vd->msix_cap ? ", msi-x" : "");
 	if (cmdline_get_str("virtio_debug", (char[2]){ 0 }, 2))
 		printf("virtio: common 0x%lx notify 0x%lx (x%u) isr 0x%lx device 0x%lx msix 0x%lx io 0x%x\n",

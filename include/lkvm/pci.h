@@ -157,6 +157,7 @@ struct msix_table {
 	u64 dirty;			/* message changed, route not updated */
 	bool enabled;			/* MSI-X Enable in Message Control */
 	bool func_masked;		/* Function Mask in Message Control */
+	bool no_bus_master;		/* COMMAND.MASTER clear: hold messages */
 	const struct msix_ops *ops;
 	void *opaque;
 };
@@ -185,8 +186,16 @@ static inline u32 msix_pba_size(const struct msix_table *t)
 /* The Message Control bits changed (config space write). */
 void msix_set_control(struct msix_table *t, bool enabled, bool func_masked);
 /*
- * Signals @vec: delivered through ops->fire() if unmasked, else its
- * pending bit is set and it is delivered on unmask.  Returns 1 delivered,
+ * COMMAND.MASTER changed.  An MSI is a memory write by the function, so
+ * without bus mastering a signal only sets its pending bit; mastering
+ * coming back delivers what is pending on unmasked vectors.  A table
+ * starts with mastering allowed.
+ */
+void msix_set_bus_master(struct msix_table *t, bool enabled);
+/*
+ * Signals @vec: delivered through ops->fire() if unmasked and bus
+ * mastering is on, else its pending bit is set and it is delivered when
+ * both hold again.  Returns 1 delivered,
  * 0 pending, -EINVAL for a vector that does not exist or with MSI-X
  * disabled.
  */

@@ -15,9 +15,12 @@ int virtio_transport__create(struct kvm *kvm, enum virtio_transport_kind kind,
 			     const struct virtio_device_ops *ops, void *priv,
 			     struct virtio_device **out);
 
-/* The two transports behind it. */
+/*
+ * The two transports behind it.  @kind: VIRTIO_TRANSPORT_PCI
+ * (transitional), _PCI_LEGACY or _PCI_MODERN.
+ */
 int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
-		       void *priv, bool legacy_only,
+		       void *priv, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
 int virtio_mmio__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 			void *priv, bool legacy, struct virtio_device **out);

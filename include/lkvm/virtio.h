@@ -46,10 +46,11 @@ struct kvm;
 struct virtio_device;
 
 enum virtio_transport_kind {
-	VIRTIO_TRANSPORT_PCI,		/* modern + legacy I/O BAR */
+	VIRTIO_TRANSPORT_PCI,		/* transitional: modern + legacy BAR */
 	VIRTIO_TRANSPORT_PCI_LEGACY,	/* legacy-only (pre-1.0) PCI */
 	VIRTIO_TRANSPORT_MMIO,		/* virtio-mmio version 2 */
 	VIRTIO_TRANSPORT_MMIO_LEGACY,	/* virtio-mmio version 1 */
+	VIRTIO_TRANSPORT_PCI_MODERN,	/* modern-only (1.0+) PCI, kvmtool's pci */
 };
 
 struct virtio_queue {
@@ -60,7 +61,6 @@ struct virtio_queue {
 	u16 msix_vector;		/* VIRTIO_NO_VECTOR if none */
 	int kick_fd;			/* eventfd: guest -> device */
 	struct evloop_watch kick_watch;
-	bool kick_pending;		/* kicked while DMA was disabled */
 	struct virtio_device *vdev;
 
 	/* ops->thread_per_queue only. */

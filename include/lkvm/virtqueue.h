@@ -89,7 +89,7 @@ void virtq_push(struct virtqueue *vq, u16 head, u32 len);
 /*
  * After one or more pushes: whether the driver wants an interrupt now
  * (used->flags / used_event).  Contains the full barrier that pairs with
- * the driver's in virtqueue_enable_cb_prepare()/virtqueue_poll().
+ * the driver's in virtqueue_poll() / virtqueue_enable_cb_delayed_split().
  */
 bool virtq_should_notify(struct virtqueue *vq);
 

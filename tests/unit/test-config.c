@@ -36,7 +36,7 @@ int main(void)
 	struct lkvm_config cfg;
 	u64 sz;
 
-	tap_plan(63);
+	tap_plan(65);
 
 	is_int(PARSE(&cfg, "-k", "bz"), 0, "-k alone");
 	is_str(cfg.kernel, "bz", "kernel set");
@@ -106,6 +106,10 @@ int main(void)
 	       "pci-legacy stored");
 	is_int(PARSE(&cfg, "--virtio-transport", "pci"), 0, "transport pci");
 	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_PCI, "pci stored");
+	is_int(PARSE(&cfg, "--virtio-transport", "pci-modern"), 0,
+	       "transport pci-modern");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_PCI_MODERN,
+	       "pci-modern stored");
 	is_int(PARSE(&cfg, "--virtio-transport", "usb"), -EINVAL,
 	       "unknown transport");
 	is_int(PARSE(&cfg, "-d", "a.img,rw"), -EINVAL, "unknown disk option");

@@ -199,11 +199,34 @@ static void test_masking(void)
 	is_int(r.fires, 4, "no delivery while disabled");
 }
 
+static void test_bus_master(void)
+{
+	struct msix_table t;
+	struct rec r = { 0 };
+
+	msix_init(&t, 2, &ops, &r);
+	msix_set_control(&t, true, false);
+	program(&t, 0, 0xfee02000, 0x4050);
+	msix_set_bus_master(&t, false);
+	unmask(&t, 0);
+	is_int(r.updates, 1, "bus master off: unmask still updates the route");
+	is_int(msix_notify(&t, 0), 0, "bus master off: signal is pending");
+	ok(msix_pending(&t, 0) && r.fires == 0, "and not delivered");
+	mask(&t, 0);
+	unmask(&t, 0);
+	is_int(r.fires, 0, "unmask without bus mastering delivers nothing");
+	msix_set_bus_master(&t, true);
+	ok(r.fires == 1 && !msix_pending(&t, 0),
+	   "bus master on delivers the pending vector");
+	is_int(msix_notify(&t, 0), 1, "and later signals go at once");
+}
+
 int main(void)
 {
-	tap_plan(59);
+	tap_plan(65);
 	test_init();
 	test_access_rules();
 	test_masking();
+	test_bus_master();
 	return tap_done();
 }

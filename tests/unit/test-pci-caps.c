@@ -275,7 +275,8 @@ int main(void)
 	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
 
 	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
-	is_int(virtio_pci__create(&kvm, &t_ops, NULL, false, &vdev), 0,
+	is_int(virtio_pci__create(&kvm, &t_ops, NULL,
+				  VIRTIO_TRANSPORT_PCI, &vdev), 0,
 	       "virtio-pci device created");
 	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
 		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);

@@ -226,6 +226,123 @@ static void test_legacy(struct virtio_device *vdev)
 	lwr(VIRTIO_PCI_STATUS, 0, 1);
 }
 
+static u32 pba(void)
+{
+	u32 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, b1 + 0x800, &v, 4, false);
+	return v;
+}
+
+static void bus_master(bool on)
+{
+	u32 cmd = cfg_rd(PCI_COMMAND, 2);
+
+	cmd = on ? cmd | PCI_COMMAND_MASTER : cmd & ~PCI_COMMAND_MASTER;
+	cfg_wr(PCI_COMMAND, cmd, 2);
+}
+
+/*
+ * An MSI is a memory write by the device: with COMMAND.MASTER clear none
+ * may leave, whether the vector was pending and gets unmasked or the
+ * device raises NEEDS_RESET.  Both wait in the PBA until mastering is on.
+ */
+static void test_msix_bus_master(struct virtio_device *vdev)
+{
+	int cap = find_msix_cap();
+	u32 v;
+
+	bus_master(false);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	cfg_wr((u32)cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	v = 0xfee00000;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16, &v, 4, true);
+	v = 0x4022;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 8, &v, 4, true);
+	v = 0;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 12, &v, 4, true);
+	/* What test_msix() left pending goes out; then mastering off. */
+	bus_master(true);
+	bus_master(false);
+
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	wr(VIRTIO_PCI_COMMON_GF, 1, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	wr(VIRTIO_PCI_COMMON_MSIX, 1, 2);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0f, 1);
+	is_int(pba(), 0, "bus master off, DRIVER_OK: nothing pending");
+	/* Clearing status bits without a reset: NEEDS_RESET, config irq. */
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+	ok(vdev->broken, "device broken (NEEDS_RESET)");
+	is_int(pba(), 2,
+	       "NEEDS_RESET interrupt waits in the PBA while bus mastering is off");
+	v = 1;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 12, &v, 4, true);
+	v = 0;
+	bus_dispatch(&kvm.mmio_bus, b1 + 16 + 12, &v, 4, true);
+	is_int(pba(), 2, "unmasking a pending vector without bus mastering: still pending");
+	bus_master(true);
+	is_int(pba(), 0, "bus mastering on delivers it");
+	bus_master(false);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	cfg_wr((u32)cap + PCI_MSIX_FLAGS, 0, 2);
+}
+
+/*
+ * --virtio-transport pci-modern: device ID 0x1040 + type, revision 1, no
+ * legacy I/O BAR, and a driver must accept VERSION_1 (virtio 1.2, 4.1.2).
+ */
+static void test_modern_only(void)
+{
+	u8 transitional = slot;
+	u64 tb4 = b4;
+	struct virtio_device *m = NULL;
+	u32 id = 0;
+
+	is_int(cfg_rd(PCI_DEVICE_ID, 2), 0x1005,
+	       "pci: transitional device ID 0x1000 + (type - 1)");
+	is_int(cfg_rd(PCI_REVISION_ID, 1), 0, "pci: revision 0");
+
+	is_int(virtio_pci__create(&kvm, &t_ops, NULL,
+				  VIRTIO_TRANSPORT_PCI_MODERN, &m), 0,
+	       "pci-modern device created");
+	for (slot = transitional + 1; slot < PCI_MAX_DEVICES; slot++) {
+		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
+		if ((id & 0xffff) == 0x1af4)
+			break;
+	}
+	if (!ok(slot < PCI_MAX_DEVICES && m, "pci-modern device on bus 0"))
+		goto out;
+	is_int(cfg_rd(PCI_DEVICE_ID, 2), 0x1040 + VIRTIO_ID_RNG,
+	       "pci-modern: device ID 0x1040 + type");
+	is_int(cfg_rd(PCI_REVISION_ID, 1), 1, "pci-modern: revision 1");
+	is_int(cfg_rd(PCI_SUBSYSTEM_ID, 2), VIRTIO_ID_RNG,
+	       "pci-modern: subsystem ID is the type");
+	cfg_wr(PCI_BASE_ADDRESS_0, 0xffffffff, 4);
+	is_int(cfg_rd(PCI_BASE_ADDRESS_0, 4), 0,
+	       "pci-modern: no BAR0, so no legacy register block");
+	b4 = bar_addr(4);
+	ok(b4 != 0, "pci-modern: BAR4 holds the modern structures");
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	wr(VIRTIO_PCI_COMMON_GF, 0, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	ok(!(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	   !m->legacy, "pci-modern: no VERSION_1, no FEATURES_OK");
+	wr(VIRTIO_PCI_COMMON_GF, 1, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	ok(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK,
+	   "pci-modern: VERSION_1 accepted");
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+out:
+	slot = transitional;
+	b4 = tb4;
+}
+
 int main(void)
 {
 	static u8 ram[1 << 20] __attribute__((aligned(4096)));
@@ -233,7 +350,7 @@ int main(void)
 	struct virtio_device *vdev = NULL;
 	u32 id = 0;
 
-	tap_plan(49);
+	tap_plan(65);
 	memset(&kvm, 0, sizeof(kvm));
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -244,7 +361,8 @@ int main(void)
 	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
 
 	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
-	is_int(virtio_pci__create(&kvm, &t_ops, NULL, false, &vdev), 0,
+	is_int(virtio_pci__create(&kvm, &t_ops, NULL,
+				  VIRTIO_TRANSPORT_PCI, &vdev), 0,
 	       "virtio-pci device created");
 	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
 		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
@@ -260,6 +378,8 @@ int main(void)
 	test_isr_intx(vdev);
 	test_msix(vdev);
 	test_legacy(vdev);
+	test_msix_bus_master(vdev);
+	test_modern_only();
 
 	kvm__exit(&kvm);
 	return tap_done();

@@ -6,6 +6,8 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -87,6 +89,72 @@ static int pop_one(void)
 	return virtq_pop(&vq, &elem);
 }
 
+static atomic_bool flipping;
+
+/*
+ * A hostile driver: head 0 chains to 1, which chains back to 0, and
+ * descriptor 0 keeps changing between a plain NEXT buffer and an
+ * indirect table.  When the walk reads 0 as NEXT, then comes back to it
+ * and reads INDIRECT, the table is in the middle of the chain.
+ */
+static void *flipper(void *arg __unused)
+{
+	_Atomic u16 *flags = (_Atomic u16 *)&desc(0)->flags;
+
+	while (atomic_load_explicit(&flipping, memory_order_relaxed)) {
+		atomic_store_explicit(flags, htole16(VRING_DESC_F_NEXT),
+				      memory_order_relaxed);
+		atomic_store_explicit(flags, htole16(VRING_DESC_F_INDIRECT),
+				      memory_order_relaxed);
+	}
+	return NULL;
+}
+
+#define RACE_TRIES	4000000
+#define RACE_WANTED	200
+
+static void test_indirect_loop_back(void)
+{
+	unsigned long tries, lone = 0, loops = 0, refused = 0, accepted = 0;
+	pthread_t t;
+
+	reset(true, false);
+	set(desc(0), INDIRECT_TBL, 16, VRING_DESC_F_NEXT, 1);
+	set(desc(1), BUF, 16, VRING_DESC_F_NEXT, 0);
+	set(idesc(0), BUF + 0x100, 16, 0, 0);
+	avail()->ring[0] = 0;
+	avail()->idx = htole16(1);
+	atomic_store(&flipping, true);
+	if (pthread_create(&t, NULL, flipper, NULL)) {
+		ok(1, "# SKIP no thread for the racing driver");
+		return;
+	}
+	for (tries = 0; tries < RACE_TRIES && !accepted &&
+	     refused < RACE_WANTED; tries++) {
+		int ret;
+
+		vq.last_avail_idx = 0;
+		ret = pop_one();
+		if (ret == 1 && elem.out_num == 1)
+			lone++;		/* head read as a table: fine */
+		else if (ret == 1)
+			accepted++;
+		else if (ret == -ELOOP)
+			loops++;
+		else if (ret == -EINVAL)
+			refused++;
+	}
+	atomic_store(&flipping, false);
+	pthread_join(t, NULL);
+	diag("%lu walks: %lu lone tables, %lu loops, %lu refused, %lu accepted",
+	     tries, lone, loops, refused, accepted);
+	if (!accepted && !refused) {
+		ok(1, "# SKIP the racing driver never changed a descriptor mid-walk");
+		return;
+	}
+	ok(!accepted, "indirect table reached by looping back to the head refused");
+}
+
 int main(void)
 {
 	struct virtqueue bad;
@@ -100,7 +168,7 @@ int main(void)
 	if (big == MAP_FAILED)
 		return 1;
 	guest_mem_add(&gm, BIG, BIG_SIZE, big);
-	tap_plan(59);
+	tap_plan(60);
 
 	/* --- mapping ------------------------------------------------------ */
 	bad = (struct virtqueue){ .size = 6, .desc_gpa = DESC,
@@ -335,6 +403,8 @@ int main(void)
 	is_int(le16toh(used()->flags), 0, "enable clears NO_NOTIFY");
 	avail()->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
 	ok(!virtq_should_notify(&vq), "NO_INTERRUPT honoured");
+
+	test_indirect_loop_back();
 
 	munmap(big, BIG_SIZE);
 	free(ram);

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bus mastering going off on a multi-queue device (ops->thread_per_queue,
+ * as virtio-blk num-queues=N): the device's quiesce completes requests in
+ * flight and owes the driver an interrupt for them.  That interrupt must
+ * leave before mastering is off, not wait until the driver turns it back
+ * on (which it may never do before it waits for those very requests).
+ * The device here is the fixture's, with a quiesce that completes one
+ * buffer; the test drives virtio-pci as a modern driver with INTx.
+ */
+#include <endian.h>
+#include <string.h>
+
+#include <linux/virtio_pci.h>
+
+#include "lkvm/hw.h"
+#include "lkvm/kvm.h"
+#include "lkvm/pci.h"
+#include "lkvm/virtio-transport.h"
+#include "tap.h"
+#include "virtio-pci-fixture.h"
+
+#define RING_DESC	0x10000
+#define RING_AVAIL	0x11000
+#define RING_USED	0x12000
+
+static u64 b4;
+static unsigned int quiesced;
+
+static u32 rd(u64 off, u32 len)
+{
+	u64 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, false);
+	return (u32)v;
+}
+
+static void wr(u64 off, u64 v, u32 len)
+{
+	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, true);
+}
+
+static void bus_master(bool on)
+{
+	u32 cmd = cfg_rd(PCI_COMMAND, 2);
+
+	cmd = on ? cmd | PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY :
+		   cmd & ~PCI_COMMAND_MASTER;
+	cfg_wr(PCI_COMMAND, cmd, 2);
+}
+
+/* What virtio-blk's quiesce does for a request it finishes. */
+static void q_quiesce(struct virtio_device *vdev)
+{
+	struct virtio_queue *q = &vdev->queues[0];
+
+	quiesced++;
+	virtio_queue_push(vdev, q, 0, 1);
+	virtio_queue_notify(vdev, q);
+}
+
+int main(void)
+{
+	static u8 ram[1 << 20] __attribute__((aligned(4096)));
+	static struct lkvm_config cfg;
+	struct virtio_device_ops ops = t_ops;
+	struct virtio_device *vdev = NULL;
+	u32 id = 0;
+
+	tap_plan(7);
+	ops.thread_per_queue = true;
+	ops.quiesce = q_quiesce;
+	memset(&kvm, 0, sizeof(kvm));
+	kvm.cfg = &cfg;
+	kvm.sys_fd = kvm.vm_fd = -1;
+	pthread_mutex_init(&kvm.stop_lock, NULL);
+	evloop_init(&kvm.loop);
+	bus_init(&kvm.pio_bus, "pio");
+	bus_init(&kvm.mmio_bus, "mmio");
+	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
+
+	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
+	is_int(virtio_pci__create(&kvm, &ops, NULL,
+				  VIRTIO_TRANSPORT_PCI, &vdev), 0,
+	       "multi-queue virtio-pci device created");
+	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
+		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
+		if ((id & 0xffff) == 0x1af4)
+			break;
+	}
+	ok(slot < PCI_MAX_DEVICES && vdev, "found on bus 0");
+	b4 = bar_addr(4);
+
+	bus_master(true);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	wr(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+	wr(VIRTIO_PCI_COMMON_GF, 1, 4);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0b, 1);
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 8, 2);
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, RING_DESC, 4);
+	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, RING_AVAIL, 4);
+	wr(VIRTIO_PCI_COMMON_Q_USEDLO, RING_USED, 4);
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0x0f, 1);
+	is_int(rd(VIRTIO_PCI_COMMON_STATUS, 1), 0x0f, "DRIVER_OK");
+	rd(0x1000, 1);	/* start with ISR clear */
+
+	bus_master(false);
+	is_int(quiesced, 1, "bus master off quiesced the device");
+	is_int(le16toh(((struct vring_used *)(ram + RING_USED))->idx), 1,
+	       "the finished request is on the used ring");
+	/*
+	 * Before, the queue's interrupt went to the device thread (the
+	 * quiescing thread holds vdev->lock), which found mastering off
+	 * and kept it until mastering came back.
+	 */
+	is_int(rd(0x1000, 1), 1 /* queue bit */,
+	       "its interrupt was raised before mastering went off");
+
+	bus_master(true);
+	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	kvm__exit(&kvm);
+	return tap_done();
+}
