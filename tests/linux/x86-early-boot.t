@@ -22,13 +22,15 @@ kernel=$cache/linux-cloud-amd64/vmlinuz
 plan 10
 diag "kernel: $(cat "$cache/linux-cloud-amd64/version" 2>/dev/null)"
 
-params="console=ttyS0 earlyprintk=serial,ttyS0,115200 noxsave clearcpuid=141 panic=-1 lkvm_smoke=1"
+# As with kvmtool, -p is appended to what lkvm generates (the console).
+params="earlyprintk=serial,ttyS0,115200 noxsave clearcpuid=141 panic=-1 lkvm_smoke=1"
 start=$(date +%s)
 run_lkvm linux 300 -k "$kernel" -m 512M -c 2 -p "$params"
 diag "lkvm exited with $STATUS after $(( $(date +%s) - start )) s"
 
 like "$OUT" 'Linux version [0-9]' "kernel printed its banner"
-like "$OUT" "Command line: $params" "kernel saw the command line we passed"
+like "$OUT" "Command line: console=ttyS0 earlyprintk=serial $params\$" \
+	"kernel saw lkvm's console words, then the -p we passed"
 like "$OUT" 'BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable' \
 	"e820: low RAM up to the EBDA"
 like "$OUT" 'BIOS-e820: \[mem 0x0000000000100000-0x000000001fffffff\] usable' \
