@@ -28,7 +28,21 @@ enum {
 	OPT_DUMP_DTB,
 	OPT_FIRMWARE,
 	OPT_NODEFAULTS,
+	OPT_VIRTIO_LEGACY,
+	OPT_HUGETLBFS,
+	OPT_TTY,
+	OPT_DEBUG_IOPORT,
+	OPT_DEBUG_MMIO,
+	OPT_DEBUG_SINGLE_STEP,
+	OPT_NO_DHCP,
+	/* Set in the value of "--no-<name>", kvmtool's negation of a flag. */
+	OPT_NEGATED = 0x10000,
 };
+
+/* A flag and its "--no-" form, as kvmtool's parse-options accepts. */
+#define FLAG(name, val)							\
+	{ name, no_argument, NULL, (val) },				\
+	{ "no-" name, no_argument, NULL, (val) | OPT_NEGATED }
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -38,19 +52,26 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
-	{ "debug", no_argument, NULL, OPT_DEBUG },
+	FLAG("debug", OPT_DEBUG),
 	{ "loglevel", required_argument, NULL, OPT_LOGLEVEL },
 	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
-	{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+	FLAG("debug-exit", OPT_DEBUG_EXIT),
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
-	{ "rng", no_argument, NULL, OPT_RNG },
+	FLAG("rng", OPT_RNG),
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
+	FLAG("virtio-legacy", OPT_VIRTIO_LEGACY),
+	{ "hugetlbfs", required_argument, NULL, OPT_HUGETLBFS },
+	{ "tty", required_argument, NULL, OPT_TTY },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
-	{ "pmu", no_argument, NULL, OPT_PMU },
+	FLAG("pmu", OPT_PMU),
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
-	{ "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
+	FLAG("nodefaults", OPT_NODEFAULTS),
+	FLAG("debug-ioport", OPT_DEBUG_IOPORT),
+	FLAG("debug-mmio", OPT_DEBUG_MMIO),
+	FLAG("debug-single-step", OPT_DEBUG_SINGLE_STEP),
+	FLAG("no-dhcp", OPT_NO_DHCP),
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -149,6 +170,9 @@ int config_parse_size(const char *s, u64 *out)
 		return -EINVAL;
 	if (*end) {
 		switch (toupper((unsigned char)*end)) {
+		case 'B':	/* kvmtool: bytes */
+			shift = 0;
+			break;
 		case 'K':
 			shift = 10;
 			break;
@@ -161,12 +185,15 @@ int config_parse_size(const char *s, u64 *out)
 		case 'T':
 			shift = 40;
 			break;
+		case 'P':
+			shift = 50;
+			break;
 		default:
 			return -EINVAL;
 		}
 		end++;
 		/* Accept "64M", "64MB" and "64MiB" alike. */
-		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+		if (shift && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
 			end += strlen(end);
 		if (*end)
 			return -EINVAL;
@@ -289,7 +316,12 @@ static int parse_net(struct lkvm_config *cfg, const char *arg)
 	}
 	if (net_parse_option(&cfg->nets[cfg->nr_nets], arg, err, sizeof(err)))
 		return bad_value("--network", arg, err);
-	cfg->nr_nets++;
+	/*
+	 * kvmtool: mode=none means "no network device" (kvm-unit-tests
+	 * passes it for that), not a NIC without a backend.
+	 */
+	if (cfg->nets[cfg->nr_nets].mode != NET_MODE_NONE)
+		cfg->nr_nets++;
 	return 0;
 }
 
@@ -303,6 +335,7 @@ static const char *const virtio_transports[] = {
 int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 {
 	unsigned long n;
+	bool on;
 	int c;
 
 	*cfg = (struct lkvm_config){
@@ -311,6 +344,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 		.console = CONSOLE_SERIAL,
 		.virtio_transport = VIRTIO_TRANSPORT_PCI,
 		.loglevel = LOG_WARNING,
+		.tty = -1,
 	};
 	free_disk_paths();
 
@@ -319,7 +353,8 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", run_options,
 				NULL)) != -1) {
-		switch (c) {
+		on = !(c & OPT_NEGATED);
+		switch (c & ~OPT_NEGATED) {
 		case 'k':
 			cfg->kernel = optarg;
 			break;
@@ -367,7 +402,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 				return -EINVAL;
 			break;
 		case OPT_RNG:
-			cfg->rng = true;
+			cfg->rng = on;
 			break;
 		case OPT_VIRTIO_TRANSPORT:
 			for (n = 0; n < ARRAY_SIZE(virtio_transports); n++)
@@ -379,7 +414,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->virtio_transport = (int)n;
 			break;
 		case OPT_DEBUG:
-			cfg->debug = true;
+			cfg->debug = on;
 			break;
 		case OPT_LOGLEVEL:
 			if (log_parse_level(optarg, &cfg->loglevel))
@@ -392,13 +427,13 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->cpu_features = optarg;
 			break;
 		case OPT_DEBUG_EXIT:
-			cfg->debug_exit = true;
+			cfg->debug_exit = on;
 			break;
 		case OPT_IRQCHIP:
 			cfg->irqchip = optarg;
 			break;
 		case OPT_PMU:
-			cfg->pmu = true;
+			cfg->pmu = on;
 			break;
 		case OPT_DUMP_DTB:
 			cfg->dump_dtb = optarg;
@@ -407,7 +442,41 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->firmware = optarg;
 			break;
 		case OPT_NODEFAULTS:
-			cfg->nodefaults = true;
+			cfg->nodefaults = on;
+			break;
+		case OPT_VIRTIO_LEGACY:
+			/* kvmtool: the legacy PCI transport; --no- undoes it. */
+			if (on)
+				cfg->virtio_transport =
+					VIRTIO_TRANSPORT_PCI_LEGACY;
+			else if (cfg->virtio_transport ==
+				 VIRTIO_TRANSPORT_PCI_LEGACY)
+				cfg->virtio_transport = VIRTIO_TRANSPORT_PCI;
+			break;
+		case OPT_HUGETLBFS:
+			if (!*optarg)
+				return bad_value("--hugetlbfs", optarg,
+						 "expected a hugetlbfs directory");
+			cfg->hugetlbfs = optarg;
+			break;
+		case OPT_TTY:
+			/* kvmtool numbers the guest terminals; lkvm has one. */
+			if (parse_uint(optarg, 0, &n))
+				return bad_value("--tty", optarg,
+						 "lkvm has one guest terminal, 0 (the console)");
+			cfg->tty = (int)n;
+			break;
+		case OPT_DEBUG_IOPORT:
+			cfg->debug_ioport = on;
+			break;
+		case OPT_DEBUG_MMIO:
+			cfg->debug_mmio = on;
+			break;
+		case OPT_DEBUG_SINGLE_STEP:
+			cfg->debug_single_step = on;
+			break;
+		case OPT_NO_DHCP:
+			cfg->no_dhcp = on;
 			break;
 		case 'h':
 			config_print_run_help(stdout);
