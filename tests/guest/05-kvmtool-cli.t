@@ -101,7 +101,11 @@ if m:
             except OSError:
                 break
     print("pty:", buf.decode(errors="replace").replace("\r", ""))
-out, err = p.communicate(timeout=60)
+try:
+    out, err = p.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    p.kill()
+    out, err = p.communicate()
 print("status:", p.returncode)
 print("stdout:", repr(out))
 EOF

@@ -29,7 +29,7 @@ run_lkvm linux 300 -k "$kernel" -m 512M -c 2 -p "$params"
 diag "lkvm exited with $STATUS after $(( $(date +%s) - start )) s"
 
 like "$OUT" 'Linux version [0-9]' "kernel printed its banner"
-like "$OUT" "Command line: console=ttyS0 earlyprintk=serial $params\$" \
+like "$OUT" "Command line: console=ttyS0 earlyprintk=serial $params.?\$" \
 	"kernel saw lkvm's console words, then the -p we passed"
 like "$OUT" 'BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable' \
 	"e820: low RAM up to the EBDA"
