@@ -214,7 +214,8 @@ int arch__load_kernel(struct kvm *kvm)
 	const struct lkvm_config *cfg = kvm->cfg;
 	u64 ram_end = ARM_RAM_BASE + kvm->ram_size;
 	u64 dtb = ALIGN_DOWN_U64(ram_end - FDT_MAX_SIZE, SZ_2M_ALIGN);
-	const char *cmdline, *kernel;
+	const char *kernel;
+	char *cmdline;
 	u64 kernel_end = ARM_RAM_BASE;
 	static u8 fdt[FDT_MAX_SIZE];
 	long long n;
@@ -246,15 +247,11 @@ int arch__load_kernel(struct kvm *kvm)
 			return ret;
 	}
 
-	if (cfg->params)
-		cmdline = cfg->params;
-	else if (cfg->nodefaults)
-		cmdline = "";
-	else if (cfg->console == CONSOLE_VIRTIO)
-		cmdline = "console=hvc0";
-	else
-		cmdline = "console=ttyS0 earlycon";
+	cmdline = fdt__bootargs(kvm);
+	if (!cmdline)
+		return -ENOMEM;
 	ret = fdt__build(kvm, fdt, sizeof(fdt), cmdline);
+	free(cmdline);
 	if (ret)
 		return ret;
 	if (cfg->dump_dtb) {

@@ -53,6 +53,23 @@ static u32 ppi_flags(const struct kvm *kvm, u32 type)
 	return type | (((1u << n) - 1) << 8);
 }
 
+/*
+ * /chosen/bootargs, kvmtool's way (kvm/cmdline.c): the console words and
+ * the root disk, then -p.  A --firmware payload is not Linux: like
+ * kvmtool, it gets -p alone.  malloc'ed; NULL when out of memory.
+ */
+char *fdt__bootargs(struct kvm *kvm)
+{
+	const struct lkvm_config *cfg = kvm->cfg;
+	const char *defaults = "console=ttyS0 earlycon";
+
+	if (cfg->firmware)
+		defaults = NULL;
+	else if (cfg->console == CONSOLE_VIRTIO)
+		defaults = "console=hvc0";
+	return cmdline__build(cfg, defaults, NULL);
+}
+
 static int fdt__chosen(struct kvm *kvm, void *fdt, const char *cmdline)
 {
 	char path[32];

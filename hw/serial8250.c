@@ -133,7 +133,7 @@ static void serial8250__output(struct serial8250 *s, u8 c)
 	/* A console that cannot be written is not worth stopping the guest. */
 	if (term__output_lost())
 		return;
-	if (write(STDOUT_FILENO, &c, 1) < 0)
+	if (write(term__out_fd(), &c, 1) < 0)
 		term__output_failed("serial", errno);
 }
 
@@ -320,7 +320,7 @@ int serial8250__init(struct kvm *kvm, struct bus *bus, u64 base,
 	s->is_console = is_console;
 	s->mcr = UART_MCR_OUT2;
 	s->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
-	s->in.fd = STDIN_FILENO;
+	s->in.fd = term__in_fd();
 	s->in.cb = serial8250__on_input;
 	s->in.opaque = s;
 

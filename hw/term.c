@@ -2,11 +2,14 @@
 /*
  * The console terminal: raw while the guest owns it, restored on every way
  * out (normal exit, exit(), and fatal signals), so a crashed lkvm never
- * leaves the user's shell without echo.
+ * leaves the user's shell without echo.  With --tty 0 the console lives on
+ * a new pty instead of stdin/stdout (kvmtool's --tty).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -16,6 +19,58 @@
 #include "lkvm/log.h"
 
 static struct termios saved;
+/* Set once, before any device thread starts; read-only afterwards. */
+static int console_in = STDIN_FILENO, console_out = STDOUT_FILENO;
+
+int term__in_fd(void)
+{
+	return console_in;
+}
+
+int term__out_fd(void)
+{
+	return console_out;
+}
+
+/*
+ * kvmtool's --tty N: guest terminal N moves to a new pty whose name is
+ * printed.  lkvm keeps the slave side open itself, so the guest's output
+ * waits in the pty until someone opens it and the master never reads EIO
+ * while nobody is connected.  The master is non-blocking: with nobody
+ * reading, output beyond the pty's buffer is dropped rather than stalling
+ * the vCPU, as a UART with no cable would.
+ */
+int term__open_pty(unsigned int n)
+{
+	struct termios t;
+	const char *name;
+	int master, slave;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) || unlockpt(master) ||
+	    !(name = ptsname(master)))
+		goto fail;
+	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		goto fail;
+	/* Bytes pass unchanged both ways: the guest does its own tty. */
+	if (!tcgetattr(slave, &t)) {
+		cfmakeraw(&t);
+		tcsetattr(slave, TCSANOW, &t);
+	}
+	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0)
+		goto fail;
+	fprintf(stderr, "  Info: Assigned terminal %u to pty %s\n", n, name);
+	console_in = console_out = master;
+	/* @slave stays open for the life of lkvm (see above). */
+	return 0;
+fail:
+	fprintf(stderr, "lkvm: error: --tty %u: cannot create a pty: %s\n", n,
+		strerror(errno));
+	if (master >= 0)
+		close(master);
+	return -errno;
+}
 /*
  * Read by device threads (Ctrl-A handling) and by signal handlers: a
  * lock-free atomic is safe for both.  Relaxed: it guards no other data.
@@ -62,7 +117,9 @@ void term__init(void)
 {
 	struct termios raw;
 
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved))
+	/* With --tty the guest does not read stdin: leave it alone. */
+	if (console_in != STDIN_FILENO || !isatty(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &saved))
 		return;
 	raw = saved;
 	cfmakeraw(&raw);

@@ -30,7 +30,21 @@ enum {
 	OPT_NODEFAULTS,
 	OPT_DISABLE_SVE,
 	OPT_DISABLE_PTRAUTH,
+	OPT_VIRTIO_LEGACY,
+	OPT_HUGETLBFS,
+	OPT_TTY,
+	OPT_DEBUG_IOPORT,
+	OPT_DEBUG_MMIO,
+	OPT_DEBUG_SINGLE_STEP,
+	OPT_NO_DHCP,
+	/* Set in the value of "--no-<name>", kvmtool's negation of a flag. */
+	OPT_NEGATED = 0x10000,
 };
+
+/* A flag and its "--no-" form, as kvmtool's parse-options accepts. */
+#define FLAG(name, val)							\
+	{ name, no_argument, NULL, (val) },				\
+	{ "no-" name, no_argument, NULL, (val) | OPT_NEGATED }
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -40,21 +54,28 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
-	{ "debug", no_argument, NULL, OPT_DEBUG },
+	FLAG("debug", OPT_DEBUG),
 	{ "loglevel", required_argument, NULL, OPT_LOGLEVEL },
 	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
-	{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+	FLAG("debug-exit", OPT_DEBUG_EXIT),
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
-	{ "rng", no_argument, NULL, OPT_RNG },
+	FLAG("rng", OPT_RNG),
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
+	FLAG("virtio-legacy", OPT_VIRTIO_LEGACY),
+	{ "hugetlbfs", required_argument, NULL, OPT_HUGETLBFS },
+	{ "tty", required_argument, NULL, OPT_TTY },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
-	{ "pmu", no_argument, NULL, OPT_PMU },
+	FLAG("pmu", OPT_PMU),
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
-	{ "nodefaults", no_argument, NULL, OPT_NODEFAULTS },
-	{ "disable-sve", no_argument, NULL, OPT_DISABLE_SVE },
-	{ "disable-ptrauth", no_argument, NULL, OPT_DISABLE_PTRAUTH },
+	FLAG("nodefaults", OPT_NODEFAULTS),
+	FLAG("disable-sve", OPT_DISABLE_SVE),
+	FLAG("disable-ptrauth", OPT_DISABLE_PTRAUTH),
+	FLAG("debug-ioport", OPT_DEBUG_IOPORT),
+	FLAG("debug-mmio", OPT_DEBUG_MMIO),
+	FLAG("debug-single-step", OPT_DEBUG_SINGLE_STEP),
+	FLAG("no-dhcp", OPT_NO_DHCP),
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -67,12 +88,14 @@ void config_print_run_help(FILE *f)
 "Basic options:\n"
 "    --name <name>         a name for the guest (default: guest-<pid>)\n"
 "    -c, --cpus <n>        number of vCPUs (default 1, max %d)\n"
-"    -m, --mem <size>      guest RAM; plain numbers are MiB, K/M/G/T suffixes\n"
-"                          accepted (default 256M, minimum 2M)\n"
+"    -m, --mem <size>      guest RAM; plain numbers are MiB, B/K/M/G/T/P\n"
+"                          suffixes accepted (default 256M, minimum 2M)\n"
 "    --console <dev>       console on stdin/stdout: 'serial' (8250 COM1,\n"
 "                          the default) or 'virtio' (virtio-console, the\n"
-"                          guest's hvc0; the default -p becomes\n"
+"                          guest's hvc0; the generated console word is\n"
 "                          \"console=hvc0\")\n"
+"    --tty 0               move the console to a new pty, named on stderr\n"
+"    --hugetlbfs <dir>     guest RAM from a file on the hugetlbfs at <dir>\n"
 "\n"
 "Device options:\n"
 "    -d, --disk <file>[,ro][,direct][,format=raw|qcow2][,num-queues=N]\n"
@@ -96,7 +119,9 @@ void config_print_run_help(FILE *f)
 "                          options: guest_mac=, tapif=, fd=, script=,\n"
 "                          downscript= (tap), host_ip=, guest_ip=,\n"
 "                          hostfwd=tcp|udp:[addr]:port-[addr]:port (user).\n"
-"                          Repeatable (up to %d); see README \"Networking\"\n"
+"                          Repeatable (up to %d); see README \"Networking\".\n"
+"                          mode=none: no network device (as in kvmtool)\n"
+"    --no-dhcp             accepted for kvmtool scripts; changes nothing\n"
 "    --virtio-transport <t>\n"
 "                          how virtio devices attach: 'pci' (modern with\n"
 "                          legacy I/O BAR, the default), 'pci-modern'\n"
@@ -105,6 +130,7 @@ void config_print_run_help(FILE *f)
 "                          mmio devices (at most 9 on x86) are announced\n"
 "                          with virtio_mmio.device= on the kernel command\n"
 "                          line\n"
+"    --virtio-legacy       same as --virtio-transport pci-legacy\n"
 "\n"
 "Kernel options:\n"
 "    -k, --kernel <file>   kernel to boot. x86: bzImage (64-bit boot\n"
@@ -117,10 +143,14 @@ void config_print_run_help(FILE *f)
 "                          (x86) or ./arch/arm64/boot/Image (arm64)\n"
 "    -i, --initrd <file>   initial ramdisk (any file; arm64 test harnesses\n"
 "                          pass an environment file this way)\n"
-"    -p, --params <str>    kernel command line, verbatim (default x86:\n"
-"                          \"console=ttyS0 earlyprintk=serial\", arm64:\n"
-"                          \"console=ttyS0 earlycon\"; with --console virtio\n"
-"                          \"console=hvc0\")\n"
+"    -p, --params <str>    appended, as in kvmtool, to the generated kernel\n"
+"                          command line: the console (x86 \"console=ttyS0\n"
+"                          earlyprintk=serial\", arm64 \"console=ttyS0\n"
+"                          earlycon\", \"console=hvc0\" with --console\n"
+"                          virtio), \"root=/dev/vda rw\" with a disk or\n"
+"                          initrd unless -p has root=, x86 mmio devices\n"
+"    --nodefaults          no generated command line: exactly -p (arm64:\n"
+"                          also no KASLR/RNG seeds)\n"
 "    --cpu-features <list> x86: mask CPUID features, QEMU style:\n"
 "                          '-xsave,-cx16' clears, '+name' or 'name' sets if\n"
 "                          KVM supports it\n"
@@ -131,8 +161,8 @@ void config_print_run_help(FILE *f)
 "    --pmu                 give the vCPUs a PMUv3\n"
 "    --dump-dtb <file>     write the device tree the guest gets to <file>\n"
 "    --firmware <file>     load a raw binary at the start of RAM and enter\n"
-"                          it (x0 = DTB) instead of a kernel\n"
-"    --nodefaults          no default command line, no KASLR/RNG seeds\n"
+"                          it (x0 = DTB) instead of a kernel; it gets -p\n"
+"                          alone\n"
 "    --disable-sve         no SVE for the vCPUs (default: on if KVM has it)\n"
 "    --disable-ptrauth     no pointer authentication for the vCPUs (default:\n"
 "                          on if KVM has it)\n"
@@ -143,7 +173,13 @@ void config_print_run_help(FILE *f)
 "                          debug\n"
 "    --debug-exit          isa-debug-exit compatible test port at 0xf4: a\n"
 "                          guest write of v ends lkvm with status (v<<1)|1\n"
+"    --debug-ioport        report a guest access to an unclaimed I/O port\n"
+"                          and stop the guest\n"
+"    --debug-mmio          report guest accesses to unclaimed MMIO\n"
+"    --debug-single-step   dump the registers after every instruction\n"
 "    -h, --help            this text\n"
+"\n"
+"Every flag also has kvmtool's --no-<flag> form (e.g. --no-rng).\n"
 "\n"
 "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to the test port;\n"
 "2 usage error; 4 lkvm/KVM failure; 6 guest fault (KVM internal error,\n"
@@ -165,6 +201,9 @@ int config_parse_size(const char *s, u64 *out)
 		return -EINVAL;
 	if (*end) {
 		switch (toupper((unsigned char)*end)) {
+		case 'B':	/* kvmtool: bytes */
+			shift = 0;
+			break;
 		case 'K':
 			shift = 10;
 			break;
@@ -177,12 +216,15 @@ int config_parse_size(const char *s, u64 *out)
 		case 'T':
 			shift = 40;
 			break;
+		case 'P':
+			shift = 50;
+			break;
 		default:
 			return -EINVAL;
 		}
 		end++;
 		/* Accept "64M", "64MB" and "64MiB" alike. */
-		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+		if (shift && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
 			end += strlen(end);
 		if (*end)
 			return -EINVAL;
@@ -320,7 +362,12 @@ static int parse_net(struct lkvm_config *cfg, const char *arg)
 	}
 	if (net_parse_option(&cfg->nets[cfg->nr_nets], arg, err, sizeof(err)))
 		return bad_value("--network", arg, err);
-	cfg->nr_nets++;
+	/*
+	 * kvmtool: mode=none means "no network device" (kvm-unit-tests
+	 * passes it for that), not a NIC without a backend.
+	 */
+	if (cfg->nets[cfg->nr_nets].mode != NET_MODE_NONE)
+		cfg->nr_nets++;
 	return 0;
 }
 
@@ -335,6 +382,7 @@ static const char *const virtio_transports[] = {
 int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 {
 	unsigned long n;
+	bool on;
 	int c;
 
 	*cfg = (struct lkvm_config){
@@ -343,6 +391,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 		.console = CONSOLE_SERIAL,
 		.virtio_transport = VIRTIO_TRANSPORT_PCI,
 		.loglevel = LOG_WARNING,
+		.tty = -1,
 	};
 	free_disk_paths();
 
@@ -351,7 +400,8 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", run_options,
 				NULL)) != -1) {
-		switch (c) {
+		on = !(c & OPT_NEGATED);
+		switch (c & ~OPT_NEGATED) {
 		case 'k':
 			cfg->kernel = optarg;
 			break;
@@ -399,7 +449,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 				return -EINVAL;
 			break;
 		case OPT_RNG:
-			cfg->rng = true;
+			cfg->rng = on;
 			break;
 		case OPT_VIRTIO_TRANSPORT:
 			for (n = 0; n < ARRAY_SIZE(virtio_transports); n++)
@@ -411,7 +461,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->virtio_transport = (int)n;
 			break;
 		case OPT_DEBUG:
-			cfg->debug = true;
+			cfg->debug = on;
 			break;
 		case OPT_LOGLEVEL:
 			if (log_parse_level(optarg, &cfg->loglevel))
@@ -424,13 +474,13 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->cpu_features = optarg;
 			break;
 		case OPT_DEBUG_EXIT:
-			cfg->debug_exit = true;
+			cfg->debug_exit = on;
 			break;
 		case OPT_IRQCHIP:
 			cfg->irqchip = optarg;
 			break;
 		case OPT_PMU:
-			cfg->pmu = true;
+			cfg->pmu = on;
 			break;
 		case OPT_DUMP_DTB:
 			cfg->dump_dtb = optarg;
@@ -439,13 +489,47 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->firmware = optarg;
 			break;
 		case OPT_NODEFAULTS:
-			cfg->nodefaults = true;
+			cfg->nodefaults = on;
+			break;
+		case OPT_VIRTIO_LEGACY:
+			/* kvmtool: the legacy PCI transport; --no- undoes it. */
+			if (on)
+				cfg->virtio_transport =
+					VIRTIO_TRANSPORT_PCI_LEGACY;
+			else if (cfg->virtio_transport ==
+				 VIRTIO_TRANSPORT_PCI_LEGACY)
+				cfg->virtio_transport = VIRTIO_TRANSPORT_PCI;
+			break;
+		case OPT_HUGETLBFS:
+			if (!*optarg)
+				return bad_value("--hugetlbfs", optarg,
+						 "expected a hugetlbfs directory");
+			cfg->hugetlbfs = optarg;
+			break;
+		case OPT_TTY:
+			/* kvmtool numbers the guest terminals; lkvm has one. */
+			if (parse_uint(optarg, 0, &n))
+				return bad_value("--tty", optarg,
+						 "lkvm has one guest terminal, 0 (the console)");
+			cfg->tty = (int)n;
+			break;
+		case OPT_DEBUG_IOPORT:
+			cfg->debug_ioport = on;
+			break;
+		case OPT_DEBUG_MMIO:
+			cfg->debug_mmio = on;
+			break;
+		case OPT_DEBUG_SINGLE_STEP:
+			cfg->debug_single_step = on;
+			break;
+		case OPT_NO_DHCP:
+			cfg->no_dhcp = on;
 			break;
 		case OPT_DISABLE_SVE:
-			cfg->disable_sve = true;
+			cfg->disable_sve = on;
 			break;
 		case OPT_DISABLE_PTRAUTH:
-			cfg->disable_ptrauth = true;
+			cfg->disable_ptrauth = on;
 			break;
 		case 'h':
 			config_print_run_help(stdout);

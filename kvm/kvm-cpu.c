@@ -17,6 +17,26 @@
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 
+/*
+ * --debug-single-step, kvmtool's: every guest instruction ends in
+ * KVM_EXIT_DEBUG, where the registers are dumped.
+ */
+static int kvm_cpu__enable_single_step(struct kvm_cpu *cpu)
+{
+	struct kvm_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP,
+	};
+
+	if (ioctl(cpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
+		int ret = -errno;
+
+		pr_err("vCPU %u: KVM_SET_GUEST_DEBUG (--debug-single-step): %s",
+		       cpu->id, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
 static int kvm_cpu__create(struct kvm *kvm, unsigned int id)
 {
 	struct kvm_cpu *cpu;
@@ -43,7 +63,10 @@ static int kvm_cpu__create(struct kvm *kvm, unsigned int id)
 		pr_err("mmap of vCPU %u run area: %s", id, strerror(errno));
 		return ret;
 	}
-	return arch__vcpu_init(cpu);
+	ret = arch__vcpu_init(cpu);
+	if (!ret && kvm->cfg->debug_single_step)
+		ret = kvm_cpu__enable_single_step(cpu);
+	return ret;
 }
 
 int kvm_cpu__create_all(struct kvm *kvm)
@@ -70,7 +93,10 @@ int kvm_cpu__create_all(struct kvm *kvm)
 	return 0;
 }
 
-static void kvm_cpu__handle_io(struct kvm_cpu *cpu)
+static void kvm_cpu__guest_fault(struct kvm_cpu *cpu, const char *what);
+
+/* Returns false when the vCPU must stop (--debug-ioport). */
+static bool kvm_cpu__handle_io(struct kvm_cpu *cpu)
 {
 	struct kvm_run *run = cpu->run;
 	u8 *data = (u8 *)run + run->io.data_offset;
@@ -78,10 +104,32 @@ static void kvm_cpu__handle_io(struct kvm_cpu *cpu)
 
 	/* A rep ins/outs arrives as @count back-to-back accesses. */
 	for (u32 i = 0; i < run->io.count; i++) {
-		bus_dispatch(&cpu->kvm->pio_bus, run->io.port, data,
-			     run->io.size, is_write);
+		if (!bus_dispatch(&cpu->kvm->pio_bus, run->io.port, data,
+				  run->io.size, is_write) &&
+		    cpu->kvm->cfg->debug_ioport) {
+			/* kvmtool's --debug-ioport: report it, stop the VM. */
+			fprintf(stderr, "IO error: %s port=%x, size=%u, count=%u\n",
+				is_write ? "out" : "in", run->io.port,
+				run->io.size, run->io.count);
+			kvm_cpu__guest_fault(cpu, "access to an unclaimed I/O port (--debug-ioport)");
+			return false;
+		}
 		data += run->io.size;
 	}
+	return true;
+}
+
+static void kvm_cpu__handle_mmio(struct kvm_cpu *cpu)
+{
+	struct kvm_run *run = cpu->run;
+
+	if (!bus_dispatch(&cpu->kvm->mmio_bus, run->mmio.phys_addr,
+			  run->mmio.data, run->mmio.len, run->mmio.is_write) &&
+	    cpu->kvm->cfg->debug_mmio)
+		/* kvmtool's --debug-mmio: report it, carry on. */
+		fprintf(stderr, "Warning: Ignoring MMIO %s at %016llx (length %u)\n",
+			run->mmio.is_write ? "write" : "read",
+			(unsigned long long)run->mmio.phys_addr, run->mmio.len);
 }
 
 static void kvm_cpu__guest_fault(struct kvm_cpu *cpu, const char *what)
@@ -130,11 +178,14 @@ static bool kvm_cpu__handle_exit(struct kvm_cpu *cpu)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		kvm_cpu__handle_io(cpu);
-		return true;
+		return kvm_cpu__handle_io(cpu);
 	case KVM_EXIT_MMIO:
-		bus_dispatch(&cpu->kvm->mmio_bus, run->mmio.phys_addr,
-			     run->mmio.data, run->mmio.len, run->mmio.is_write);
+		kvm_cpu__handle_mmio(cpu);
+		return true;
+	case KVM_EXIT_DEBUG:
+		if (!cpu->kvm->cfg->debug_single_step)
+			return arch__handle_exit(cpu) == 0;
+		arch__dump_vcpu(cpu);
 		return true;
 	case KVM_EXIT_INTR:
 		return true;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "lkvm/exit.h"
@@ -115,13 +117,72 @@ bool kvm__stopping(struct kvm *kvm)
 	return atomic_load_explicit(&kvm->stop_requested, memory_order_acquire);
 }
 
+/*
+ * --hugetlbfs DIR, kvmtool's way: guest RAM is a private mapping of an
+ * unlinked file on that hugetlbfs mount, so the host backs it with huge
+ * pages from the pool (and mmap fails at once if the pool is too small).
+ */
+static void *kvm__map_hugetlbfs(const char *dir, u64 size)
+{
+	struct statfs sfs;
+	char *path = NULL;
+	void *p = MAP_FAILED;
+	int fd;
+
+	if (statfs(dir, &sfs) < 0) {
+		pr_err("--hugetlbfs %s: %s", dir, strerror(errno));
+		return MAP_FAILED;
+	}
+	if ((unsigned long)sfs.f_type != HUGETLBFS_MAGIC) {
+		pr_err("--hugetlbfs %s: not a hugetlbfs mount", dir);
+		return MAP_FAILED;
+	}
+	if (sfs.f_bsize <= 0 || size % (u64)sfs.f_bsize) {
+		pr_err("--hugetlbfs %s: guest RAM (%llu MiB) is not a multiple of its page size (%ld KiB)",
+		       dir, (unsigned long long)(size >> 20),
+		       (long)sfs.f_bsize >> 10);
+		return MAP_FAILED;
+	}
+	if (asprintf(&path, "%s/lkvm-ram-XXXXXX", dir) < 0)
+		return MAP_FAILED;
+	fd = mkstemp(path);
+	if (fd < 0) {
+		pr_err("--hugetlbfs: cannot create %s: %s", path,
+		       strerror(errno));
+		goto out;
+	}
+	unlink(path);
+	if (ftruncate(fd, (off_t)size) < 0) {
+		pr_err("--hugetlbfs %s: cannot size the RAM file: %s", dir,
+		       strerror(errno));
+	} else {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+			 0);
+		if (p == MAP_FAILED)
+			pr_err("--hugetlbfs %s: cannot map %llu MiB of guest RAM: %s (too few pages in /proc/sys/vm/nr_hugepages?)",
+			       dir, (unsigned long long)(size >> 20),
+			       strerror(errno));
+	}
+	close(fd);
+out:
+	free(path);
+	return p;
+}
+
 static int kvm__alloc_ram(struct kvm *kvm)
 {
 	kvm->ram_size = kvm->cfg->ram_size;
-	kvm->ram = mmap(NULL, kvm->ram_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (kvm->cfg->hugetlbfs)
+		kvm->ram = kvm__map_hugetlbfs(kvm->cfg->hugetlbfs,
+					      kvm->ram_size);
+	else
+		kvm->ram = mmap(NULL, kvm->ram_size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				-1, 0);
 	if (kvm->ram == MAP_FAILED) {
 		kvm->ram = NULL;
+		if (kvm->cfg->hugetlbfs)
+			return -ENOMEM;	/* already said why */
 		pr_err("cannot allocate %llu MiB of guest RAM: %s",
 		       (unsigned long long)(kvm->ram_size >> 20),
 		       strerror(errno));
@@ -288,6 +349,9 @@ int kvm__run(const struct lkvm_config *cfg)
 	if (!kvm)
 		return LKVM_EXIT_VMM_ERROR;
 
+	/* Before the devices, which take the console's fds. */
+	if (cfg->tty >= 0 && term__open_pty((unsigned int)cfg->tty))
+		goto err_vmm;
 	ret = kvm__init(kvm, cfg);
 	if (ret)
 		goto err_vmm;

@@ -168,7 +168,7 @@ out:
 static void virtio_console__write_out(struct iovec *iov, unsigned int cnt)
 {
 	while (cnt && !term__output_lost()) {
-		ssize_t n = writev(STDOUT_FILENO, iov, (int)cnt);
+		ssize_t n = writev(term__out_fd(), iov, (int)cnt);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -261,7 +261,8 @@ int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 	}
 	c->vdev = vdev;
 	c->in = (struct evloop_watch){
-		.fd = STDIN_FILENO, .cb = virtio_console__on_input, .opaque = c,
+		.fd = term__in_fd(), .cb = virtio_console__on_input,
+		.opaque = c,
 	};
 	/*
 	 * stdin may be a file or /dev/null (CI), which epoll refuses: then

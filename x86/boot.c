@@ -8,10 +8,10 @@
  *   ELF with a PVH entry note       -> PVH, 32-bit entry     (pvh.c)
  *   anything else                   -> flat real-mode binary (flat.c)
  *
- * The command line is -p verbatim; without -p it is X86_DEFAULT_CMDLINE
- * (X86_VIRTIO_CMDLINE with --console virtio) so a stock kernel talks on
- * the console.  Devices Linux cannot find by itself (virtio-mmio) are
- * appended from kvm->arch.extra_cmdline.
+ * The command line is kvmtool's: X86_DEFAULT_CMDLINE (X86_VIRTIO_CMDLINE
+ * with --console virtio) so a stock kernel talks on the console, the root
+ * disk, the devices Linux cannot find by itself (virtio-mmio, from
+ * kvm->arch.extra_cmdline), then -p appended; see kvm/cmdline.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,25 +152,13 @@ static int boot__write_acpi(struct kvm *kvm)
 	return ret;
 }
 
-/*
- * -p (or the default for the chosen console), then whatever devices
- * announced in kvm->arch.extra_cmdline (virtio-mmio slots).  Returns a
- * malloc'ed string or NULL.
- */
 static char *boot__cmdline(struct kvm *kvm)
 {
 	const struct lkvm_config *cfg = kvm->cfg;
-	const char *base = cfg->params;
-	const char *extra = kvm->arch.extra_cmdline;
-	char *s;
 
-	if (!base)
-		base = cfg->console == CONSOLE_VIRTIO ? X86_VIRTIO_CMDLINE :
-							X86_DEFAULT_CMDLINE;
-	if (asprintf(&s, "%s%s%s", base, *base && *extra ? " " : "",
-		     extra) < 0)
-		return NULL;
-	return s;
+	return cmdline__build(cfg, cfg->console == CONSOLE_VIRTIO ?
+			      X86_VIRTIO_CMDLINE : X86_DEFAULT_CMDLINE,
+			      kvm->arch.extra_cmdline);
 }
 
 int arch__load_kernel(struct kvm *kvm)

@@ -216,11 +216,15 @@ void runtime_start(void *zero_page)
 	guest_exit(0);
 }
 
-/* ---- command line: space separated key[=value] words ---- */
+/*
+ * ---- command line: space separated key[=value] words ----
+ * The VMM puts its own words (console=, root=) before the user's -p, as
+ * kvmtool does; like Linux, the last occurrence of a key wins.
+ */
 
 bool cmdline_get_str(const char *key, char *buf, size_t size)
 {
-	const char *p = boot_info.cmdline;
+	const char *p = boot_info.cmdline, *val = NULL;
 	size_t klen = strlen(key);
 
 	while (p && *p) {
@@ -228,21 +232,25 @@ bool cmdline_get_str(const char *key, char *buf, size_t size)
 			p++;
 		if (!strncmp(p, key, klen) && (p[klen] == '=' ||
 		    p[klen] == ' ' || !p[klen])) {
-			size_t i = 0;
-
-			p += klen;
-			if (*p == '=')
-				p++;
-			while (*p && *p != ' ' && i + 1 < size)
-				buf[i++] = *p++;
-			if (size)
-				buf[i] = '\0';
-			return true;
+			val = p + klen;
+			if (*val == '=')
+				val++;
 		}
 		while (*p && *p != ' ')
 			p++;
 	}
-	return false;
+	if (!val)
+		return false;
+	if (size) {
+		size_t i = 0;
+
+		while (val[i] && val[i] != ' ' && i + 1 < size) {
+			buf[i] = val[i];
+			i++;
+		}
+		buf[i] = '\0';
+	}
+	return true;
 }
 
 bool cmdline_get_int(const char *key, long *val)

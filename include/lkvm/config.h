@@ -78,6 +78,12 @@ struct lkvm_config {
 	bool nodefaults;		/* --nodefaults */
 	bool disable_sve;		/* --disable-sve */
 	bool disable_ptrauth;		/* --disable-ptrauth */
+	const char *hugetlbfs;		/* --hugetlbfs DIR: RAM from there */
+	int tty;			/* --tty N: console on a pty; -1 */
+	bool debug_ioport;		/* log unclaimed port I/O, stop */
+	bool debug_mmio;		/* log unclaimed MMIO */
+	bool debug_single_step;		/* KVM_GUESTDBG_SINGLESTEP */
+	bool no_dhcp;			/* --no-dhcp: kvmtool compat, no-op */
 	struct lkvm_net nets[LKVM_MAX_NETS];	/* -n, --network */
 	unsigned int nr_nets;
 };
@@ -92,5 +98,15 @@ void config_print_run_help(FILE *f);
 
 /* "64M", "1G", "512" (MiB) ... -> bytes; -EINVAL on garbage or overflow. */
 int config_parse_size(const char *s, u64 *out);
+
+/*
+ * The guest's kernel command line (kvm/cmdline.c): @defaults (the arch's
+ * console words; NULL for a payload that is not Linux) plus
+ * "root=/dev/vda rw" when there is a disk or initrd and -p names no root,
+ * then @extra (device announcements, kept even with --nodefaults), then
+ * -p.  --nodefaults drops the generated words.  malloc'ed, NULL on ENOMEM.
+ */
+char *cmdline__build(const struct lkvm_config *cfg, const char *defaults,
+		     const char *extra);
 
 #endif

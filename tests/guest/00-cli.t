@@ -22,7 +22,9 @@ is "$st" 0 "run --help exits 0"
 # Every option the parser accepts is documented.
 missing=
 for o in --kernel --initrd --params --mem --cpus --name --console --debug \
-	 --loglevel --cpu-features --debug-exit --help -k -i -p -m -c -h; do
+	 --loglevel --cpu-features --debug-exit --help -k -i -p -m -c -h \
+	 --tty --hugetlbfs --virtio-legacy --nodefaults --no-dhcp \
+	 --debug-ioport --debug-mmio --debug-single-step; do
 	grep -q -- "$o[ ,]" "$out" || missing="$missing $o"
 done
 is "$missing" "" "run --help documents every option"

@@ -36,7 +36,7 @@ int main(void)
 	struct lkvm_config cfg;
 	u64 sz;
 
-	tap_plan(65);
+	tap_plan(102);
 
 	is_int(PARSE(&cfg, "-k", "bz"), 0, "-k alone");
 	is_str(cfg.kernel, "bz", "kernel set");
@@ -149,6 +149,95 @@ int main(void)
 	is_int(config_parse_size("17179869184T", &sz), -EINVAL,
 	       "overflowing shift");
 	is_int(config_parse_size("64Mx", &sz), -EINVAL, "trailing junk");
+	/* kvmtool's -m: B is bytes, P petabytes. */
+	is_int(config_parse_size("268435456B", &sz) == 0 && sz == 256 * SZ_1M,
+	       1, "268435456B is bytes");
+	is_int(config_parse_size("1P", &sz) == 0 && sz == 1ULL << 50, 1, "1P");
+	is_int(PARSE(&cfg, "-m", "134217728B"), 0, "-m with a B suffix");
+	is_int(cfg.ram_size, 128 * SZ_1M, "-m 134217728B is 128 MiB");
+	is_int(PARSE(&cfg, "-m", "2048B"), -EINVAL, "-m 2048B is below 2M");
+
+	/* kvmtool's --no-<flag> */
+	is_int(PARSE(&cfg, "--rng", "--debug", "--debug-exit", "--no-rng",
+		     "--no-debug", "--no-debug-exit"), 0, "--no-<flag> accepted");
+	ok(!cfg.rng && !cfg.debug && !cfg.debug_exit, "--no-<flag> clears it");
+	is_int(PARSE(&cfg, "--no-nodefaults", "--nodefaults"), 0,
+	       "--no-nodefaults then --nodefaults");
+	ok(cfg.nodefaults, "the last of a flag and its --no- wins");
+	is_int(PARSE(&cfg, "--no-kernel", "x"), -EINVAL,
+	       "--no- of an option with a value is refused");
+
+	/* kvmtool options lkvm did not have */
+	is_int(PARSE(&cfg, "--virtio-transport", "mmio", "--virtio-legacy"), 0,
+	       "--virtio-legacy");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_PCI_LEGACY,
+	       "--virtio-legacy is the legacy PCI transport, as in kvmtool");
+	is_int(PARSE(&cfg, "--virtio-legacy", "--no-virtio-legacy"), 0,
+	       "--no-virtio-legacy");
+	is_int(cfg.virtio_transport, VIRTIO_TRANSPORT_PCI,
+	       "--no-virtio-legacy goes back to pci");
+	is_int(PARSE(&cfg, "--hugetlbfs", "/dev/hugepages"), 0, "--hugetlbfs");
+	is_str(cfg.hugetlbfs, "/dev/hugepages", "hugetlbfs path kept");
+	is_int(PARSE(&cfg, "--hugetlbfs", ""), -EINVAL, "--hugetlbfs ''");
+	is_int(PARSE(&cfg, "bz"), 0, "no --tty");
+	ok(cfg.tty == -1 && !cfg.hugetlbfs && !cfg.debug_ioport &&
+	   !cfg.debug_mmio && !cfg.debug_single_step && !cfg.no_dhcp,
+	   "new options default off");
+	is_int(PARSE(&cfg, "--tty", "0"), 0, "--tty 0");
+	is_int(cfg.tty, 0, "--tty 0 stored");
+	is_int(PARSE(&cfg, "--tty", "1"), -EINVAL, "--tty 1: lkvm has one terminal");
+	is_int(PARSE(&cfg, "--debug-ioport", "--debug-mmio",
+		     "--debug-single-step", "--no-dhcp"), 0, "debug flags, --no-dhcp");
+	ok(cfg.debug_ioport && cfg.debug_mmio && cfg.debug_single_step &&
+	   cfg.no_dhcp, "debug flags and --no-dhcp set");
+
+	/* -n mode=none: no network device, as in kvmtool */
+	is_int(PARSE(&cfg, "-n", "mode=none"), 0, "-n mode=none");
+	is_int(cfg.nr_nets, 0, "-n mode=none adds no NIC");
+	is_int(PARSE(&cfg, "-n", "mode=none", "-n", "mode=tap"), 0,
+	       "-n mode=none -n mode=tap");
+	is_int(cfg.nr_nets, 1, "only the tap NIC");
+
+	/* The kernel command line (kvm/cmdline.c) */
+	{
+		struct {
+			const char *args[6];
+			const char *extra, *want;
+		} c[] = {
+			{ { "bz" }, NULL, "con" },
+			{ { "-p", "init=/bin/sh" }, NULL, "con init=/bin/sh" },
+			{ { "-d", "a.img", "-p", "x=1" }, NULL,
+			  "con root=/dev/vda rw x=1" },
+			{ { "-i", "initrd" }, "mmio=1", "con root=/dev/vda rw mmio=1" },
+			{ { "-d", "a.img", "-p", "root=/dev/vdb" }, NULL,
+			  "con root=/dev/vdb" },
+			{ { "-d", "a.img", "-p", "nfsroot=x" }, NULL,
+			  "con root=/dev/vda rw nfsroot=x" },
+			{ { "--nodefaults", "-d", "a.img", "-p", "x=1" }, "mmio=1",
+			  "mmio=1 x=1" },
+			{ { "--nodefaults" }, NULL, "" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+			char *argv[8] = { "run" };
+			int argc = 1;
+			char *got;
+
+			while (argc < 7 && c[i].args[argc - 1])
+				argv[argc] = (char *)c[i].args[argc - 1], argc++;
+			parse(&cfg, argc, argv);
+			got = cmdline__build(&cfg, "con", c[i].extra);
+			is_str(got, c[i].want, "cmdline: defaults, root, extra, then -p");
+			free(got);
+		}
+		parse(&cfg, 3, ARGV("-p", "x=1"));
+		{
+			char *got = cmdline__build(&cfg, NULL, NULL);
+
+			is_str(got, "x=1", "no defaults for a non-Linux payload");
+			free(got);
+		}
+	}
 
 	return tap_done();
 }

@@ -60,6 +60,7 @@ bool gic__has_msi(const struct kvm *kvm);
 void gic__exit(struct kvm *kvm);
 
 /* arm/fdt.c */
+char *fdt__bootargs(struct kvm *kvm);
 int fdt__build(struct kvm *kvm, void *buf, u32 size, const char *cmdline);
 
 /* arm/vcpu.c */

@@ -96,7 +96,7 @@ struct kvm_cpuid2;
 #define IOAPIC_ADDR		0xfec00000ULL
 #define LAPIC_ADDR		0xfee00000ULL
 
-/* Default command line when -p is not given (the user's -p is verbatim). */
+/* Generated command line words; -p is appended (kvm/cmdline.c). */
 #define X86_DEFAULT_CMDLINE	"console=ttyS0 earlyprintk=serial"
 /* ... and with --console virtio, where the 8250 is not connected. */
 #define X86_VIRTIO_CMDLINE	"console=hvc0"
