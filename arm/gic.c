@@ -147,11 +147,27 @@ static void gic__close(struct kvm *kvm)
 	kvm->arch.its_fd = kvm->arch.gic_fd = -1;
 }
 
+/*
+ * A GICv2m MSI is a write of an INTID to the frame's SETSPI_NS doorbell:
+ * returns the SPI it raises (numbered from 0, as kvm__set_irq_line
+ * takes it), or -EINVAL for any other address and for INTIDs outside
+ * the frame's range, which never trusts the guest's data.
+ */
+int gic__v2m_msi_spi(u64 addr, u32 data)
+{
+	if (addr != ARM_GIC_V2M_BASE + V2M_MSI_SETSPI_NS ||
+	    data < ARM_SPI_INTID(ARM_V2M_SPI_BASE) ||
+	    data >= ARM_SPI_INTID(ARM_V2M_SPI_BASE + ARM_V2M_SPIS))
+		return -EINVAL;
+	return (int)(data - ARM_SPI_INTID(0));
+}
+
 static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
 			bool is_write)
 {
 	struct kvm *kvm = opaque;
 	u32 v = 0;
+	int spi;
 
 	if (len != 4) {
 		if (!is_write)
@@ -160,13 +176,11 @@ static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
 	}
 	if (is_write) {
 		memcpy(&v, data, 4);
-		/* Only the frame's own SPIs: never trust the guest's INTID. */
-		if (offset == V2M_MSI_SETSPI_NS &&
-		    v >= ARM_SPI_INTID(ARM_V2M_SPI_BASE) &&
-		    v < ARM_SPI_INTID(ARM_V2M_SPI_BASE + ARM_V2M_SPIS)) {
+		spi = gic__v2m_msi_spi(ARM_GIC_V2M_BASE + offset, v);
+		if (spi >= 0) {
 			/* The frame's SPIs are edge-triggered: one edge. */
-			kvm__set_irq_line(kvm, v - 32, 1);
-			kvm__set_irq_line(kvm, v - 32, 0);
+			kvm__set_irq_line(kvm, (unsigned int)spi, 1);
+			kvm__set_irq_line(kvm, (unsigned int)spi, 0);
 		}
 		return;
 	}
