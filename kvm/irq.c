@@ -209,12 +209,15 @@ int irq__update_msi(struct kvm *kvm, u32 gsi, u64 addr, u32 data, u32 devid,
 		e.u.msi.devid = devid;
 	kind = arch__msi_to_line(kvm, addr, data, &line);
 	if (kind > 0) {
-		/* The message is a wired input: route the GSI to it. */
-		e = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = 0, .pin = line },
-		};
+		/*
+		 * The message is a wired input: route the GSI to it.  All
+		 * zero first, the union's MSI bytes too, so the unchanged
+		 * test below compares like with like.
+		 */
+		memset(&e, 0, sizeof(e));
+		e.gsi = gsi;
+		e.type = KVM_IRQ_ROUTING_IRQCHIP;
+		e.u.irqchip.pin = line;
 	}
 
 	pthread_mutex_lock(&irq_table.lock);
