@@ -191,29 +191,49 @@ static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
 	memcpy(data, &v, 4);
 }
 
+/* Whether KVM offers a device of @type, creating nothing (DEVICE_TEST). */
+static bool gic__offered(struct kvm *kvm, u32 type)
+{
+	struct kvm_create_device cd = {
+		.type = type,
+		.flags = KVM_CREATE_DEVICE_TEST,
+	};
+
+	return !ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd);
+}
+
+/*
+ * --irqchip=auto: the first of gicv3-its, gicv3, gicv2m that KVM offers.
+ * Only probes: a vGIC once created stays in the VM whatever becomes of
+ * its fd, and any other vGIC after it fails with EEXIST, so only the one
+ * chosen is ever created.
+ */
+static enum arm_irqchip gic__pick(struct kvm *kvm)
+{
+	if (gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_V3))
+		return gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_ITS) ?
+		       ARM_IRQCHIP_GICV3_ITS : ARM_IRQCHIP_GICV3;
+	if (gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_V2))
+		return ARM_IRQCHIP_GICV2M;
+	return ARM_IRQCHIP_AUTO;
+}
+
 int gic__create(struct kvm *kvm)
 {
-	static const enum arm_irqchip auto_order[] = {
-		ARM_IRQCHIP_GICV3_ITS, ARM_IRQCHIP_GICV3, ARM_IRQCHIP_GICV2M,
-	};
 	enum arm_irqchip want = kvm->arch.irqchip;
-	int ret = -ENODEV;
+	int ret;
 
 	if (want == ARM_IRQCHIP_AUTO) {
-		for (size_t i = 0; i < ARRAY_SIZE(auto_order); i++) {
-			ret = gic__create_type(kvm, auto_order[i]);
-			if (!ret) {
-				want = auto_order[i];
-				break;
-			}
-			gic__close(kvm);
+		want = gic__pick(kvm);
+		if (want == ARM_IRQCHIP_AUTO) {
+			pr_err("cannot create an in-kernel GIC: KVM offers no vGICv3 or vGICv2");
+			return -ENODEV;
 		}
-	} else {
-		ret = gic__create_type(kvm, want);
+		pr_debug("irqchip auto: KVM offers %s", gic__name(want));
 	}
+	ret = gic__create_type(kvm, want);
 	if (ret) {
-		pr_err("cannot create the in-kernel %s: %s",
-		       want == ARM_IRQCHIP_AUTO ? "GIC" : gic__name(want),
+		pr_err("cannot create the in-kernel %s: %s", gic__name(want),
 		       strerror(-ret));
 		gic__close(kvm);
 		return ret;
