@@ -147,11 +147,27 @@ static void gic__close(struct kvm *kvm)
 	kvm->arch.its_fd = kvm->arch.gic_fd = -1;
 }
 
+/*
+ * A GICv2m MSI is a write of an INTID to the frame's SETSPI_NS doorbell:
+ * returns the SPI it raises (numbered from 0, as kvm__set_irq_line
+ * takes it), or -EINVAL for any other address and for INTIDs outside
+ * the frame's range, which never trusts the guest's data.
+ */
+int gic__v2m_msi_spi(u64 addr, u32 data)
+{
+	if (addr != ARM_GIC_V2M_BASE + V2M_MSI_SETSPI_NS ||
+	    data < ARM_SPI_INTID(ARM_V2M_SPI_BASE) ||
+	    data >= ARM_SPI_INTID(ARM_V2M_SPI_BASE + ARM_V2M_SPIS))
+		return -EINVAL;
+	return (int)(data - ARM_SPI_INTID(0));
+}
+
 static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
 			bool is_write)
 {
 	struct kvm *kvm = opaque;
 	u32 v = 0;
+	int spi;
 
 	if (len != 4) {
 		if (!is_write)
@@ -160,13 +176,11 @@ static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
 	}
 	if (is_write) {
 		memcpy(&v, data, 4);
-		/* Only the frame's own SPIs: never trust the guest's INTID. */
-		if (offset == V2M_MSI_SETSPI_NS &&
-		    v >= ARM_SPI_INTID(ARM_V2M_SPI_BASE) &&
-		    v < ARM_SPI_INTID(ARM_V2M_SPI_BASE + ARM_V2M_SPIS)) {
+		spi = gic__v2m_msi_spi(ARM_GIC_V2M_BASE + offset, v);
+		if (spi >= 0) {
 			/* The frame's SPIs are edge-triggered: one edge. */
-			kvm__set_irq_line(kvm, v - 32, 1);
-			kvm__set_irq_line(kvm, v - 32, 0);
+			kvm__set_irq_line(kvm, (unsigned int)spi, 1);
+			kvm__set_irq_line(kvm, (unsigned int)spi, 0);
 		}
 		return;
 	}
@@ -177,29 +191,49 @@ static void gic__v2m_io(void *opaque, u64 offset, void *data, u32 len,
 	memcpy(data, &v, 4);
 }
 
+/* Whether KVM offers a device of @type, creating nothing (DEVICE_TEST). */
+static bool gic__offered(struct kvm *kvm, u32 type)
+{
+	struct kvm_create_device cd = {
+		.type = type,
+		.flags = KVM_CREATE_DEVICE_TEST,
+	};
+
+	return !ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd);
+}
+
+/*
+ * --irqchip=auto: the first of gicv3-its, gicv3, gicv2m that KVM offers.
+ * Only probes: a vGIC once created stays in the VM whatever becomes of
+ * its fd, and any other vGIC after it fails with EEXIST, so only the one
+ * chosen is ever created.
+ */
+static enum arm_irqchip gic__pick(struct kvm *kvm)
+{
+	if (gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_V3))
+		return gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_ITS) ?
+		       ARM_IRQCHIP_GICV3_ITS : ARM_IRQCHIP_GICV3;
+	if (gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_V2))
+		return ARM_IRQCHIP_GICV2M;
+	return ARM_IRQCHIP_AUTO;
+}
+
 int gic__create(struct kvm *kvm)
 {
-	static const enum arm_irqchip auto_order[] = {
-		ARM_IRQCHIP_GICV3_ITS, ARM_IRQCHIP_GICV3, ARM_IRQCHIP_GICV2M,
-	};
 	enum arm_irqchip want = kvm->arch.irqchip;
-	int ret = -ENODEV;
+	int ret;
 
 	if (want == ARM_IRQCHIP_AUTO) {
-		for (size_t i = 0; i < ARRAY_SIZE(auto_order); i++) {
-			ret = gic__create_type(kvm, auto_order[i]);
-			if (!ret) {
-				want = auto_order[i];
-				break;
-			}
-			gic__close(kvm);
+		want = gic__pick(kvm);
+		if (want == ARM_IRQCHIP_AUTO) {
+			pr_err("cannot create an in-kernel GIC: KVM offers no vGICv3 or vGICv2");
+			return -ENODEV;
 		}
-	} else {
-		ret = gic__create_type(kvm, want);
+		pr_debug("irqchip auto: KVM offers %s", gic__name(want));
 	}
+	ret = gic__create_type(kvm, want);
 	if (ret) {
-		pr_err("cannot create the in-kernel %s: %s",
-		       want == ARM_IRQCHIP_AUTO ? "GIC" : gic__name(want),
+		pr_err("cannot create the in-kernel %s: %s", gic__name(want),
 		       strerror(-ret));
 		gic__close(kvm);
 		return ret;

@@ -2,7 +2,8 @@
 /*
  * arm64 interrupt and PCI wiring: the GSI routes KVM's vGIC has by
  * default (GSI n -> SPI n), which KVM_SET_GSI_ROUTING would otherwise
- * replace, the PCI memory window, and the SPI each slot's INTA drives.
+ * replace, GICv2m messages as SPIs, the PCI memory window, and the SPI
+ * each slot's INTA drives.
  */
 #include "lkvm/irq.h"
 #include "lkvm/kvm.h"
@@ -23,6 +24,25 @@ unsigned int arch__irq_default_routes(struct kvm_irq_routing_entry *e,
 		};
 	*first_free = ARM_GIC_NR_SPIS;
 	return n;
+}
+
+/*
+ * With an ITS, KVM translates MSIs itself.  A GICv2m frame is ours (KVM
+ * has no MSI path without an ITS and drops such messages): its doorbell
+ * writes are SPIs, so they become irqchip routes and line edges, as
+ * kvmtool does.  Any other message on such a board reaches nothing.
+ */
+int arch__msi_to_line(struct kvm *kvm, u64 addr, u32 data, unsigned int *line)
+{
+	int spi;
+
+	if (kvm->arch.irqchip != ARM_IRQCHIP_GICV2M)
+		return 0;
+	spi = gic__v2m_msi_spi(addr, data);
+	if (spi < 0)
+		return spi;
+	*line = (unsigned int)spi;
+	return 1;
 }
 
 void arch__pci_windows(struct pci_windows *w)

@@ -2,7 +2,10 @@
 /*
  * GSI routing, irqfd and ioeventfd.  KVM_SET_GSI_ROUTING replaces the whole
  * table, so the table lives here: the arch's default irqchip routes first,
- * then one MSI route per allocated GSI that has been programmed.
+ * then one route per allocated MSI GSI that has been programmed: an MSI
+ * route, or an irqchip route where the board turns the message into a
+ * wired input (arch__msi_to_line: arm's GICv2m, whose MSIs KVM's own MSI
+ * path would drop for want of an ITS).
  *
  * One VM per process, like the PCI host: the table is the process's,
  * created on first use and freed at VM exit.
@@ -167,6 +170,24 @@ static struct kvm_irq_routing_entry *irq__find_locked(u32 gsi)
 	return NULL;
 }
 
+/*
+ * Drops @gsi's route from the table (caller holds the lock); whether to
+ * push the table is the caller's business.  Only MSI GSIs, whatever their
+ * route became.
+ */
+static bool irq__drop_locked(u32 gsi)
+{
+	struct kvm_irq_routing_entry *slot;
+
+	if (gsi < irq_table.msi_base)
+		return false;
+	slot = irq__find_locked(gsi);
+	if (!slot)
+		return false;
+	*slot = irq_table.r->entries[--irq_table.r->nr];
+	return true;
+}
+
 int irq__update_msi(struct kvm *kvm, u32 gsi, u64 addr, u32 data, u32 devid,
 		    bool valid_devid)
 {
@@ -181,10 +202,23 @@ int irq__update_msi(struct kvm *kvm, u32 gsi, u64 addr, u32 data, u32 devid,
 		},
 	};
 	struct kvm_irq_routing_entry *slot;
-	int ret;
+	unsigned int line;
+	int ret, kind;
 
 	if (valid_devid)
 		e.u.msi.devid = devid;
+	kind = arch__msi_to_line(kvm, addr, data, &line);
+	if (kind > 0) {
+		/*
+		 * The message is a wired input: route the GSI to it.  All
+		 * zero first, the union's MSI bytes too, so the unchanged
+		 * test below compares like with like.
+		 */
+		memset(&e, 0, sizeof(e));
+		e.gsi = gsi;
+		e.type = KVM_IRQ_ROUTING_IRQCHIP;
+		e.u.irqchip.pin = line;
+	}
 
 	pthread_mutex_lock(&irq_table.lock);
 	ret = irq__init_locked(kvm);
@@ -193,6 +227,13 @@ int irq__update_msi(struct kvm *kvm, u32 gsi, u64 addr, u32 data, u32 devid,
 	/* Only GSIs handed out by irq__alloc_msi_gsi(); never an irqchip's. */
 	if (gsi < irq_table.msi_base || gsi >= irq_table.next_gsi) {
 		ret = -EINVAL;
+		goto out;
+	}
+	if (kind < 0) {
+		/* Goes nowhere: no route, so no stale one fires either. */
+		if (irq__drop_locked(gsi))
+			irq__push_locked(kvm);
+		ret = kind;
 		goto out;
 	}
 	slot = irq__find_locked(gsi);
@@ -221,21 +262,12 @@ bool irq__msi_needs_devid(struct kvm *kvm)
 
 int irq__remove_route(struct kvm *kvm, u32 gsi)
 {
-	struct kvm_irq_routing_entry *slot;
 	int ret;
 
 	pthread_mutex_lock(&irq_table.lock);
 	ret = irq__init_locked(kvm);
-	if (ret)
-		goto out;
-	slot = irq__find_locked(gsi);
-	if (!slot || slot->type != KVM_IRQ_ROUTING_MSI) {
-		ret = -ENOENT;
-		goto out;
-	}
-	*slot = irq_table.r->entries[--irq_table.r->nr];
-	ret = irq__push_locked(kvm);
-out:
+	if (!ret)
+		ret = irq__drop_locked(gsi) ? irq__push_locked(kvm) : -ENOENT;
 	pthread_mutex_unlock(&irq_table.lock);
 	return ret;
 }
@@ -250,13 +282,41 @@ int irq__signal_msi(struct kvm *kvm, u64 addr, u32 data, u32 devid,
 		.flags = valid_devid ? KVM_MSI_VALID_DEVID : 0,
 		.devid = valid_devid ? devid : 0,
 	};
+	static atomic_bool warned;
+	unsigned int line;
 	int ret;
 
 	if (kvm->vm_fd < 0)
 		return -ENODEV;
-	/* > 0: delivered, 0: blocked by the guest (e.g. masked LAPIC). */
-	ret = ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi);
-	return ret < 0 ? -errno : 0;
+	ret = arch__msi_to_line(kvm, addr, data, &line);
+	if (ret > 0) {
+		/* An edge: the line's inputs latch it (GICv2m SPIs). */
+		ret = kvm__set_irq_line(kvm, line, 1);
+		if (!ret)
+			ret = kvm__set_irq_line(kvm, line, 0);
+		return ret;
+	}
+	if (!ret) {
+		ret = ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi);
+		/*
+		 * > 0: delivered.  0: not delivered; on x86 the guest masked
+		 * its LAPIC, its business; with device IDs (arm ITS) the ITS
+		 * could not translate the (device, event) pair, which a wrong
+		 * device ID from us would explain.
+		 */
+		if (ret < 0)
+			ret = -errno;
+		else if (ret == 0 && valid_devid)
+			ret = -ENOENT;
+		else
+			return 0;
+	}
+	if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
+		pr_warn("injecting the MSI %#llx <- %#x (device %#x) failed: %s; "
+			"further failures are not reported",
+			(unsigned long long)addr, data, valid_devid ? devid : 0,
+			strerror(-ret));
+	return ret;
 }
 
 int irq__irqfd(struct kvm *kvm, int fd, u32 gsi, int resample_fd,

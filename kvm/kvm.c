@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,12 +87,24 @@ int kvm__register_ram(struct kvm *kvm, u64 gpa, u64 size, void *hva)
 
 int kvm__set_irq_line(struct kvm *kvm, unsigned int irq, int level)
 {
+	static atomic_bool warned;
 	struct kvm_irq_level l = {
 		.irq = arch__irq_line_encode(irq),
 		.level = level,
 	};
+	int err;
 
-	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &l) ? -errno : 0;
+	if (kvm->vm_fd < 0)
+		return -ENODEV;
+	if (!ioctl(kvm->vm_fd, KVM_IRQ_LINE, &l))
+		return 0;
+	err = errno;
+	/* Callers cannot do better than go on; the user should know. */
+	if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
+		pr_warn("injecting interrupt line %u (level %d) failed: %s; "
+			"further failures are not reported",
+			irq, level, strerror(err));
+	return -err;
 }
 
 void kvm__request_stop(struct kvm *kvm, int code)

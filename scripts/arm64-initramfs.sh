@@ -12,7 +12,8 @@
 #                 linked lkvm with libslirp (make ARM64_DYNAMIC=1), with
 #                 the shared libraries it needs in /lib/aarch64-linux-gnu
 #                 (from SLIRP_ROOT, then the cross compiler's libc) and
-#                 the dynamic loader in /lib
+#                 the dynamic loader in /lib, and /no-its.so, an
+#                 LD_PRELOAD shim hiding KVM's ITS (tests/arm64/no-its.c)
 # Usage: arm64-initramfs.sh OUT LKVM IMAGE BUSYBOX [MODULES [LKVM_NET SLIRP_ROOT]]
 set -euo pipefail
 
@@ -111,5 +112,8 @@ if [ -n "$lkvm_net" ]; then
 			todo+=("$found")
 		done
 	done
+	# LD_PRELOAD shim: a KVM without the ITS (tests/arm64/no-its.c)
+	"${cross}gcc" -std=gnu11 -Wall -Wextra -Werror -O2 -shared -fPIC \
+		-o "$stage/l1/no-its.so" "$top/tests/arm64/no-its.c"
 fi
 mkcpio "$stage/l1" "$out/l1.cpio"

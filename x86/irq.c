@@ -50,6 +50,13 @@ unsigned int arch__irq_default_routes(struct kvm_irq_routing_entry *e,
 	return n;
 }
 
+/* Every MSI goes to the LAPICs through KVM's MSI routing. */
+int arch__msi_to_line(struct kvm *kvm __unused, u64 addr __unused,
+		      u32 data __unused, unsigned int *line __unused)
+{
+	return 0;
+}
+
 void arch__pci_windows(struct pci_windows *w)
 {
 	w->mmio_start = X86_PCI_MMIO_START;

@@ -30,7 +30,9 @@ int irq__alloc_msi_gsi(struct kvm *kvm);
 /*
  * Points @gsi at the MSI (@addr, @data) and pushes the table.  With
  * @valid_devid, @devid is the requester ID (KVM_MSI_VALID_DEVID, which the
- * arm ITS needs).
+ * arm ITS needs).  A message arch__msi_to_line() maps to an irqchip line
+ * gets an irqchip route to that line instead; one that reaches nothing
+ * gets no route and -EINVAL.
  */
 int irq__update_msi(struct kvm *kvm, u32 gsi, u64 addr, u32 data, u32 devid,
 		    bool valid_devid);
@@ -38,7 +40,11 @@ int irq__update_msi(struct kvm *kvm, u32 gsi, u64 addr, u32 data, u32 devid,
 bool irq__msi_needs_devid(struct kvm *kvm);
 /* Removes @gsi's route (the GSI stays allocated). */
 int irq__remove_route(struct kvm *kvm, u32 gsi);
-/* Injects one MSI directly (KVM_SIGNAL_MSI): the path without an irqfd. */
+/*
+ * Injects one MSI directly (KVM_SIGNAL_MSI, or an edge on the line
+ * arch__msi_to_line names): the path without an irqfd.  The first
+ * failure is reported with a warning.
+ */
 int irq__signal_msi(struct kvm *kvm, u64 addr, u32 data, u32 devid,
 		    bool valid_devid);
 
@@ -75,5 +81,16 @@ bool ioeventfd__any_length(struct kvm *kvm);
  */
 unsigned int arch__irq_default_routes(struct kvm_irq_routing_entry *e,
 				      unsigned int max, u32 *first_free);
+
+/*
+ * Arch hook: what a device's MSI (@addr, @data) really is on this board.
+ * 0: a message for KVM's MSI controller (KVM_IRQ_ROUTING_MSI,
+ * KVM_SIGNAL_MSI).  1: a wired irqchip input, *@line (a GSI with an
+ * irqchip route, as kvm__set_irq_line takes it), edge-triggered: arm's
+ * GICv2m frame turns a write of an SPI number to its doorbell into that
+ * SPI, which KVM's MSI path would drop.  -EINVAL: the message reaches
+ * nothing here (a doorbell the board lacks, an SPI outside the frame).
+ */
+int arch__msi_to_line(struct kvm *kvm, u64 addr, u32 data, unsigned int *line);
 
 #endif

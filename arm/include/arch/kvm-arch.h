@@ -57,6 +57,7 @@ int gic__generate_fdt(struct kvm *kvm, void *fdt, u32 phandle, u32 msi_phandle);
 const char *gic__name(enum arm_irqchip type);
 int gic__parse(const char *s, enum arm_irqchip *out);
 bool gic__has_msi(const struct kvm *kvm);
+int gic__v2m_msi_spi(u64 addr, u32 data);
 void gic__exit(struct kvm *kvm);
 
 /* arm/fdt.c */
