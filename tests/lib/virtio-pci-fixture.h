@@ -15,6 +15,8 @@
 
 static struct kvm kvm;
 static u8 slot;
+/* The guest's RAM: 1 MiB at guest physical 0. */
+static u8 fixture_ram[1 << 20] __attribute__((aligned(4096)));
 
 static void t_read_config(struct virtio_device *vdev __unused, u32 offset,
 			  void *data, u32 len)
@@ -64,5 +66,36 @@ static u64 bar_addr(unsigned int bar)
 	return lo & PCI_BASE_ADDRESS_MEM_MASK;
 }
 
+
+/*
+ * A VM without KVM (no vCPU, no irqchip): RAM, the two buses, the host
+ * bridge, and one virtio-pci device made from @ops, found on bus 0.  Three
+ * TAP checks; @what names the device in the second.
+ */
+static void fixture_setup(const struct virtio_device_ops *ops,
+			  enum virtio_transport_kind transport,
+			  struct virtio_device **vdev, const char *what)
+{
+	static struct lkvm_config cfg;
+	u32 id = 0;
+
+	memset(&kvm, 0, sizeof(kvm));
+	kvm.cfg = &cfg;
+	kvm.sys_fd = kvm.vm_fd = -1;
+	pthread_mutex_init(&kvm.stop_lock, NULL);
+	evloop_init(&kvm.loop);
+	bus_init(&kvm.pio_bus, "pio");
+	bus_init(&kvm.mmio_bus, "mmio");
+	guest_mem_add(&kvm.mem, 0, sizeof(fixture_ram), fixture_ram);
+
+	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
+	is_int(virtio_pci__create(&kvm, ops, NULL, transport, vdev), 0, what);
+	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
+		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
+		if ((id & 0xffff) == 0x1af4)
+			break;
+	}
+	ok(slot < PCI_MAX_DEVICES && *vdev, "found on bus 0");
+}
 
 #endif

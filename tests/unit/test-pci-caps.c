@@ -259,31 +259,11 @@ static void test_window(void)
 
 int main(void)
 {
-	static u8 ram[1 << 20] __attribute__((aligned(4096)));
-	static struct lkvm_config cfg;
 	struct virtio_device *vdev = NULL;
-	u32 id = 0;
 
 	tap_plan(56);
-	memset(&kvm, 0, sizeof(kvm));
-	kvm.cfg = &cfg;
-	kvm.sys_fd = kvm.vm_fd = -1;
-	pthread_mutex_init(&kvm.stop_lock, NULL);
-	evloop_init(&kvm.loop);
-	bus_init(&kvm.pio_bus, "pio");
-	bus_init(&kvm.mmio_bus, "mmio");
-	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
-
-	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
-	is_int(virtio_pci__create(&kvm, &t_ops, NULL,
-				  VIRTIO_TRANSPORT_PCI, &vdev), 0,
-	       "virtio-pci device created");
-	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
-		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
-		if ((id & 0xffff) == 0x1af4)
-			break;
-	}
-	ok(slot < PCI_MAX_DEVICES && vdev, "found on bus 0");
+	fixture_setup(&t_ops, VIRTIO_TRANSPORT_PCI, &vdev,
+		      "virtio-pci device created");
 
 	test_ids_and_caps();
 	test_bars();

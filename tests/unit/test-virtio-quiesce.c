@@ -61,34 +61,14 @@ static void q_quiesce(struct virtio_device *vdev)
 
 int main(void)
 {
-	static u8 ram[1 << 20] __attribute__((aligned(4096)));
-	static struct lkvm_config cfg;
 	struct virtio_device_ops ops = t_ops;
 	struct virtio_device *vdev = NULL;
-	u32 id = 0;
 
 	tap_plan(7);
 	ops.thread_per_queue = true;
 	ops.quiesce = q_quiesce;
-	memset(&kvm, 0, sizeof(kvm));
-	kvm.cfg = &cfg;
-	kvm.sys_fd = kvm.vm_fd = -1;
-	pthread_mutex_init(&kvm.stop_lock, NULL);
-	evloop_init(&kvm.loop);
-	bus_init(&kvm.pio_bus, "pio");
-	bus_init(&kvm.mmio_bus, "mmio");
-	guest_mem_add(&kvm.mem, 0, sizeof(ram), ram);
-
-	is_int(pci_host__init(&kvm, &kvm.pio_bus), 0, "host bridge");
-	is_int(virtio_pci__create(&kvm, &ops, NULL,
-				  VIRTIO_TRANSPORT_PCI, &vdev), 0,
-	       "multi-queue virtio-pci device created");
-	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
-		pci__cfg_read(&kvm, 0, slot, 0, 0, &id, 4);
-		if ((id & 0xffff) == 0x1af4)
-			break;
-	}
-	ok(slot < PCI_MAX_DEVICES && vdev, "found on bus 0");
+	fixture_setup(&ops, VIRTIO_TRANSPORT_PCI, &vdev,
+		      "multi-queue virtio-pci device created");
 	b4 = bar_addr(4);
 
 	bus_master(true);
@@ -110,7 +90,7 @@ int main(void)
 
 	bus_master(false);
 	is_int(quiesced, 1, "bus master off quiesced the device");
-	is_int(le16toh(((struct vring_used *)(ram + RING_USED))->idx), 1,
+	is_int(le16toh(((struct vring_used *)(fixture_ram + RING_USED))->idx), 1,
 	       "the finished request is on the used ring");
 	/*
 	 * Before, the queue's interrupt went to the device thread (the
