@@ -227,6 +227,9 @@ static int alloc_cluster(struct qcow2 *q, u64 *out)
 	int ret;
 
 	for (;;) {
+		/* Left as holes: a hostile entry points there already. */
+		while (qcow2_named_past_end(q, q->next_free))
+			q->next_free += q->cs;
 		c = q->next_free >> q->cb;
 		ri = c >> q->rb_bits;
 		if (ri >= q->rt_entries)
@@ -489,6 +492,7 @@ static void qcow2_free(struct qcow2 *q)
 	disk_close(q->backing);
 	qcow2_l2_cache_free(&q->l2);
 	qcow2_meta_free(&q->meta);
+	free(q->past);
 	free(q->l1);
 	free(q->rt);
 	free(q->buf);

@@ -348,6 +348,53 @@ static void test_l1_past_end(void)
 	unlink(path);
 }
 
+/*
+ * An L2 entry naming a cluster past the end of the file: the cluster
+ * lkvm appends next must not be that one, or writing one virtual cluster
+ * changes another (and dropping the entry's reference frees a cluster
+ * still in use).
+ */
+static void test_l2_past_end(void)
+{
+	char path[] = "/tmp/lkvm-test-overlap-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 a[CS], b[CS], got[CS];
+	struct disk *d;
+	char err[256];
+	int fd = mkstemp(path), r1, r2, r3;
+
+	close(fd);
+	memset(a, 0xa5, sizeof(a));
+	memset(b, 0x5a, sizeof(b));
+	if (qcow2_create(path, 4 << 20, 16, 3, 4) ||
+	    disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "L2 past the end: setup");
+		return;
+	}
+	r1 = io(d, DISK_OP_WRITE, 0, a, CS);
+	disk_close(d);
+	fd = open(path, O_RDWR);
+	if (r1 || fd < 0 || lseek(fd, 0, SEEK_END) != 6 * CS) {
+		ok(0, "L2 past the end: layout as expected");
+		return;
+	}
+	/* Virtual cluster 1 -> cluster 6, where the next data goes. */
+	put64(fd, 5 * CS + 8, 6 * CS | QCOW2_OFLAG_COPIED);
+	close(fd);
+	if (disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "L2 past the end: open: %s", err);
+		return;
+	}
+	r1 = io(d, DISK_OP_WRITE, 2 * CS, a, CS);	/* appends */
+	r2 = io(d, DISK_OP_WRITE, CS, b, CS);		/* via the entry */
+	r3 = io(d, DISK_OP_READ, 2 * CS, got, CS);
+	disk_close(d);
+	ok(!r1 && !r3 && !memcmp(got, a, CS),
+	   "L2 entry past the end: a new cluster never goes there (%d, %d, %d, %s)",
+	   r1, r2, r3, memcmp(got, a, CS) ? "CHANGED" : "same");
+	unlink(path);
+}
+
 static void test_overlap(void)
 {
 	overlap_case("L2 entry -> refcount block", l2_to_refblock, 0, 4096);
@@ -362,11 +409,12 @@ static void test_overlap(void)
 	overlap_case("compressed cluster in a refcount block", comp_in_refblock, 0, CS);
 	overlap_case("data cluster inside a compressed range", data_in_comp, 0, 4096);
 	test_l1_past_end();
+	test_l2_past_end();
 }
 
 int main(void)
 {
-	tap_plan(35);
+	tap_plan(36);
 	test_cache();
 	test_refcounts();
 	test_chunks();
