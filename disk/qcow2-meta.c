@@ -96,16 +96,51 @@ bool qcow2_compressed_ok(const struct qcow2 *q, u64 entry)
 	return true;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+bool qcow2_named_past_end(const struct qcow2 *q, u64 off)
+{
+	return q->npast && bsearch(&off, q->past, q->npast, sizeof(u64),
+				   cmp_u64);
+}
+
+/* Remembers that an entry names @off; only offsets past the end count. */
+static int note_past(struct qcow2 *q, u64 off, u64 *cap)
+{
+	u64 *p;
+
+	off &= ~(q->cs - 1);
+	if (off < q->open_end)
+		return 0;
+	if (q->npast == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		p = realloc(q->past, *cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		q->past = p;
+	}
+	q->past[q->npast++] = off;
+	return 0;
+}
+
 /*
  * Fills the metadata map: header, L1, refcount table and blocks, the L2
  * tables the L1 names, and, if the image will be written, every
  * compressed cluster's host range (which means reading all L2 tables;
  * entries that point outside the file or at the wrong kind of cluster
- * are left for the checks at use, which fail them with -EIO).
+ * are left for the checks at use, which fail them with -EIO; those past
+ * the end are also remembered, so that the file never grows a cluster
+ * under an entry we did not write).
  */
 int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen)
 {
 	struct qcow2_meta *m = &q->meta;
+	u64 cap = 0;
 	int ret;
 
 	m->cb = q->cb;
@@ -129,15 +164,21 @@ int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen)
 	for (u64 i = 0; !ret && !q->d->readonly && i < q->h.l1_size; i++) {
 		u64 off = q->l1[i] & QCOW2_L1E_OFFSET_MASK, *tbl = (u64 *)q->buf;
 
+		if (off >= q->open_end)
+			ret = note_past(q, off, &cap);
 		if (!off || off >= q->next_free || qcow2_bad_cluster(q, off) ||
 		    (qcow2_meta_get(m, off, q->cs) & ~QCOW2_META_L2))
 			continue;
-		ret = full_pread(q->fd, tbl, q->cs, off);
+		if (!ret)
+			ret = full_pread(q->fd, tbl, q->cs, off);
 		for (u64 j = 0; !ret && j < q->cs / 8; j++) {
 			u64 e = be64toh(tbl[j]), coff, clen;
 
-			if (!(e & QCOW2_OFLAG_COMPRESSED))
+			if (!(e & QCOW2_OFLAG_COMPRESSED)) {
+				ret = note_past(q, e & QCOW2_L2E_OFFSET_MASK,
+						&cap);
 				continue;
+			}
 			qcow2_compressed_range(q, e, &coff, &clen);
 			if (coff >= q->open_end)
 				continue;
@@ -145,6 +186,8 @@ int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen)
 			ret = qcow2_meta_mark(m, coff, clen, QCOW2_META_COMP);
 		}
 	}
+	if (!ret && q->npast)
+		qsort(q->past, q->npast, sizeof(u64), cmp_u64);
 	if (ret)
 		disk_err(err, errlen, "qcow2: mapping the metadata: %s",
 			 strerror(-ret));

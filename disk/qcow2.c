@@ -55,9 +55,15 @@ static int get_l2(struct qcow2 *q, u64 voff, u64 **tbl, unsigned int *l2i)
 	off = l1e & QCOW2_L1E_OFFSET_MASK;
 	if (!off)
 		return 0;
+	/*
+	 * The map knows every L2 table: those the L1 named at open and
+	 * those we allocated since.  Anything else, above all a cluster
+	 * past the end at open that the file has since grown over with
+	 * guest data, is not one.
+	 */
 	if ((l1e & QCOW2_L1E_RESERVED) || qcow2_bad_cluster(q, off) ||
 	    off >= q->next_free ||
-	    (qcow2_meta_get(&q->meta, off, q->cs) & ~QCOW2_META_L2)) {
+	    qcow2_meta_get(&q->meta, off, q->cs) != QCOW2_META_L2) {
 		pr_debug("qcow2 %s: bad L1 entry %llu", q->d->path,
 			 (unsigned long long)l1i);
 		return -EIO;
@@ -221,6 +227,9 @@ static int alloc_cluster(struct qcow2 *q, u64 *out)
 	int ret;
 
 	for (;;) {
+		/* Left as holes: a hostile entry points there already. */
+		while (qcow2_named_past_end(q, q->next_free))
+			q->next_free += q->cs;
 		c = q->next_free >> q->cb;
 		ri = c >> q->rb_bits;
 		if (ri >= q->rt_entries)
@@ -483,6 +492,7 @@ static void qcow2_free(struct qcow2 *q)
 	disk_close(q->backing);
 	qcow2_l2_cache_free(&q->l2);
 	qcow2_meta_free(&q->meta);
+	free(q->past);
 	free(q->l1);
 	free(q->rt);
 	free(q->buf);

@@ -158,6 +158,13 @@ struct qcow2 {
 	u64 rt_entries;
 	u64 next_free;			/* where the next cluster goes */
 	u64 open_end;			/* next_free when opened */
+	/*
+	 * Clusters at or past open_end that an L1 or L2 entry already
+	 * named at open (sorted): never allocated, or the entry would
+	 * alias what we put there.
+	 */
+	u64 *past;
+	u64 npast;
 	u64 file_size;
 	struct qcow2_meta meta;		/* what each cluster holds */
 	struct qcow2_l2_cache l2;
@@ -206,5 +213,7 @@ int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen);
 bool qcow2_refblock_ok(const struct qcow2 *q, u64 off);
 bool qcow2_data_cluster_ok(const struct qcow2 *q, u64 off);
 bool qcow2_compressed_ok(const struct qcow2 *q, u64 entry);
+/* An entry named the cluster at @off (>= open_end) when we opened. */
+bool qcow2_named_past_end(const struct qcow2 *q, u64 off);
 
 #endif

@@ -297,6 +297,104 @@ static void comp_in_refblock(int fd) { put64(fd, 5 * CS, compressed(2 * CS)); }
 /* Cluster 0's data cluster (4) is also virtual cluster 1's compressed data. */
 static void data_in_comp(int fd) { put64(fd, 5 * CS + 8, compressed(4 * CS + 512)); }
 
+/*
+ * An L1 entry naming a cluster past the end of the file is refused, but
+ * the file grows: once that cluster is a guest data cluster the entry
+ * must still not turn guest data into an L2 table, or the guest writes
+ * its own L2 entries and lkvm writes metadata into guest data.
+ */
+static void test_l1_past_end(void)
+{
+	char path[] = "/tmp/lkvm-test-overlap-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 buf[CS];
+	u64 l2_span = CS / 8 * CS;	/* one L2 table maps 512 MiB */
+	struct disk *d;
+	char err[256];
+	int fd = mkstemp(path), ret, ret2;
+
+	close(fd);
+	memset(buf, 0xa5, sizeof(buf));
+	if (qcow2_create(path, 2 * l2_span, 16, 3, 4) ||
+	    disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "L1 past the end: setup");
+		return;
+	}
+	ret = io(d, DISK_OP_WRITE, 0, buf, CS);
+	disk_close(d);
+	fd = open(path, O_RDWR);
+	if (ret || fd < 0 || lseek(fd, 0, SEEK_END) != 6 * CS) {
+		ok(0, "L1 past the end: layout as expected");
+		return;
+	}
+	/* Cluster 6 is where the next data cluster goes. */
+	put64(fd, 3 * CS + 8, 6 * CS | QCOW2_OFLAG_COPIED);
+	close(fd);
+	ret = disk_open(&o, &d, err, sizeof(err));
+	if (ret) {
+		ok(0, "L1 past the end: open: %s", err);
+		return;
+	}
+	/* Guest data for a would-be L2 table: entry 0 -> data cluster 4. */
+	memset(buf, 0, sizeof(buf));
+	*(u64 *)buf = htobe64(4 * CS | QCOW2_OFLAG_COPIED);
+	ret = io(d, DISK_OP_WRITE, CS, buf, CS);	/* lands at cluster 6 */
+	memset(buf, 0x5a, sizeof(buf));
+	ret2 = io(d, DISK_OP_WRITE, l2_span, buf, 4096);
+	disk_close(d);
+	ok(!ret && ret2 == -EIO,
+	   "L1 entry -> cluster allocated after open as data: -EIO (%d, %d)",
+	   ret, ret2);
+	unlink(path);
+}
+
+/*
+ * An L2 entry naming a cluster past the end of the file: the cluster
+ * lkvm appends next must not be that one, or writing one virtual cluster
+ * changes another (and dropping the entry's reference frees a cluster
+ * still in use).
+ */
+static void test_l2_past_end(void)
+{
+	char path[] = "/tmp/lkvm-test-overlap-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 a[CS], b[CS], got[CS];
+	struct disk *d;
+	char err[256];
+	int fd = mkstemp(path), r1, r2, r3;
+
+	close(fd);
+	memset(a, 0xa5, sizeof(a));
+	memset(b, 0x5a, sizeof(b));
+	if (qcow2_create(path, 4 << 20, 16, 3, 4) ||
+	    disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "L2 past the end: setup");
+		return;
+	}
+	r1 = io(d, DISK_OP_WRITE, 0, a, CS);
+	disk_close(d);
+	fd = open(path, O_RDWR);
+	if (r1 || fd < 0 || lseek(fd, 0, SEEK_END) != 6 * CS) {
+		ok(0, "L2 past the end: layout as expected");
+		return;
+	}
+	/* Virtual cluster 1 -> cluster 6, where the next data goes. */
+	put64(fd, 5 * CS + 8, 6 * CS | QCOW2_OFLAG_COPIED);
+	close(fd);
+	if (disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "L2 past the end: open: %s", err);
+		return;
+	}
+	r1 = io(d, DISK_OP_WRITE, 2 * CS, a, CS);	/* appends */
+	r2 = io(d, DISK_OP_WRITE, CS, b, CS);		/* via the entry */
+	r3 = io(d, DISK_OP_READ, 2 * CS, got, CS);
+	disk_close(d);
+	ok(!r1 && !r3 && !memcmp(got, a, CS),
+	   "L2 entry past the end: a new cluster never goes there (%d, %d, %d, %s)",
+	   r1, r2, r3, memcmp(got, a, CS) ? "CHANGED" : "same");
+	unlink(path);
+}
+
 static void test_overlap(void)
 {
 	overlap_case("L2 entry -> refcount block", l2_to_refblock, 0, 4096);
@@ -310,11 +408,13 @@ static void test_overlap(void)
 	overlap_case("compressed cluster in the header", comp_in_header, 0, CS);
 	overlap_case("compressed cluster in a refcount block", comp_in_refblock, 0, CS);
 	overlap_case("data cluster inside a compressed range", data_in_comp, 0, 4096);
+	test_l1_past_end();
+	test_l2_past_end();
 }
 
 int main(void)
 {
-	tap_plan(34);
+	tap_plan(36);
 	test_cache();
 	test_refcounts();
 	test_chunks();
