@@ -122,13 +122,12 @@ static int load_image(struct kvm *kvm, const char *path, u64 limit,
 	image_size = lay.image_size;
 	if (image_size < (u64)n)
 		image_size = (u64)n;
-	if (load + image_size > limit) {
+	if (arm64_kernel_end(load, image_size, limit, kernel_end)) {
 		pr_err("kernel %s needs %llu MiB including BSS: more guest RAM please",
 		       path, (unsigned long long)(image_size >> 20) + 1);
 		return -EFBIG;
 	}
 	kvm->arch.entry = load;
-	*kernel_end = load + image_size;
 	pr_info("%s: %lld bytes at %#llx, image_size %#llx",
 		lay.kind == ARM64_KERNEL_RAW ? "raw binary (no Image header)" :
 		"kernel Image", n, (unsigned long long)load,

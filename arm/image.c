@@ -68,3 +68,11 @@ int arm64_kernel_classify(const void *hdr, size_t len,
 		out->note = "an ELF file, loaded as a raw binary all the same (objcopy -O binary makes the image it wants)";
 	return 0;
 }
+
+int arm64_kernel_end(u64 load, u64 image_size, u64 limit, u64 *end)
+{
+	if (load > limit || image_size > limit - load)
+		return -EFBIG;
+	*end = load + image_size;
+	return 0;
+}

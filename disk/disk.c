@@ -80,7 +80,7 @@ static dev_t sysfs_dev(int dirfd, const char *name)
 	return sscanf(buf, "%u:%u", &maj, &min) == 2 ? makedev(maj, min) : 0;
 }
 
-#define MAX_RELATED	64
+#define MAX_RELATED	256	/* a disk and its partitions (GPT: up to 128) */
 
 /*
  * @rdev and the block devices that share its sectors: its partitions if

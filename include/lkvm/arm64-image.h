@@ -33,4 +33,10 @@ struct arm64_kernel_layout {
 int arm64_kernel_classify(const void *hdr, size_t len,
 			  struct arm64_kernel_layout *out);
 
+/*
+ * Where the kernel loaded at @load ends: @load + @image_size, or -EFBIG if
+ * that passes @limit.  @image_size comes from the file, so no sum wraps.
+ */
+int arm64_kernel_end(u64 load, u64 image_size, u64 limit, u64 *end);
+
 #endif

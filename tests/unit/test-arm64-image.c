@@ -41,7 +41,7 @@ int main(void)
 	struct arm64_kernel_layout lay;
 	int ret;
 
-	tap_plan(23);
+	tap_plan(27);
 
 	make_image(0, 0x2000000);
 	ret = arm64_kernel_classify(buf, sizeof(buf), &lay);
@@ -112,6 +112,21 @@ int main(void)
 
 	ret = arm64_kernel_classify(buf, 0, &lay);
 	is_int(ret, -ENOEXEC, "empty file: refused");
+
+	{
+		const u64 base = 0x80000000ULL, limit = base + (256ULL << 20);
+		u64 end = 0;
+
+		is_int(arm64_kernel_end(base + 0x80000, 0x200000, limit, &end),
+		       0, "kernel that fits: accepted");
+		is_int(end, base + 0x280000, "  ... ends at load + image_size");
+		/* A hostile image_size must not wrap the sum past the check. */
+		is_int(arm64_kernel_end(base + 0x80000, ~0ULL - 0xfffff, limit,
+					&end), -EFBIG,
+		       "image_size that wraps load + size: refused");
+		is_int(arm64_kernel_end(base, limit - base + 1, limit, &end),
+		       -EFBIG, "image_size one byte past RAM: refused");
+	}
 
 	return tap_done();
 }
