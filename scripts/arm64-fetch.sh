@@ -20,9 +20,13 @@ mkdir -p "$cache"
 download() {
 	local dir=$1
 	shift
-	# apt's _apt user must be able to write there (else a warning).
+	# apt downloads as its _apt user, which cannot reach a cache under
+	# root's 0700 home: it then warns and downloads as root anyway.  As
+	# root, say so up front; as anyone else, the dir is theirs to share.
+	local sandbox=()
+	[ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
 	chmod 755 "$dir"
-	(cd "$dir" && apt-get download "$@" >/dev/null)
+	(cd "$dir" && apt-get "${sandbox[@]}" download "$@" >/dev/null)
 }
 
 fetch_sysroot() {
