@@ -89,7 +89,8 @@ void config_print_run_help(FILE *f)
 "    --name <name>         a name for the guest (default: guest-<pid>)\n"
 "    -c, --cpus <n>        number of vCPUs (default 1, max %d)\n"
 "    -m, --mem <size>      guest RAM; plain numbers are MiB, B/K/M/G/T/P\n"
-"                          suffixes accepted (default 256M, minimum 2M)\n"
+"                          suffixes accepted (default 256M, minimum 2M,\n"
+"                          whole host pages)\n"
 "    --console <dev>       console on stdin/stdout: 'serial' (8250 COM1,\n"
 "                          the default) or 'virtio' (virtio-console, the\n"
 "                          guest's hvc0; the generated console word is\n"
@@ -418,6 +419,13 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			if (cfg->ram_size < LKVM_MIN_RAM)
 				return bad_value("--mem", optarg,
 						 "at least 2M is needed");
+			/*
+			 * KVM takes RAM in whole host pages; B and K make
+			 * other sizes easy to write.
+			 */
+			if (cfg->ram_size % (u64)sysconf(_SC_PAGESIZE))
+				return bad_value("--mem", optarg,
+						 "not a whole number of host pages");
 			break;
 		case 'c':
 			if (parse_uint(optarg, LKVM_MAX_CPUS, &n) || !n)

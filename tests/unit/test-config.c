@@ -36,7 +36,7 @@ int main(void)
 	struct lkvm_config cfg;
 	u64 sz;
 
-	tap_plan(102);
+	tap_plan(105);
 
 	is_int(PARSE(&cfg, "-k", "bz"), 0, "-k alone");
 	is_str(cfg.kernel, "bz", "kernel set");
@@ -156,6 +156,17 @@ int main(void)
 	is_int(PARSE(&cfg, "-m", "134217728B"), 0, "-m with a B suffix");
 	is_int(cfg.ram_size, 128 * SZ_1M, "-m 134217728B is 128 MiB");
 	is_int(PARSE(&cfg, "-m", "2048B"), -EINVAL, "-m 2048B is below 2M");
+	/*
+	 * KVM maps RAM in host pages: a size that is not a whole number of
+	 * them must be a usage error here, not a KVM_SET_USER_MEMORY_REGION
+	 * EINVAL (status 4) after the VM is half built.
+	 */
+	is_int(PARSE(&cfg, "-m", "134217727B"), -EINVAL,
+	       "-m 134217727B (not whole pages) refused");
+	is_int(PARSE(&cfg, "-m", "4097K"), -EINVAL,
+	       "-m 4097K (not whole pages) refused");
+	is_int(PARSE(&cfg, "-m", "134221824B"), 0,
+	       "-m 134221824B (128M + one 4K page) accepted");
 
 	/* kvmtool's --no-<flag> */
 	is_int(PARSE(&cfg, "--rng", "--debug", "--debug-exit", "--no-rng",
