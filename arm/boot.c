@@ -88,7 +88,7 @@ static long long load_file(struct kvm *kvm, const char *path, u64 gpa,
 }
 
 static int load_image(struct kvm *kvm, const char *path, u64 limit,
-		      u64 *kernel_end)
+		      u64 *kernel_end, bool *is_linux)
 {
 	struct arm64_kernel_layout lay;
 	u8 hdr[ARM64_IMAGE_HDR_SIZE];
@@ -128,6 +128,7 @@ static int load_image(struct kvm *kvm, const char *path, u64 limit,
 		return -EFBIG;
 	}
 	kvm->arch.entry = load;
+	*is_linux = lay.kind == ARM64_KERNEL_IMAGE;
 	pr_info("%s: %lld bytes at %#llx, image_size %#llx",
 		lay.kind == ARM64_KERNEL_RAW ? "raw binary (no Image header)" :
 		"kernel Image", n, (unsigned long long)load,
@@ -217,6 +218,7 @@ int arch__load_kernel(struct kvm *kvm)
 	char *cmdline;
 	u64 kernel_end = ARM_RAM_BASE;
 	static u8 fdt[FDT_MAX_SIZE];
+	bool is_linux = false;
 	long long n;
 	int ret;
 
@@ -236,7 +238,7 @@ int arch__load_kernel(struct kvm *kvm)
 		kernel = arm__kernel_path(kvm);
 		if (!kernel)
 			return -ENOENT;
-		ret = load_image(kvm, kernel, dtb, &kernel_end);
+		ret = load_image(kvm, kernel, dtb, &kernel_end, &is_linux);
 		if (ret)
 			return ret;
 	}
@@ -249,6 +251,17 @@ int arch__load_kernel(struct kvm *kvm)
 	cmdline = fdt__bootargs(kvm);
 	if (!cmdline)
 		return -ENOMEM;
+	/*
+	 * Linux copies at most COMMAND_LINE_SIZE - 1 bytes of bootargs and
+	 * drops the rest without a word, and what comes last is -p: refuse,
+	 * as x86 does.  Other payloads read /chosen themselves.
+	 */
+	if (is_linux && strlen(cmdline) >= ARM64_COMMAND_LINE_SIZE) {
+		pr_err("kernel command line is %zu bytes; an arm64 kernel accepts at most %d",
+		       strlen(cmdline), ARM64_COMMAND_LINE_SIZE - 1);
+		free(cmdline);
+		return -E2BIG;
+	}
 	ret = fdt__build(kvm, fdt, sizeof(fdt), cmdline);
 	free(cmdline);
 	if (ret)

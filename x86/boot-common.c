@@ -105,8 +105,7 @@ int boot__place_initrd(struct guest_mem *gm, const struct x86_load_args *a,
 
 /*
  * Copies the command line to BOOT_CMDLINE_ADDR, NUL-terminated.  @max_len
- * counts the NUL; longer lines are cut with a warning rather than refused
- * because the kernel would ignore the tail anyway.
+ * counts the NUL; a longer line is refused with -E2BIG, never cut.
  */
 int boot__write_cmdline(struct guest_mem *gm, const char *cmdline,
 			u64 max_len, u64 *len)

@@ -11,6 +11,11 @@
 
 /* Documentation/arch/arm64/booting.rst: the header is the first 64 bytes. */
 #define ARM64_IMAGE_HDR_SIZE	64
+/*
+ * The kernel's COMMAND_LINE_SIZE on arm64 (arch/arm64/include/uapi/asm/
+ * setup.h), NUL included: longer bootargs are cut.
+ */
+#define ARM64_COMMAND_LINE_SIZE	2048
 /* Where kvmtool puts (and enters) anything without an Image header. */
 #define ARM64_RAW_TEXT_OFFSET	0x80000ULL
 

@@ -57,6 +57,7 @@ cases="v3:gicv3:poweroff,its:gicv3-its:poweroff,auto:auto:poweroff"
 cases+=",reboot:gicv3:reboot,panic:gicv3:panic,pmu:gicv3:poweroff"
 cases+=",fwoff:gicv3:fw-off,fwreset:gicv3:fw-reset,kut:gicv3:kut"
 cases+=",nisv:gicv3:kut,nofeat:gicv3:kut"
+cases+=",longp:gicv3:poweroff"
 cases+=",vmmio:gicv3:poweroff,vpci:gicv3-its:poweroff,vpcix:gicv3:poweroff"
 cases+=",vcon:gicv3:poweroff,v2:gicv2:poweroff,v2m:gicv2m:poweroff"
 [ -n "$lkvm_net" ] && cases+=",net:gicv3-its:poweroff"
@@ -191,6 +192,13 @@ else
 	like "$s" '^L2: pmu=[1-9]' "pmu: --pmu gives L2 a PMUv3"
 	is "$(status_of pmu)" 0 "pmu: status 0"
 fi
+
+# Bootargs longer than an arm64 kernel takes (2047 bytes): the kernel
+# would cut the tail, which is -p, so lkvm refuses them as on x86.
+s=$(section longp)
+is "$(status_of longp)" 2 "longp: a 2100-byte -p is refused (status 2), not cut by L2's kernel"
+like "$s" 'kernel command line is [0-9]+ bytes; an arm64 kernel accepts at most 2047' \
+	"longp: lkvm says how long the line is and what the kernel takes"
 
 is "$(status_of fwoff)" 0 "--firmware blob calling PSCI SYSTEM_OFF -> status 0"
 is "$(status_of fwreset)" 8 "--firmware blob calling PSCI SYSTEM_RESET -> status 8"
