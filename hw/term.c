@@ -44,7 +44,7 @@ int term__open_pty(unsigned int n)
 {
 	struct termios t;
 	const char *name;
-	int master, slave;
+	int master, slave = -1, err;
 
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || grantpt(master) || unlockpt(master) ||
@@ -65,11 +65,15 @@ int term__open_pty(unsigned int n)
 	/* @slave stays open for the life of lkvm (see above). */
 	return 0;
 fail:
+	/* Before fprintf and close, which may change errno. */
+	err = errno ? errno : EIO;
 	fprintf(stderr, "lkvm: error: --tty %u: cannot create a pty: %s\n", n,
-		strerror(errno));
+		strerror(err));
+	if (slave >= 0)
+		close(slave);
 	if (master >= 0)
 		close(master);
-	return -errno;
+	return -err;
 }
 /*
  * Read by device threads (Ctrl-A handling) and by signal handlers: a
