@@ -128,6 +128,8 @@ elif ! mkdir -p "$mnt" || ! mount -t hugetlbfs none "$mnt"; then
 	for i in 1 2 3; do skip "--hugetlbfs" "cannot mount hugetlbfs"; done
 else
 	old=$(cat $hp)
+	# Put the system-wide pool and the mount back however the test ends.
+	trap 'echo "$old" >$hp; umount "$mnt" 2>/dev/null; rm -rf "$TAP_TMP"' EXIT
 	echo 0 >$hp
 	run_guest demo -m 64M --hugetlbfs "$mnt"
 	like "$ERR" "hugetlbfs .*cannot map 64 MiB" "--hugetlbfs with no huge pages: refused"
