@@ -301,15 +301,18 @@ int irq__signal_msi(struct kvm *kvm, u64 addr, u32 data, u32 devid,
 		/*
 		 * > 0: delivered.  0: not delivered; on x86 the guest masked
 		 * its LAPIC, its business; with device IDs (arm ITS) the ITS
-		 * could not translate the (device, event) pair, which a wrong
-		 * device ID from us would explain.
+		 * could not translate the (device, event) pair.  A guest
+		 * that has not mapped it yet (driver set-up, tear-down) gets
+		 * that too, so it is no warning: only an error is.
 		 */
-		if (ret < 0)
-			ret = -errno;
-		else if (ret == 0 && valid_devid)
-			ret = -ENOENT;
-		else
+		if (ret == 0 && valid_devid) {
+			pr_debug("MSI %#llx <- %#x (device %#x): the ITS has no translation for it",
+				 (unsigned long long)addr, data, devid);
+			return -ENOENT;
+		}
+		if (ret >= 0)
 			return 0;
+		ret = -errno;
 	}
 	if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
 		pr_warn("injecting the MSI %#llx <- %#x (device %#x) failed: %s; "
