@@ -30,6 +30,16 @@
 
 #include "qcow2.h"
 
+static long sys_openat2(int dfd, const char *path, struct open_how *how,
+			size_t size)
+{
+	return syscall(SYS_openat2, dfd, path, how, size);
+}
+
+void (*qcow2_backing_hook)(const struct disk *d, unsigned int depth);
+long (*qcow2_openat2)(int dfd, const char *path, struct open_how *how,
+		      size_t size) = sys_openat2;
+
 /* The directory part of @path ("." if none). */
 static char *dir_of(const char *path)
 {
@@ -63,7 +73,7 @@ static int open_beneath(int dfd, const char *real, const char *rel)
 	char link[64], *got;
 	int fd;
 
-	fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	fd = (int)qcow2_openat2(dfd, rel, &how, sizeof(how));
 	if (fd >= 0 || errno != ENOSYS)
 		return fd >= 0 ? fd : -errno;
 	/* Before Linux 5.6: open, then check where we ended up. */
@@ -156,6 +166,8 @@ int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
 	const char *img = q->d->path, *reason = NULL;
 	int fd, ret;
 
+	if (qcow2_backing_hook)
+		qcow2_backing_hook(q->d, depth);
 	if (q->h.backing_offset) {
 		memcpy(name, hdr + q->h.backing_offset, q->h.backing_len);
 		name[q->h.backing_len] = '\0';
