@@ -202,9 +202,10 @@ static inline void qcow2_compressed_range(const struct qcow2 *q, u64 entry,
 
 /*
  * Opens the backing file named in the header at @hdr (or opts->backing_path)
- * under the rules of opts->backing (disk/qcow2-backing.c).
+ * under the rules of opts->backing (disk/qcow2-backing.c); @dir_fd is the
+ * directory the image was found in.
  */
-int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
+int qcow2_open_backing(struct qcow2 *q, const u8 *hdr, int dir_fd,
 		       const struct disk_opts *opts, unsigned int depth,
 		       char *err, size_t errlen);
 /*
