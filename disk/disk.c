@@ -211,11 +211,6 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 	const char *base;
 	char *dir;
 
-	if (depth > DISK_MAX_BACKING_DEPTH) {
-		disk_err(err, errlen, "backing file chain deeper than %d",
-			 DISK_MAX_BACKING_DEPTH);
-		return -ELOOP;
-	}
 	/*
 	 * The directory first, then the file in it: the directory that
 	 * bounds a backing file is then the one the image really was in,
@@ -249,6 +244,13 @@ int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
 	struct stat st;
 	int ret;
 
+	/* Here, not in disk_open_depth(): the default rule comes this way. */
+	if (depth > DISK_MAX_BACKING_DEPTH) {
+		disk_err(err, errlen, "backing file chain deeper than %d",
+			 DISK_MAX_BACKING_DEPTH);
+		ret = -ELOOP;
+		goto out_close;
+	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		disk_err(err, errlen, "%s", strerror(errno));

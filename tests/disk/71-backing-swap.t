@@ -10,7 +10,7 @@ TOOL=${DISK_TOOL:-$(dirname "$LKVM")/tests/disk/disk-tool}
 [ -x "$TOOL" ] || skip_all "disk-tool not built ($TOOL)"
 command -v qemu-img >/dev/null || skip_all "qemu-img not installed (qemu-utils)"
 cd "$TAP_TMP" || exit 1
-plan 15
+plan 17
 
 M=$((1 << 20))
 mkdir -p root/real root/empty out
@@ -79,4 +79,14 @@ ok $? "  ... saying why"
 qemu-img create -q -f qcow2 -b up.raw -F raw root/up2.qcow2 1M
 "$TOOL" -r read root/up2.qcow2 0 $M | cmp -s - root/real/data.raw
 ok $? "up.raw -> real/data.raw (within the directory): followed"
+
+# A loop (a -> b -> a) ends at the depth limit under the default rule
+# too, instead of recursing until the stack runs out (the nested message
+# is cut before it says "deeper than 8").
+qemu-img create -q -f qcow2 -b b.qcow2 -F qcow2 -u root/a.qcow2 1M
+qemu-img create -q -f qcow2 -b a.qcow2 -F qcow2 -u root/b.qcow2 1M
+"$TOOL" -r info root/a.qcow2 >/dev/null 2>got.err
+is "$?" 2 "backing loop a -> b -> a: refused (exit 2)"
+grep -q "backing file 'root/b.qcow2' of root/a.qcow2" got.err
+ok $? "  ... naming the chain"
 done_testing
