@@ -40,14 +40,28 @@ struct io_event;
 struct timespec;
 extern int (*raw_getevents)(struct io_context *ctx, long min, long nr,
 			    struct io_event *ev, struct timespec *ts);
-int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
-	       unsigned int depth, char *err, size_t errlen);
+/*
+ * @dir_fd: the directory @fd was found in (O_PATH), which bounds the
+ * image's backing file by default; borrowed.
+ */
+int qcow2_open(struct disk *d, int fd, int dir_fd,
+	       const struct disk_opts *opts, unsigned int depth, char *err,
+	       size_t errlen);
 /* disk_open() with a backing-chain depth, for qcow2 backing files. */
 int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen);
-/* The same on an open @fd (opts->path names it), which it takes over. */
-int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
-		 unsigned int depth, char *err, size_t errlen);
+/*
+ * The same on an open @fd (opts->path names it) found in directory
+ * @dir_fd (O_PATH); it takes over both.
+ */
+int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
+		 struct disk **out, unsigned int depth, char *err,
+		 size_t errlen);
+/*
+ * The directory part of @path, malloc'd ("." if none, "/" for the
+ * root), and in *@base its last component ("." if @path ends in '/').
+ */
+char *disk_split_path(const char *path, const char **base);
 
 /*
  * A thread running synchronous request handlers in submission order and

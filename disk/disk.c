@@ -191,28 +191,52 @@ static int detect_format(int fd, enum disk_format *fmt)
 	return 0;
 }
 
+char *disk_split_path(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		*base = path;
+		return strdup(".");
+	}
+	*base = slash[1] ? slash + 1 : ".";
+	return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
 int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen)
 {
 	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	int fd, ret;
+	int dir_fd, fd, ret;
+	const char *base;
+	char *dir;
 
-	if (depth > DISK_MAX_BACKING_DEPTH) {
-		disk_err(err, errlen, "backing file chain deeper than %d",
-			 DISK_MAX_BACKING_DEPTH);
-		return -ELOOP;
+	/*
+	 * The directory first, then the file in it: the directory that
+	 * bounds a backing file is then the one the image really was in,
+	 * whatever is renamed later.
+	 */
+	dir = disk_split_path(opts->path, &base);
+	if (!dir) {
+		disk_err(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	fd = open(opts->path, flags);
+	dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	fd = dir_fd < 0 ? -1 : openat(dir_fd, base, flags);
 	if (fd < 0) {
 		ret = -errno;
 		disk_err(err, errlen, "%s", strerror(errno));
+		if (dir_fd >= 0)
+			close(dir_fd);
 		return ret;
 	}
-	return disk_open_fd(opts, fd, out, depth, err, errlen);
+	return disk_open_fd(opts, fd, dir_fd, out, depth, err, errlen);
 }
 
-int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
-		 unsigned int depth, char *err, size_t errlen)
+int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
+		 struct disk **out, unsigned int depth, char *err,
+		 size_t errlen)
 {
 	enum disk_format fmt = opts->format;
 	bool probed = false;
@@ -220,6 +244,13 @@ int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
 	struct stat st;
 	int ret;
 
+	/* Here, not in disk_open_depth(): the default rule comes this way. */
+	if (depth > DISK_MAX_BACKING_DEPTH) {
+		disk_err(err, errlen, "backing file chain deeper than %d",
+			 DISK_MAX_BACKING_DEPTH);
+		ret = -ELOOP;
+		goto out_close;
+	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		disk_err(err, errlen, "%s", strerror(errno));
@@ -274,12 +305,13 @@ int disk_open_fd(const struct disk_opts *opts, int fd, struct disk **out,
 		disk_err(err, errlen, "%s", strerror(-ret));
 		goto out_free;
 	}
-	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, opts, depth, err,
-						    errlen) :
+	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, dir_fd, opts, depth,
+						    err, errlen) :
 					 raw_open(d, fd, err, errlen);
 	if (ret)
 		goto out_free;
-	/* The backend owns fd now. */
+	/* The backend owns fd now; the backing chain is open. */
+	close(dir_fd);
 	*out = d;
 	return 0;
 
@@ -288,9 +320,11 @@ out_free:
 		close(d->event_fd);
 	free(d->path);
 	free(d);
+	close(dir_fd);
 	return ret;
 out_close:
 	close(fd);
+	close(dir_fd);
 	return ret;
 }
 

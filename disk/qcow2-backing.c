@@ -13,12 +13,20 @@
  * the same rules apply, backing=on staying on and PATH becoming the
  * default.
  *
+ * "The image's directory" is a descriptor carried down the chain, never
+ * a name looked up again: each level's directory part is opened (below
+ * the previous one) before the last component is opened in it, and that
+ * directory bounds the next level.  Whoever can rename things in there
+ * cannot move a later level's bound elsewhere between two lookups, and
+ * a symlink as last component stays in the directory that holds it.
+ *
  * The format is the one the header names (the backing format
  * extension), never a guess; only for images that name none is the
  * backing file probed, as QEMU still does for such older images.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,96 +38,131 @@
 
 #include "qcow2.h"
 
-/* The directory part of @path ("." if none). */
-static char *dir_of(const char *path)
+static long sys_openat2(int dfd, const char *path, struct open_how *how,
+			size_t size)
 {
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	return syscall(SYS_openat2, dfd, path, how, size);
 }
 
+void (*qcow2_backing_hook)(const struct disk *d, unsigned int depth);
+long (*qcow2_openat2)(int dfd, const char *path, struct open_how *how,
+		      size_t size) = sys_openat2;
+
 /* @path lies at or below the directory @real (itself resolved). */
-static bool is_beneath(const char *real, const char *path)
+static bool is_beneath(const char *real, const char *path, bool or_at)
 {
 	size_t n = strlen(real);
 
 	if (!strcmp(real, "/"))
 		return path[0] == '/';
-	return !strncmp(path, real, n) && path[n] == '/';
+	return !strncmp(path, real, n) &&
+	       (path[n] == '/' || (or_at && !path[n]));
 }
 
 /*
- * An O_PATH descriptor for @rel below the directory @dfd (whose resolved
- * name is @real), never leaving it: -EXDEV if the name leads out.
+ * Where @fd is, as the kernel knows it: no lookup by name that someone
+ * renaming things could redirect.  malloc'd, or NULL with errno set.
  */
-static int open_beneath(int dfd, const char *real, const char *rel)
+static char *fd_path(int fd)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	if (n >= (ssize_t)sizeof(buf) - 1 || buf[0] != '/') {
+		errno = ENAMETOOLONG;	/* or not a path: "anon_inode:" */
+		return NULL;
+	}
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * An O_PATH descriptor (with @flags) for @rel at or below the directory
+ * @dfd, never leaving it: -EXDEV or -ELOOP if the name leads out.
+ */
+static int open_beneath(int dfd, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC | (unsigned int)flags,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
-	char link[64], *got;
-	int fd;
+	char *real, *got = NULL;
+	int fd, ret;
 
-	fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	fd = (int)qcow2_openat2(dfd, rel, &how, sizeof(how));
 	if (fd >= 0 || errno != ENOSYS)
 		return fd >= 0 ? fd : -errno;
-	/* Before Linux 5.6: open, then check where we ended up. */
-	fd = openat(dfd, rel, O_PATH | O_CLOEXEC);
+	/*
+	 * Before Linux 5.6: open, then check where we ended up, both
+	 * places as the kernel names the open descriptors.
+	 */
+	fd = openat(dfd, rel, O_PATH | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	got = realpath(link, NULL);
-	if (!got || !is_beneath(real, got)) {
-		free(got);
+	real = fd_path(dfd);
+	if (real)
+		got = fd_path(fd);
+	if (!got)
+		ret = -errno;
+	else
+		ret = is_beneath(real, got, true) ? fd : -EXDEV;
+	if (ret != fd)
 		close(fd);
-		return -EXDEV;
-	}
+	free(real);
 	free(got);
-	return fd;
+	return ret;
 }
 
 /*
- * Opens @name (relative to @dir, the image's directory) under the
- * default rules: a regular file below @dir.  Returns the descriptor,
- * read-only, or -errno with the reason in @why.
+ * Opens @name (relative to @dfd, the image's directory) under the
+ * default rules: a regular file below @dfd.  Returns the descriptor,
+ * read-only, and in *@dir_fd the directory it was found in (which bounds
+ * the next level), or -errno with the reason in @why.
  */
-static int open_safe(const char *dir, const char *name, const char **why)
+static int open_safe(int dfd, const char *name, int *dir_fd, const char **why)
 {
-	char *real = realpath(dir, NULL), link[64];
-	const char *rel = name;
+	const char *rel = name, *base;
+	char *real = NULL, *dir = NULL, link[64];
+	int ndfd = -1, fd = -1, ret;
 	struct stat st;
-	int dfd = -1, fd = -1, ret;
 
 	*why = NULL;
-	if (!real)
-		return -errno;
 	if (name[0] == '/') {
-		if (!is_beneath(real, name)) {
+		real = fd_path(dfd);
+		if (!real)
+			return -errno;
+		if (!is_beneath(real, name, false)) {
 			*why = "an absolute path outside the image's directory (backing=on allows it)";
 			ret = -EPERM;
 			goto out;
 		}
 		rel = name + strlen(real) + (strcmp(real, "/") ? 1 : 0);
 	}
-	dfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		ret = -errno;
+	/*
+	 * The directory, then the file in it: that directory is what the
+	 * file's own backing file must stay below, held open, so nothing
+	 * renamed later moves it.
+	 */
+	dir = disk_split_path(rel, &base);
+	if (!dir) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	fd = open_beneath(dfd, real, rel);
-	if (fd == -EXDEV || fd == -ELOOP) {
+	ndfd = open_beneath(dfd, dir, O_DIRECTORY);
+	if (ndfd >= 0)
+		fd = open_beneath(ndfd, base, 0);
+	ret = ndfd < 0 ? ndfd : fd;
+	if (ret == -EXDEV || ret == -ELOOP) {
 		*why = "it leads outside the image's directory (backing=on allows it)";
 		ret = -EPERM;
-		fd = -1;
 		goto out;
 	}
-	if (fd < 0) {
-		ret = fd;
+	if (ret < 0)
 		goto out;
-	}
 	/* Checked on the O_PATH descriptor: opening a device may act. */
 	if (fstat(fd, &st)) {
 		ret = -errno;
@@ -132,18 +175,23 @@ static int open_safe(const char *dir, const char *name, const char **why)
 	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	ret = open(link, O_RDONLY | O_CLOEXEC);
-	if (ret < 0)
+	if (ret < 0) {
 		ret = -errno;
+		goto out;
+	}
+	*dir_fd = ndfd;
+	ndfd = -1;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
+	if (ndfd >= 0)
+		close(ndfd);
+	free(dir);
 	free(real);
 	return ret;
 }
 
-int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
+int qcow2_open_backing(struct qcow2 *q, const u8 *hdr, int dir_fd,
 		       const struct disk_opts *opts, unsigned int depth,
 		       char *err, size_t errlen)
 {
@@ -153,9 +201,11 @@ int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
 							      DISK_BACKING_SAFE,
 	};
 	char name[QCOW2_MAX_BACKING_LEN + 1] = "", *dir, *path = NULL, why[200];
-	const char *img = q->d->path, *reason = NULL;
-	int fd, ret;
+	const char *img = q->d->path, *reason = NULL, *base;
+	int fd, ndfd = -1, ret;
 
+	if (qcow2_backing_hook)
+		qcow2_backing_hook(q->d, depth);
 	if (q->h.backing_offset) {
 		memcpy(name, hdr + q->h.backing_offset, q->h.backing_len);
 		name[q->h.backing_len] = '\0';
@@ -178,7 +228,8 @@ int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
 				      sizeof(why));
 		goto done;
 	}
-	dir = dir_of(img);
+	/* The directory by name only for messages and backing=on. */
+	dir = disk_split_path(img, &base);
 	if (!dir)
 		return -ENOMEM;
 	/* Relative names are relative to the image, as in QEMU. */
@@ -195,9 +246,9 @@ int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
 		ret = disk_open_depth(&o, &q->backing, depth + 1, why,
 				      sizeof(why));
 	} else {
-		fd = open_safe(dir, name, &reason);
-		ret = fd < 0 ? fd : disk_open_fd(&o, fd, &q->backing, depth + 1,
-						 why, sizeof(why));
+		fd = open_safe(dir_fd, name, &ndfd, &reason);
+		ret = fd < 0 ? fd : disk_open_fd(&o, fd, ndfd, &q->backing,
+						 depth + 1, why, sizeof(why));
 		if (fd < 0)
 			snprintf(why, sizeof(why), "%s",
 				 reason ? reason : strerror(-fd));

@@ -563,8 +563,9 @@ static int clear_autoclear(struct qcow2 *q)
 	return ret ? ret : flush(q);
 }
 
-int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
-	       unsigned int depth, char *err, size_t errlen)
+int qcow2_open(struct disk *d, int fd, int dir_fd,
+	       const struct disk_opts *opts, unsigned int depth, char *err,
+	       size_t errlen)
 {
 	const char *why = NULL;
 	struct qcow2 *q;
@@ -634,7 +635,8 @@ int qcow2_open(struct disk *d, int fd, const struct disk_opts *opts,
 	if (ret)
 		goto fail;
 	if (q->h.backing_offset || opts->backing == DISK_BACKING_PATH) {
-		ret = qcow2_open_backing(q, hdr, opts, depth, err, errlen);
+		ret = qcow2_open_backing(q, hdr, dir_fd, opts, depth, err,
+					 errlen);
 		if (ret)
 			goto out;
 	}

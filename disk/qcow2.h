@@ -202,11 +202,23 @@ static inline void qcow2_compressed_range(const struct qcow2 *q, u64 entry,
 
 /*
  * Opens the backing file named in the header at @hdr (or opts->backing_path)
- * under the rules of opts->backing (disk/qcow2-backing.c).
+ * under the rules of opts->backing (disk/qcow2-backing.c); @dir_fd is the
+ * directory the image was found in.
  */
-int qcow2_open_backing(struct qcow2 *q, const u8 *hdr,
+int qcow2_open_backing(struct qcow2 *q, const u8 *hdr, int dir_fd,
 		       const struct disk_opts *opts, unsigned int depth,
 		       char *err, size_t errlen);
+/*
+ * Test hooks: qcow2_backing_hook (NULL normally) runs after image @d
+ * (@depth levels down the chain) is open and before its backing file is
+ * looked up, so a test can rename things in between; qcow2_openat2 is
+ * openat2(2), or a stand-in failing with ENOSYS to test the fallback for
+ * kernels before 5.6.
+ */
+struct open_how;
+extern void (*qcow2_backing_hook)(const struct disk *d, unsigned int depth);
+extern long (*qcow2_openat2)(int dfd, const char *path, struct open_how *how,
+			     size_t size);
 
 /* Overlap checks against the metadata map (disk/qcow2-meta.c). */
 int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen);

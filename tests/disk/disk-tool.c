@@ -3,7 +3,11 @@
  * Drives the block backends (disk/) directly, without a guest, for the
  * tests in tests/disk/ and the benchmark:
  *
- *   disk-tool [-f raw|qcow2] [-r] [-D] [-b off|on|PATH] CMD ...
+ *   disk-tool [-f raw|qcow2] [-r] [-D] [-b off|on|PATH] [-S LINK:TARGET]
+ *             [-N] CMD ...
+ *     -S: once the first backing file is open, and before its own
+ *         backing file is looked up, LINK is made a symlink to TARGET
+ *     -N: behave as if openat2() were missing (Linux before 5.6)
  *     info IMG                         format and size
  *     create IMG SIZE [CBITS VER ORDER] empty qcow2 (our own creator)
  *     gen SEED OFF LEN                 the pattern, on stdout
@@ -38,6 +42,32 @@
 #define BLK	4096
 
 static struct disk_opts opts;
+static char *swap_link, *swap_target;
+
+/* -S: between the open of level 1 of the chain and the lookup of level 2. */
+static void swap_hook(const struct disk *d, unsigned int depth)
+{
+	char tmp[4096];
+
+	(void)d;
+	if (depth != 1 || !swap_link)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.swap", swap_link);
+	unlink(tmp);
+	if (symlink(swap_target, tmp) || rename(tmp, swap_link)) {
+		perror("disk-tool: -S");
+		exit(1);
+	}
+	swap_link = NULL;
+}
+
+static long no_openat2(int dfd, const char *path, struct open_how *how,
+		       size_t size)
+{
+	(void)dfd, (void)path, (void)how, (void)size;
+	errno = ENOSYS;
+	return -1;
+}
 
 static u64 mix(u64 x)
 {
@@ -399,8 +429,19 @@ int main(int argc, char **argv)
 	int c;
 
 	log_level = LOG_ERROR;
-	while ((c = getopt(argc, argv, "f:rDb:")) != -1) {
+	while ((c = getopt(argc, argv, "f:rDb:S:N")) != -1) {
 		switch (c) {
+		case 'S':
+			swap_link = optarg;
+			swap_target = strchr(optarg, ':');
+			if (!swap_target)
+				return 2;
+			*swap_target++ = '\0';
+			qcow2_backing_hook = swap_hook;
+			break;
+		case 'N':
+			qcow2_openat2 = no_openat2;
+			break;
 		case 'b':
 			if (disk_parse_backing(optarg, &opts.backing,
 					       &opts.backing_path))
