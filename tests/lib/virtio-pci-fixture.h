@@ -15,6 +15,8 @@
 
 static struct kvm kvm;
 static u8 slot;
+/* BAR4 (the modern structures), as fixture_setup() found it. */
+static u64 b4;
 /* The guest's RAM: 1 MiB at guest physical 0. */
 static u8 fixture_ram[1 << 20] __attribute__((aligned(4096)));
 
@@ -66,11 +68,34 @@ static u64 bar_addr(unsigned int bar)
 	return lo & PCI_BASE_ADDRESS_MEM_MASK;
 }
 
+/* The modern registers (common config at 0, ISR at 0x1000, ...) in BAR4. */
+static __unused u32 rd(u64 off, u32 len)
+{
+	u64 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, false);
+	return (u32)v;
+}
+
+static __unused void wr(u64 off, u64 v, u32 len)
+{
+	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, true);
+}
+
+/* COMMAND.MASTER on (with memory decoding) or off. */
+static __unused void bus_master(bool on)
+{
+	u32 cmd = cfg_rd(PCI_COMMAND, 2);
+
+	cmd = on ? cmd | PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY :
+		   cmd & ~PCI_COMMAND_MASTER;
+	cfg_wr(PCI_COMMAND, cmd, 2);
+}
 
 /*
  * A VM without KVM (no vCPU, no irqchip): RAM, the two buses, the host
- * bridge, and one virtio-pci device made from @ops, found on bus 0.  Three
- * TAP checks; @what names the device in the second.
+ * bridge, and one virtio-pci device made from @ops, found on bus 0, its
+ * BAR4 in b4.  Three TAP checks; @what names the device in the second.
  */
 static void fixture_setup(const struct virtio_device_ops *ops,
 			  enum virtio_transport_kind transport,
@@ -96,6 +121,7 @@ static void fixture_setup(const struct virtio_device_ops *ops,
 			break;
 	}
 	ok(slot < PCI_MAX_DEVICES && *vdev, "found on bus 0");
+	b4 = bar_addr(4);
 }
 
 #endif

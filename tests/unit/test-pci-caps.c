@@ -176,17 +176,17 @@ static void test_bars(void)
 
 static void test_decode(struct virtio_device *vdev)
 {
-	u64 b4 = bar_addr(4), nb4 = 0xd0000000;
+	u64 bar4 = bar_addr(4), nb4 = 0xd0000000;
 	u16 cmd = (u16)cfg_rd(PCI_COMMAND, 2);
 	bool claimed;
 	u16 v;
 
 	ok(cmd & PCI_COMMAND_MEMORY, "memory decode on, as firmware leaves it");
-	v = mmio_rd16(b4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
+	v = mmio_rd16(bar4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(claimed && v == NR_QUEUES, "num_queues through BAR4");
 
 	cfg_wr(PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY, 2);
-	mmio_rd16(b4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
+	mmio_rd16(bar4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(!claimed, "memory decode off: BAR4 unclaimed");
 
 	cfg_wr(PCI_BASE_ADDRESS_4, (u32)nb4, 4);
@@ -196,12 +196,12 @@ static void test_decode(struct virtio_device *vdev)
 	cfg_wr(PCI_COMMAND, cmd, 2);
 	v = mmio_rd16(nb4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(claimed && v == NR_QUEUES, "decode on: BAR4 at its new address");
-	mmio_rd16(b4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
+	mmio_rd16(bar4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(!claimed, "old address released");
 
 	/* Moving a decoded BAR takes effect at once. */
-	cfg_wr(PCI_BASE_ADDRESS_4, (u32)b4, 4);
-	v = mmio_rd16(b4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
+	cfg_wr(PCI_BASE_ADDRESS_4, (u32)bar4, 4);
+	v = mmio_rd16(bar4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(claimed && v == NR_QUEUES, "live move: claimed at the new address");
 	mmio_rd16(nb4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(!claimed, "live move: old address released");

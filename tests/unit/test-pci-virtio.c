@@ -18,20 +18,7 @@
 #include "tap.h"
 #include "virtio-pci-fixture.h"
 
-static u64 b0, b1, b4;
-
-static u32 rd(u64 off, u32 len)
-{
-	u64 v = 0;
-
-	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, false);
-	return (u32)v;
-}
-
-static void wr(u64 off, u64 v, u32 len)
-{
-	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, true);
-}
+static u64 b0, b1;
 
 static u32 lrd(u64 off, u32 len)
 {
@@ -234,14 +221,6 @@ static u32 pba(void)
 	return v;
 }
 
-static void bus_master(bool on)
-{
-	u32 cmd = cfg_rd(PCI_COMMAND, 2);
-
-	cmd = on ? cmd | PCI_COMMAND_MASTER : cmd & ~PCI_COMMAND_MASTER;
-	cfg_wr(PCI_COMMAND, cmd, 2);
-}
-
 /*
  * An MSI is a memory write by the device: with COMMAND.MASTER clear none
  * may leave, whether the vector was pending and gets unmasked or the
@@ -352,7 +331,6 @@ int main(void)
 		      "virtio-pci device created");
 	b0 = bar_addr(0);
 	b1 = bar_addr(1);
-	b4 = bar_addr(4);
 
 	test_common(vdev);
 	test_isr_intx(vdev);

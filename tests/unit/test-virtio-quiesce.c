@@ -24,30 +24,7 @@
 #define RING_AVAIL	0x11000
 #define RING_USED	0x12000
 
-static u64 b4;
 static unsigned int quiesced;
-
-static u32 rd(u64 off, u32 len)
-{
-	u64 v = 0;
-
-	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, false);
-	return (u32)v;
-}
-
-static void wr(u64 off, u64 v, u32 len)
-{
-	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, true);
-}
-
-static void bus_master(bool on)
-{
-	u32 cmd = cfg_rd(PCI_COMMAND, 2);
-
-	cmd = on ? cmd | PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY :
-		   cmd & ~PCI_COMMAND_MASTER;
-	cfg_wr(PCI_COMMAND, cmd, 2);
-}
 
 /* What virtio-blk's quiesce does for a request it finishes. */
 static void q_quiesce(struct virtio_device *vdev)
@@ -69,7 +46,6 @@ int main(void)
 	ops.quiesce = q_quiesce;
 	fixture_setup(&ops, VIRTIO_TRANSPORT_PCI, &vdev,
 		      "multi-queue virtio-pci device created");
-	b4 = bar_addr(4);
 
 	bus_master(true);
 	wr(VIRTIO_PCI_COMMON_STATUS, 0, 1);
