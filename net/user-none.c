@@ -13,6 +13,6 @@ int net_user_open(struct net_backend *be __unused,
 		  const struct lkvm_net *cfg __unused)
 {
 	pr_err("-n mode=user: this lkvm was built without libslirp "
-	       "(Debian package libslirp-dev); use mode=tap or mode=none");
+	       "(Debian package libslirp-dev); use mode=tap");
 	return -ENOTSUP;
 }

@@ -24,7 +24,7 @@ enum lkvm_console {
 #define LKVM_NET_SPEC_MAX	512
 
 enum lkvm_net_mode {
-	NET_MODE_NONE,		/* a device whose frames go nowhere */
+	NET_MODE_NONE,		/* no device: the parser drops it (kvmtool) */
 	NET_MODE_TAP,		/* tap device (IFF_VNET_HDR), or fd= */
 	NET_MODE_USER,		/* user-mode networking (libslirp) */
 };

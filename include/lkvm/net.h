@@ -8,7 +8,7 @@
  *
  *   virtio/net.c  --ops-->  net/tap.c     tap (or an inherited fd=)
  *                           net/user.c    libslirp, no root needed
- *                           net/backend.c mode=none: frames go nowhere
+ * (net/backend.c picks one; -n mode=none makes no device at all.)
  *
  * Threads: every backend call and callback runs on the device thread.
  * Backend watch callbacks take be->lock (the device's vdev->lock) before
