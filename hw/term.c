@@ -75,6 +75,7 @@ fail:
 		close(master);
 	return -err;
 }
+
 /*
  * Read by device threads (Ctrl-A handling) and by signal handlers: a
  * lock-free atomic is safe for both.  Relaxed: it guards no other data.
@@ -97,7 +98,7 @@ bool term__is_raw(void)
  * own, which prints the report that says where lkvm crashed).
  */
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-static struct sigaction prev_fatal[sizeof(fatal_signals) / sizeof(fatal_signals[0])];
+static struct sigaction prev_fatal[ARRAY_SIZE(fatal_signals)];
 
 static void term__fatal_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -105,7 +106,7 @@ static void term__fatal_signal(int sig, siginfo_t *si, void *uc)
 
 	(void)uc;
 	term__restore();
-	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fatal_signals); i++)
 		if (fatal_signals[i] == sig)
 			sigaction(sig, &prev_fatal[i], NULL);
 	/*
@@ -133,7 +134,7 @@ void term__init(void)
 		return;
 	atomic_store_explicit(&raw_active, 1, memory_order_relaxed);
 	atexit(term__restore);
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++) {
 		struct sigaction sa;
 
 		memset(&sa, 0, sizeof(sa));
