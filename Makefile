@@ -170,12 +170,16 @@ XARCH_SRCS	:= arm/image.c
 XARCH_OBJS	:= $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out $(CORE_SRCS),$(XARCH_SRCS)))
 .SECONDARY: $(XARCH_OBJS)
 
-UNIT_SRCS	:= $(wildcard tests/unit/test-*.c)
+# Unit tests mirror the source: tests/unit/<dir>/<file>.c tests <dir>/<file>.c
+# (a second test of the same file adds -<aspect>).  The other architecture's
+# tests build only where its code does (arm/image.c is built everywhere).
+UNIT_SRCS	:= $(wildcard tests/unit/*/*.c)
 ifneq ($(ARCH),x86)
-UNIT_SRCS	:= $(filter-out tests/unit/test-x86-%,$(UNIT_SRCS))
+UNIT_SRCS	:= $(filter-out tests/unit/x86/%,$(UNIT_SRCS))
 endif
 ifneq ($(ARCH),arm64)
-UNIT_SRCS	:= $(filter-out tests/unit/test-arm-%,$(UNIT_SRCS))
+UNIT_SRCS	:= $(filter-out tests/unit/arm/%,$(UNIT_SRCS)) \
+		   $(filter $(patsubst %.c,tests/unit/%.c,$(XARCH_SRCS)),$(UNIT_SRCS))
 endif
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OBJDIR)/tests/unit/%.t,$(UNIT_SRCS))
 
@@ -202,7 +206,7 @@ $(OBJDIR)/%.o: %.c
 $(OBJDIR)/tests/unit/%.t: tests/unit/%.c $(CORE_OBJS) $(XARCH_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(XARCH_OBJS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) -I. -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(XARCH_OBJS) $(LDLIBS)
 
 # The virtqueue ordering stress test, linked against the real queue code,
 # and a second copy whose full barriers are compiled out to prove the test
@@ -240,7 +244,7 @@ $(DISK_TOOL): tests/disk/disk-tool.c $(CORE_OBJS)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
 
--include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d)
+-include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 
 # --- bare-metal test guests (always the host gcc, never sanitized) ----------
 ifeq ($(ARCH),x86)
@@ -268,8 +272,15 @@ check: setup
 		LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV) \
 		$(PROVE) $(PROVE_FLAGS) $(TESTS)
 
-check-unit: $(UNIT_TESTS)
-	$(Q)$(SAN_ENV) $(PROVE) $(PROVE_FLAGS) $(UNIT_TESTS)
+# make check-unit [T=virtio/core]: the unit tests, or those of the source
+# files named (T=virtio/core runs tests/unit/virtio/core*.c; T=virtio all of
+# virtio/).
+T		?=
+CHECK_UNIT	:= $(if $(T),$(filter $(foreach t,$(T),$(OBJDIR)/tests/unit/$(t).t \
+			$(OBJDIR)/tests/unit/$(t)-%.t $(OBJDIR)/tests/unit/$(t)/%.t),$(UNIT_TESTS)),$(UNIT_TESTS))
+check-unit: $(CHECK_UNIT)
+	$(if $(CHECK_UNIT),,$(error no unit test matches T=$(T); they are tests/unit/<dir>/<file>.c))
+	$(Q)$(SAN_ENV) $(PROVE) $(PROVE_FLAGS) $(CHECK_UNIT)
 
 # make run: boot the demo guest, or KERNEL=... [INITRD=...] [PARAMS=...].
 KERNEL		?=

@@ -2,7 +2,7 @@
 /* acpi__build()/acpi__write(): RSDP, XSDT/RSDT, FADT, FACS, DSDT, MADT. */
 #include <errno.h>
 
-#include "../lib/tap.h"
+#include "tap.h"
 #include "arch/acpi.h"
 #include "arch/boot.h"
 #include "lkvm/guest_mem.h"

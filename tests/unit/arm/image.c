@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../lib/tap.h"
+#include "tap.h"
 #include "lkvm/arm64-image.h"
 
 static u8 buf[4096];

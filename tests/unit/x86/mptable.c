@@ -2,7 +2,7 @@
 /* mptable__build()/mptable__write(): MP spec 1.4 tables for 1..N vCPUs. */
 #include <errno.h>
 
-#include "../lib/tap.h"
+#include "tap.h"
 #include "arch/boot.h"
 #include "lkvm/guest_mem.h"
 

@@ -10,7 +10,7 @@
 
 #include <asm/e820.h>
 
-#include "../lib/tap.h"
+#include "tap.h"
 #include "arch/boot.h"
 #include "lkvm/guest_mem.h"
 

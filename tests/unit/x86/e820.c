@@ -4,7 +4,7 @@
 
 #include <asm/e820.h>
 
-#include "../lib/tap.h"
+#include "tap.h"
 #include "arch/boot.h"
 
 #define MiB SZ_1M

@@ -4,7 +4,7 @@
 
 #include <linux/kvm.h>
 
-#include "../lib/tap.h"
+#include "tap.h"
 #include "arch/boot.h"
 
 #define IDX KVM_CPUID_FLAG_SIGNIFCANT_INDEX
