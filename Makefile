@@ -151,6 +151,8 @@ $(error missing libraries; install the Debian packages: $(MISSING_PKGS) (`make s
 endif
 endif
 
+.DELETE_ON_ERROR:
+
 # --- sources ---------------------------------------------------------------
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
@@ -210,24 +212,24 @@ $(OBJDIR)/tests/unit/%.t: tests/unit/%.c $(CORE_OBJS) $(XARCH_OBJS)
 
 # The virtqueue ordering stress test, linked against the real queue code,
 # and a second copy whose full barriers are compiled out to prove the test
-# catches their absence.  VIRTQ_TEST_NO_FULL_BARRIER is for this only.
+# catches their absence.  VRING_TEST_NO_FULL_BARRIER is for this only.
 STRESS_BINS	:= $(OBJDIR)/tests/stress/vring-order \
 		   $(OBJDIR)/tests/stress/vring-order-nobarrier
 STRESS_DEPS	:= $(OBJDIR)/kvm/guest_mem.o
 
-$(OBJDIR)/tests/stress/virtqueue-nobarrier.o: virtio/virtqueue.c
+$(OBJDIR)/tests/stress/vring-nobarrier.o: virtio/vring.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DVIRTQ_TEST_NO_FULL_BARRIER -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DVRING_TEST_NO_FULL_BARRIER -c -o $@ $<
 
 $(OBJDIR)/tests/stress/vring-order: tests/stress/vring-order.c \
-		$(OBJDIR)/virtio/virtqueue.o $(STRESS_DEPS)
+		$(OBJDIR)/virtio/vring.o $(STRESS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  STRESS  $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(OBJDIR)/tests/stress/vring-order-nobarrier: tests/stress/vring-order.c \
-		$(OBJDIR)/tests/stress/virtqueue-nobarrier.o $(STRESS_DEPS)
+		$(OBJDIR)/tests/stress/vring-nobarrier.o $(STRESS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  STRESS  $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^

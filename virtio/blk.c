@@ -56,7 +56,7 @@ struct blk_req {
 	u32 written;			/* data bytes for the used length */
 	int ret;			/* multi-queue: backend result */
 	struct blk_req *next_free;	/* free list, or a done list */
-	struct virtq_elem elem;
+	struct vring_chain elem;
 };
 
 struct virtio_blk {
@@ -206,7 +206,7 @@ static u8 blk_range_req(struct virtio_blk *blk, struct blk_req *r,
 
 	if (out_data != sizeof(seg))
 		return VIRTIO_BLK_S_UNSUPP;	/* max_*_seg is 1 */
-	if (virtq_elem_copy_from(&r->elem, sizeof(struct virtio_blk_outhdr),
+	if (vring_chain_read(&r->elem, sizeof(struct virtio_blk_outhdr),
 				 &seg, sizeof(seg)) != sizeof(seg))
 		return VIRTIO_BLK_S_IOERR;
 	sector = le64toh(seg.sector);
@@ -231,12 +231,12 @@ static u8 blk_range_req(struct virtio_blk *blk, struct blk_req *r,
  */
 static u8 blk_prepare(struct virtio_blk *blk, struct blk_req *r)
 {
-	struct virtq_elem *e = &r->elem;
+	struct vring_chain *e = &r->elem;
 	struct virtio_blk_outhdr hdr;
 	u64 sector, out_data, in_data;
 	u32 type;
 
-	if (virtq_elem_copy_from(e, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+	if (vring_chain_read(e, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
 		return VIRTIO_BLK_S_IOERR;
 	type = le32toh(hdr.type);
 	sector = le64toh(hdr.sector);
@@ -265,7 +265,7 @@ static u8 blk_prepare(struct virtio_blk *blk, struct blk_req *r)
 		r->dreq.op = DISK_OP_FLUSH;
 		return 0;
 	case VIRTIO_BLK_T_GET_ID:
-		r->written = (u32)virtq_elem_copy_to(e, 0, blk->serial,
+		r->written = (u32)vring_chain_write(e, 0, blk->serial,
 				min_t(u64, in_data, sizeof(blk->serial)));
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_DISCARD:
@@ -287,7 +287,7 @@ static u8 blk_prepare(struct virtio_blk *blk, struct blk_req *r)
 static void blk_start(struct virtio_blk *blk, struct virtio_queue *q,
 		      struct blk_req *r)
 {
-	struct virtq_elem *e = &r->elem;
+	struct vring_chain *e = &r->elem;
 	const struct iovec *last;
 	u8 status;
 	int ret;
@@ -303,7 +303,7 @@ static void blk_start(struct virtio_blk *blk, struct virtio_queue *q,
 		req_put(blk, r);
 		return;
 	}
-	/* Zero-length buffers were dropped by virtq_pop: last is >= 1 byte. */
+	/* Zero-length buffers were dropped by vring_pop: last is >= 1 byte. */
 	last = &e->iov[e->out_num + e->in_num - 1];
 	r->status = (u8 *)last->iov_base + last->iov_len - 1;
 	status = blk_prepare(blk, r);
@@ -339,7 +339,7 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 	int ret = 0;
 
 	do {
-		virtq_disable_notify(&q->vq);
+		vring_suppress_kicks(&q->ring);
 		for (;;) {
 			r = blk_can_submit(blk, q) ? req_get(blk, q) : NULL;
 			if (!r) {
@@ -366,13 +366,13 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 			blk->stalled[q->index] = true;
 			return;
 		}
-	} while (virtq_enable_notify(&q->vq));
+	} while (vring_arm_kicks(&q->ring));
 }
 
 static bool queue_runnable(struct virtio_device *vdev, struct virtio_queue *q)
 {
 	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
-	       vdev->dma_enabled && q->enabled && virtq_ready(&q->vq);
+	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
 }
 
 /* After completions: interrupts, and queues that waited for room. */

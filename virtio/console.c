@@ -46,7 +46,7 @@ struct virtio_console {
 	bool escape;			/* last input byte was Ctrl-A */
 	u8 rx[CONSOLE_RX_BUF];		/* stdin bytes not yet delivered */
 	size_t rx_len;
-	struct virtq_elem elem;
+	struct vring_chain elem;
 };
 
 static void virtio_console__read_config(struct virtio_device *vdev __unused,
@@ -71,7 +71,7 @@ static bool virtio_console__rx_ready(struct virtio_console *c)
 	struct virtio_queue *q = &vdev->queues[CONSOLE_RXQ];
 
 	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
-	       vdev->dma_enabled && q->enabled && virtq_ready(&q->vq);
+	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
 }
 
 /* Moves buffered input into the guest's receive buffers. */
@@ -83,7 +83,7 @@ static void virtio_console__deliver(struct virtio_console *c)
 	bool pushed = false;
 
 	while (off < c->rx_len && virtio_queue_pop(vdev, q, &c->elem) > 0) {
-		n = virtq_elem_copy_to(&c->elem, 0, c->rx + off,
+		n = vring_chain_write(&c->elem, 0, c->rx + off,
 				       c->rx_len - off);
 		virtio_queue_push(vdev, q, c->elem.head, (u32)n);
 		pushed = true;
@@ -99,7 +99,7 @@ static void virtio_console__deliver(struct virtio_console *c)
 
 /*
  * Delivers what it can; input waits while the guest has no buffers.  Ran
- * out of buffers with input left: ask for a kick (virtq_enable_notify)
+ * out of buffers with input left: ask for a kick (vring_arm_kicks)
  * and retry if buffers slipped in meanwhile, so no kick is lost.
  */
 static void virtio_console__flush_rx(struct virtio_console *c)
@@ -109,7 +109,7 @@ static void virtio_console__flush_rx(struct virtio_console *c)
 	while (c->rx_len && virtio_console__rx_ready(c)) {
 		virtio_console__deliver(c);
 		if (!c->rx_len || !virtio_console__rx_ready(c) ||
-		    !virtq_enable_notify(&q->vq))
+		    !vring_arm_kicks(&q->ring))
 			break;
 	}
 	virtio_console__watch_input(c, c->rx_len < sizeof(c->rx));
@@ -192,12 +192,12 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 				      struct virtio_queue *q)
 {
 	struct virtio_device *vdev = c->vdev;
-	struct virtq_elem *e = &c->elem;
+	struct vring_chain *e = &c->elem;
 	unsigned int done = 0;
 	int ret;
 
 	do {
-		virtq_disable_notify(&q->vq);
+		vring_suppress_kicks(&q->ring);
 		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
 			/* Writable buffers on the transmitq carry nothing. */
 			virtio_console__write_out(e->iov, e->out_num);
@@ -208,7 +208,7 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 		virtio_queue_notify(vdev, q);
 		if (ret < 0)
 			return;	/* virtio_queue_pop() marked it broken */
-	} while (virtq_enable_notify(&q->vq));
+	} while (vring_arm_kicks(&q->ring));
 }
 
 static void virtio_console__handle_queue(struct virtio_device *vdev,

@@ -96,7 +96,7 @@ static void virtio_on_kick(void *opaque, u32 events __unused)
 	atomic_fetch_add_explicit(&vdev->nr_kicks, 1, memory_order_relaxed);
 
 	virtio_queue_lock(vdev, q);
-	if (!virtio_runnable(vdev) || !q->enabled || !virtq_ready(&q->vq))
+	if (!virtio_runnable(vdev) || !q->enabled || !vring_mapped(&q->ring))
 		goto out;
 	/*
 	 * Bus mastering is off: touching the rings now would be DMA the
@@ -215,9 +215,9 @@ static void virtio_device_free(void *opaque)
 
 static void virtio_reset_queue(struct virtio_queue *q)
 {
-	virtq_unmap(&q->vq);
-	q->vq.size = q->max_size;
-	q->vq.desc_gpa = q->vq.avail_gpa = q->vq.used_gpa = 0;
+	vring_unmap(&q->ring);
+	q->ring.size = q->max_size;
+	q->ring.desc_gpa = q->ring.avail_gpa = q->ring.used_gpa = 0;
 	q->enabled = false;
 	q->broken_err = 0;
 	q->msix_vector = VIRTIO_NO_VECTOR;
@@ -234,7 +234,7 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	int ret;
 
 	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !ops->queue_max_size ||
-	    ops->queue_max_size > VIRTQ_MAX_SIZE)
+	    ops->queue_max_size > VRING_MAX_SIZE)
 		return -EINVAL;
 
 	memset(vdev, 0, sizeof(*vdev));
@@ -365,7 +365,7 @@ static void virtio_driver_ok(struct virtio_device *vdev)
 
 		if (!q->enabled)
 			continue;
-		ret = virtq_map(&q->vq, &vdev->kvm->mem, event_idx, indirect);
+		ret = vring_map(&q->ring, &vdev->kvm->mem, event_idx, indirect);
 		if (ret) {
 			virtio_device_broken(vdev, "bad queue layout", ret);
 			return;
@@ -530,7 +530,7 @@ void virtio_device_broken(struct virtio_device *vdev, const char *why, int err)
 }
 
 int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
-		     struct virtq_elem *elem)
+		     struct vring_chain *elem)
 {
 	int ret;
 
@@ -538,7 +538,7 @@ int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
 		return q->broken_err;
 	if (vdev->broken || !vdev->dma_enabled)
 		return 0;
-	ret = virtq_pop(&q->vq, elem);
+	ret = vring_pop(&q->ring, elem);
 	if (ret < 0 && per_queue(vdev)) {
 		/*
 		 * Marking the device broken needs every lock; this queue
@@ -556,14 +556,14 @@ int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
 void virtio_queue_push(struct virtio_device *vdev __unused,
 		       struct virtio_queue *q, u16 head, u32 len)
 {
-	virtq_push(&q->vq, head, len);
+	vring_push(&q->ring, head, len);
 }
 
 void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q)
 {
-	if (!virtq_should_notify(&q->vq))
+	if (!vring_need_interrupt(&q->ring))
 		return;
-	q->vq.nr_interrupts++;
+	q->ring.nr_interrupts++;
 	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
 				  memory_order_relaxed);
 	if (!per_queue(vdev)) {
@@ -596,7 +596,7 @@ bool virtio_queue_yield(struct virtio_device *vdev, struct virtio_queue *q,
 	 * entries past the last notify check, which EVENT_IDX arithmetic
 	 * cannot represent.
 	 */
-	if (++*done < q->vq.size)
+	if (++*done < q->ring.size)
 		return false;
 	virtio_queue_notify(vdev, q);
 	virtio_queue_kick(vdev, q->index);

@@ -105,7 +105,7 @@ static struct virtio_queue *virtio_mmio__queue(struct virtio_mmio *m)
 /*
  * Legacy layout from QueuePFN: descriptors at pfn * GuestPageSize, the
  * avail ring right after them, the used ring at the next QueueAlign
- * boundary.  A layout that cannot be valid gets an address virtq_map()
+ * boundary.  A layout that cannot be valid gets an address vring_map()
  * refuses, so DRIVER_OK marks the device NEEDS_RESET instead of us
  * guessing what the driver meant.
  */
@@ -114,21 +114,21 @@ static void virtio_mmio__legacy_layout(struct virtio_mmio *m,
 {
 	struct virtio_mmio_legacy_queue *lq = &m->lq[q->index];
 	u64 desc, avail, used, align = lq->align;
-	u64 n = q->vq.size;
+	u64 n = q->ring.size;
 
 	q->enabled = lq->pfn != 0;
 	/* Products of two u32 fit in a u64; the rings are < 64 KiB more. */
 	desc = (u64)lq->pfn * m->guest_page_size;
 	if (!lq->pfn || !align || (align & (align - 1)) ||
-	    desc > UINT64_MAX - 2 * align - 32 * VIRTQ_MAX_SIZE) {
-		q->vq.desc_gpa = q->vq.avail_gpa = q->vq.used_gpa = 1;
+	    desc > UINT64_MAX - 2 * align - 32 * VRING_MAX_SIZE) {
+		q->ring.desc_gpa = q->ring.avail_gpa = q->ring.used_gpa = 1;
 		return;
 	}
 	avail = desc + 16 * n;
 	used = ALIGN_UP(avail + 6 + 2 * n, align);
-	q->vq.desc_gpa = desc;
-	q->vq.avail_gpa = avail;
-	q->vq.used_gpa = used;
+	q->ring.desc_gpa = desc;
+	q->ring.avail_gpa = avail;
+	q->ring.used_gpa = used;
 }
 
 /* Transport state a device reset clears too (vdev->lock held). */
@@ -234,8 +234,8 @@ static void virtio_mmio__write(struct virtio_mmio *m, u64 reg, u32 v)
 	case VIRTIO_MMIO_QUEUE_NUM:
 		if (!q || !cfg_ok || (!m->legacy && q->enabled))
 			break;
-		/* Too big: leave a size virtq_map() refuses at DRIVER_OK. */
-		q->vq.size = v <= q->max_size ? (u16)v : 0;
+		/* Too big: leave a size vring_map() refuses at DRIVER_OK. */
+		q->ring.size = v <= q->max_size ? (u16)v : 0;
 		if (m->legacy)
 			virtio_mmio__legacy_layout(m, q);
 		break;
@@ -276,17 +276,17 @@ static void virtio_mmio__write(struct virtio_mmio *m, u64 reg, u32 v)
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 		if (q)
-			virtio_mmio__set_addr(m, &q->vq.desc_gpa, reg & 4, v);
+			virtio_mmio__set_addr(m, &q->ring.desc_gpa, reg & 4, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
 	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
 		if (q)
-			virtio_mmio__set_addr(m, &q->vq.avail_gpa, reg & 4, v);
+			virtio_mmio__set_addr(m, &q->ring.avail_gpa, reg & 4, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_USED_LOW:
 	case VIRTIO_MMIO_QUEUE_USED_HIGH:
 		if (q)
-			virtio_mmio__set_addr(m, &q->vq.used_gpa, reg & 4, v);
+			virtio_mmio__set_addr(m, &q->ring.used_gpa, reg & 4, v);
 		break;
 	default:
 		pr_debug("virtio-mmio: write 0x%x to read-only/reserved 0x%llx",

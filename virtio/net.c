@@ -11,7 +11,7 @@
  * guest has no buffers for stays in the bounce buffer (possibly half
  * placed, with MRG_RXBUF), the backend stops reading (the frames behind
  * it wait on the host side) and the device asks for a kick with
- * virtq_enable_notify(), re-checking the ring so no kick is lost.  Drops
+ * vring_arm_kicks(), re-checking the ring so no kick is lost.  Drops
  * are counted only where a frame cannot be delivered at all: larger than
  * every buffer the guest gave, a header this guest cannot take, or a
  * backend that had to drop (its own counters).
@@ -58,13 +58,13 @@ struct virtio_net {
 	struct {
 		u16 head;
 		u32 len;
-	} rx_used[VIRTQ_MAX_SIZE];
-	struct virtq_elem rx_first;	/* holds the header (num_buffers) */
-	struct virtq_elem elem;
+	} rx_used[VRING_MAX_SIZE];
+	struct vring_chain rx_first;	/* holds the header (num_buffers) */
+	struct vring_chain elem;
 
 	u8 *tx_buf;
 	struct virtio_net_hdr_v1 tx_hdr;
-	struct iovec tx_iov[VIRTQ_MAX_SEGS + 1];
+	struct iovec tx_iov[VRING_MAX_SEGS + 1];
 
 	u64 rx_frames, tx_frames, rx_dropped, tx_dropped, rx_filtered;
 };
@@ -104,7 +104,7 @@ static bool virtio_net__rx_ready(struct virtio_net *n)
 	struct virtio_queue *q = &vdev->queues[NET_RXQ];
 
 	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
-	       vdev->dma_enabled && q->enabled && virtq_ready(&q->vq);
+	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
 }
 
 /*
@@ -177,12 +177,12 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 	struct virtio_device *vdev = n->vdev;
 	bool mrg = net_has(n, VIRTIO_NET_F_MRG_RXBUF);
 	const u8 *data = n->rx_buf + n->rx_start;
-	struct virtq_elem *e;
+	struct vring_chain *e;
 	size_t c;
 	int ret;
 
 	while (n->rx_off < n->rx_len) {
-		if (n->rx_nbufs == q->vq.size) {
+		if (n->rx_nbufs == q->ring.size) {
 			virtio_net__rx_drop_pending(n, q);
 			return 1;
 		}
@@ -200,7 +200,7 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 			virtio_net__rx_drop_pending(n, q);
 			return 1;
 		}
-		c = virtq_elem_copy_to(e, 0, data + n->rx_off,
+		c = vring_chain_write(e, 0, data + n->rx_off,
 				       n->rx_len - n->rx_off);
 		n->rx_used[n->rx_nbufs].head = e->head;
 		n->rx_used[n->rx_nbufs++].len = (u32)c;
@@ -209,11 +209,11 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 	if (n->rx_nbufs > 1) {
 		u16 nb = htole16((u16)n->rx_nbufs);
 
-		virtq_elem_copy_to(&n->rx_first,
+		vring_chain_write(&n->rx_first,
 				   offsetof(struct virtio_net_hdr_v1, num_buffers),
 				   &nb, sizeof(nb));
 	}
-	/* virtq_push() orders the buffer writes before used->idx. */
+	/* vring_push() orders the buffer writes before used->idx. */
 	for (unsigned int i = 0; i < n->rx_nbufs; i++)
 		virtio_queue_push(vdev, q, n->rx_used[i].head,
 				  n->rx_used[i].len);
@@ -237,7 +237,7 @@ static void virtio_net__rx(struct virtio_net *n)
 		return;
 	}
 	/* Kicks are only wanted while we wait for buffers (below). */
-	virtq_disable_notify(&q->vq);
+	vring_suppress_kicks(&q->ring);
 	while (budget) {
 		if (!n->rx_len) {
 			ret = virtio_net__fetch(n);
@@ -255,11 +255,11 @@ static void virtio_net__rx(struct virtio_net *n)
 		if (!ret) {
 			/*
 			 * No buffers: ask for a kick, and re-check the ring
-			 * after (virtq_enable_notify's full barrier pairs with
+			 * after (vring_arm_kicks's full barrier pairs with
 			 * the driver's), or a refill racing with us is lost.
 			 */
-			if (virtq_enable_notify(&q->vq)) {
-				virtq_disable_notify(&q->vq);
+			if (vring_arm_kicks(&q->ring)) {
+				vring_suppress_kicks(&q->ring);
 				continue;
 			}
 			stop = true;
@@ -278,7 +278,7 @@ static void virtio_net__rx_wake(void *opaque)
 }
 
 /* One transmit chain.  Returns 0, or -EINVAL if the device broke. */
-static int virtio_net__tx_one(struct virtio_net *n, struct virtq_elem *e)
+static int virtio_net__tx_one(struct virtio_net *n, struct vring_chain *e)
 {
 	struct virtio_net_hdr_v1 h = { 0 };
 	size_t hl = n->hdr_len, flen, skip;
@@ -296,7 +296,7 @@ static int virtio_net__tx_one(struct virtio_net *n, struct virtq_elem *e)
 		return 0;
 	}
 	flen = e->out_len - hl;
-	virtq_elem_copy_from(e, 0, &h, hl);
+	vring_chain_read(e, 0, &h, hl);
 	if (net_hdr_check_tx(&h, n->vdev->guest_features, flen)) {
 		n->tx_dropped++;
 		return 0;
@@ -322,7 +322,7 @@ static int virtio_net__tx_one(struct virtio_net *n, struct virtq_elem *e)
 		}
 		ret = n->be.ops->send(&n->be, n->tx_iov, cnt);
 	} else {
-		virtq_elem_copy_from(e, hl, n->tx_buf, flen);
+		vring_chain_read(e, hl, n->tx_buf, flen);
 		one = (struct iovec){ n->tx_buf, flen };
 		ret = n->be.ops->send(&n->be, &one, 1);
 	}
@@ -340,7 +340,7 @@ static void virtio_net__tx(struct virtio_net *n, struct virtio_queue *q)
 	int ret = 0;
 
 	do {
-		virtq_disable_notify(&q->vq);
+		vring_suppress_kicks(&q->ring);
 		while (budget && (ret = virtio_queue_pop(vdev, q, &n->elem)) > 0) {
 			if (virtio_net__tx_one(n, &n->elem))
 				return;
@@ -355,39 +355,39 @@ static void virtio_net__tx(struct virtio_net *n, struct virtio_queue *q)
 			virtio_queue_kick(vdev, q->index);
 			return;
 		}
-	} while (virtq_enable_notify(&q->vq));
+	} while (vring_arm_kicks(&q->ring));
 }
 
 static void virtio_net__ctrl(struct virtio_net *n, struct virtio_queue *q)
 {
 	struct virtio_device *vdev = n->vdev;
-	struct virtq_elem *e = &n->elem;
+	struct vring_chain *e = &n->elem;
 	u8 buf[2 + NET_CTRL_MAX], ack;
 	size_t len;
 	int ret;
 
 	do {
-		virtq_disable_notify(&q->vq);
+		vring_suppress_kicks(&q->ring);
 		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
 			if (e->out_len < 2 || !e->in_len) {
 				virtio_device_broken(vdev, "malformed control command",
 						     -EINVAL);
 				return;
 			}
-			len = virtq_elem_copy_from(e, 0, buf, sizeof(buf));
+			len = vring_chain_read(e, 0, buf, sizeof(buf));
 			ack = VIRTIO_NET_ERR;
 			if (e->out_len <= sizeof(buf))
 				ack = net_ctrl_command(&n->filter,
 						       vdev->guest_features,
 						       buf[0], buf[1], buf + 2,
 						       len - 2);
-			virtq_elem_copy_to(e, e->in_len - 1, &ack, 1);
+			vring_chain_write(e, e->in_len - 1, &ack, 1);
 			virtio_queue_push(vdev, q, e->head, 1);
 		}
 		virtio_queue_notify(vdev, q);
 		if (ret < 0)
 			return;
-	} while (virtq_enable_notify(&q->vq));
+	} while (vring_arm_kicks(&q->ring));
 }
 
 static void virtio_net__handle_queue(struct virtio_device *vdev,

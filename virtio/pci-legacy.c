@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "lkvm/log.h"
-#include "pci.h"
+#include "pci-int.h"
 
 /*
  * Legacy ring layout for a 4096-byte page: descriptors at pfn * 4096, the
  * avail ring (with used_event) right after, the used ring at the next page
- * boundary.  virtq_map() validates it at DRIVER_OK.
+ * boundary.  vring_map() validates it at DRIVER_OK.
  */
 static void virtio_pci__legacy_pfn(struct virtio_queue *q, u32 pfn)
 {
@@ -21,13 +21,13 @@ static void virtio_pci__legacy_pfn(struct virtio_queue *q, u32 pfn)
 
 	if (!pfn) {
 		q->enabled = false;
-		q->vq.desc_gpa = q->vq.avail_gpa = q->vq.used_gpa = 0;
+		q->ring.desc_gpa = q->ring.avail_gpa = q->ring.used_gpa = 0;
 		return;
 	}
-	q->vq.size = q->max_size;
-	q->vq.desc_gpa = (u64)pfn << VIRTIO_PCI_QUEUE_ADDR_SHIFT;
-	q->vq.avail_gpa = q->vq.desc_gpa + 16 * n;
-	q->vq.used_gpa = ALIGN_UP(q->vq.avail_gpa + 6 + 2 * n,
+	q->ring.size = q->max_size;
+	q->ring.desc_gpa = (u64)pfn << VIRTIO_PCI_QUEUE_ADDR_SHIFT;
+	q->ring.avail_gpa = q->ring.desc_gpa + 16 * n;
+	q->ring.used_gpa = ALIGN_UP(q->ring.avail_gpa + 6 + 2 * n,
 				  (u64)VIRTIO_PCI_VRING_ALIGN);
 	q->enabled = true;
 }
@@ -46,7 +46,7 @@ static bool virtio_pci__legacy_read(struct virtio_pci *vp, u32 off, u32 len,
 		*val = (u32)vdev->guest_features;
 		return len == 4;
 	case VIRTIO_PCI_QUEUE_PFN:
-		*val = q ? (u32)(q->vq.desc_gpa >> VIRTIO_PCI_QUEUE_ADDR_SHIFT) :
+		*val = q ? (u32)(q->ring.desc_gpa >> VIRTIO_PCI_QUEUE_ADDR_SHIFT) :
 			   0;
 		return len == 4;
 	case VIRTIO_PCI_QUEUE_NUM:

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "lkvm/log.h"
-#include "pci.h"
+#include "pci-int.h"
 
 static void virtio_pci__common_read(struct virtio_pci *vp, u32 off,
 				    void *data, u32 len)
@@ -30,16 +30,16 @@ static void virtio_pci__common_read(struct virtio_pci *vp, u32 off,
 	};
 
 	if (q) {
-		c.queue_size = htole16(q->vq.size);
+		c.queue_size = htole16(q->ring.size);
 		c.queue_msix_vector = htole16(q->msix_vector);
 		c.queue_enable = htole16(q->enabled);
 		c.queue_notify_off = htole16((u16)q->index);
-		c.queue_desc_lo = htole32((u32)q->vq.desc_gpa);
-		c.queue_desc_hi = htole32((u32)(q->vq.desc_gpa >> 32));
-		c.queue_avail_lo = htole32((u32)q->vq.avail_gpa);
-		c.queue_avail_hi = htole32((u32)(q->vq.avail_gpa >> 32));
-		c.queue_used_lo = htole32((u32)q->vq.used_gpa);
-		c.queue_used_hi = htole32((u32)(q->vq.used_gpa >> 32));
+		c.queue_desc_lo = htole32((u32)q->ring.desc_gpa);
+		c.queue_desc_hi = htole32((u32)(q->ring.desc_gpa >> 32));
+		c.queue_avail_lo = htole32((u32)q->ring.avail_gpa);
+		c.queue_avail_hi = htole32((u32)(q->ring.avail_gpa >> 32));
+		c.queue_used_lo = htole32((u32)q->ring.used_gpa);
+		c.queue_used_hi = htole32((u32)(q->ring.used_gpa >> 32));
 	}
 	/* Reads of any width see the structure; past it, zeros. */
 	memset(data, 0, len);
@@ -83,15 +83,15 @@ static void virtio_pci__queue_write(struct virtio_pci *vp, u32 off, u32 len,
 	switch (off) {
 	case VIRTIO_PCI_COMMON_Q_SIZE:
 		if (len == 2 && v <= q->max_size)
-			q->vq.size = (u16)v;
+			q->ring.size = (u16)v;
 		return;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		/* The driver may not write 0 (4.1.4.3.2); ignore it. */
 		if (len != 2 || v != 1)
 			return;
-		if (!virtio_pci__size_ok(q, q->vq.size)) {
+		if (!virtio_pci__size_ok(q, q->ring.size)) {
 			pr_debug("virtio-%s: queue %u size %u refused",
-				 vdev->ops->name, q->index, q->vq.size);
+				 vdev->ops->name, q->index, q->ring.size);
 			return;
 		}
 		q->enabled = true;
@@ -105,11 +105,11 @@ static void virtio_pci__queue_write(struct virtio_pci *vp, u32 off, u32 len,
 		if (len != 4)
 			return;
 		if (field == VIRTIO_PCI_COMMON_Q_DESCLO)
-			virtio_pci__set_half(&q->vq.desc_gpa, off & 4, v);
+			virtio_pci__set_half(&q->ring.desc_gpa, off & 4, v);
 		else if (field == VIRTIO_PCI_COMMON_Q_AVAILLO)
-			virtio_pci__set_half(&q->vq.avail_gpa, off & 4, v);
+			virtio_pci__set_half(&q->ring.avail_gpa, off & 4, v);
 		else
-			virtio_pci__set_half(&q->vq.used_gpa, off & 4, v);
+			virtio_pci__set_half(&q->ring.used_gpa, off & 4, v);
 		return;
 	}
 }

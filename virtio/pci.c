@@ -42,7 +42,7 @@
 #include "lkvm/log.h"
 #include "lkvm/pci.h"
 #include "lkvm/virtio-transport.h"
-#include "pci.h"
+#include "pci-int.h"
 
 /* --- interrupts (vdev->lock held) ---------------------------------------- */
 

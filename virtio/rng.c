@@ -21,7 +21,7 @@
 #define RNG_MAX_PER_REQUEST	(64 * 1024)
 
 struct virtio_rng {
-	struct virtq_elem elem;		/* under vdev->lock */
+	struct vring_chain elem;		/* under vdev->lock */
 };
 
 /* Fills up to @len bytes at @buf; returns how many were filled. */
@@ -44,7 +44,7 @@ static size_t rng_fill(void *buf, size_t len)
 	return done;
 }
 
-static u32 virtio_rng__fill_elem(struct virtq_elem *e)
+static u32 virtio_rng__fill_elem(struct vring_chain *e)
 {
 	size_t total = 0;
 
@@ -64,12 +64,12 @@ static void virtio_rng__handle_queue(struct virtio_device *vdev,
 				     struct virtio_queue *q)
 {
 	struct virtio_rng *rng = vdev->priv;
-	struct virtq_elem *e = &rng->elem;
+	struct vring_chain *e = &rng->elem;
 	unsigned int done = 0;
 	int ret;
 
 	do {
-		virtq_disable_notify(&q->vq);
+		vring_suppress_kicks(&q->ring);
 		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
 			virtio_queue_push(vdev, q, e->head,
 					  virtio_rng__fill_elem(e));
@@ -79,7 +79,7 @@ static void virtio_rng__handle_queue(struct virtio_device *vdev,
 		virtio_queue_notify(vdev, q);
 		if (ret < 0)
 			return;	/* virtio_queue_pop() marked it broken */
-	} while (virtq_enable_notify(&q->vq));
+	} while (vring_arm_kicks(&q->ring));
 }
 
 static void virtio_rng__free(struct virtio_device *vdev)

@@ -37,7 +37,7 @@
 
 #include "lkvm/evloop.h"
 #include "lkvm/types.h"
-#include "lkvm/virtqueue.h"
+#include "lkvm/vring.h"
 
 #define VIRTIO_MAX_QUEUES	8
 #define VIRTIO_NO_VECTOR	0xffff
@@ -54,7 +54,7 @@ enum virtio_transport_kind {
 };
 
 struct virtio_queue {
-	struct virtqueue vq;
+	struct vring_state ring;
 	unsigned int index;
 	bool enabled;			/* driver enabled it (or legacy PFN set) */
 	u16 max_size;
@@ -107,7 +107,7 @@ struct virtio_device_ops {
 	 * it is given follows the pattern that cannot lose a kick:
 	 *
 	 *	do {
-	 *		virtq_disable_notify(&q->vq);
+	 *		vring_suppress_kicks(&q->ring);
 	 *		while ((ret = virtio_queue_pop(vdev, q, elem)) > 0) {
 	 *			... handle, virtio_queue_push(vdev, q, head, len);
 	 *			if (virtio_queue_yield(vdev, q, &done))
@@ -116,10 +116,10 @@ struct virtio_device_ops {
 	 *		virtio_queue_notify(vdev, q);
 	 *		if (ret < 0)
 	 *			return;		(device already marked broken)
-	 *	} while (virtq_enable_notify(&q->vq));
+	 *	} while (vring_arm_kicks(&q->ring));
 	 *
 	 * A device that waits for host data (console rx) may leave buffers
-	 * on the ring and must then call virtq_enable_notify() only once.
+	 * on the ring and must then call vring_arm_kicks() only once.
 	 */
 	void (*handle_queue)(struct virtio_device *vdev, struct virtio_queue *q);
 	/* Frees device state at exit.  Optional. */
@@ -219,7 +219,7 @@ void virtio_device_broken(struct virtio_device *vdev, const char *why, int err);
 
 /* For devices, on the queue's thread (virtio_queue_lock() held). */
 int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
-		     struct virtq_elem *elem);
+		     struct vring_chain *elem);
 void virtio_queue_push(struct virtio_device *vdev, struct virtio_queue *q,
 		       u16 head, u32 len);
 /* Interrupts the driver if it asked for it (EVENT_IDX/NO_INTERRUPT). */

@@ -2,7 +2,7 @@
 /*
  * Ordering stress test for the device side of split virtqueues.
  *
- * lkvm's real virtqueue code (virtio/virtqueue.c) runs on a device thread
+ * lkvm's real virtqueue code (virtio/vring.c) runs on a device thread
  * against a simulated driver thread that follows Linux's split-ring
  * sequences on shared memory: virtqueue_add_split() + kick_prepare for
  * submission, enable_cb_prepare() + virtqueue_poll() before sleeping for
@@ -29,7 +29,7 @@
 #include <time.h>
 
 #include "lkvm/barrier.h"
-#include "lkvm/virtqueue.h"
+#include "lkvm/vring.h"
 
 #define QSZ		256
 #define MEM_SIZE	0x100000
@@ -49,7 +49,7 @@
 
 static u8 *ram;
 static struct guest_mem gm;
-static struct virtqueue vq;
+static struct vring_state vq;
 static bool event_idx;
 static u64 total;
 
@@ -90,7 +90,7 @@ static long long now_ns(void)
 
 static void *device_thread(void *arg)
 {
-	static struct virtq_elem elem;
+	static struct vring_chain elem;
 	unsigned long seen = 0, spins;
 
 	(void)arg;
@@ -107,7 +107,7 @@ static void *device_thread(void *arg)
 			if (now_ns() - start < HANG_NS)
 				continue;
 			/* Forgotten: the driver sleeps with buffers for us. */
-			if (atomic_load(&driver_waiting) && virtq_has_work(&vq)) {
+			if (atomic_load(&driver_waiting) && vring_has_work(&vq)) {
 				atomic_store(&failure, 2);
 				return NULL;
 			}
@@ -118,13 +118,13 @@ static void *device_thread(void *arg)
 
 		/* The pattern every lkvm device uses (see virtio.h). */
 		do {
-			virtq_disable_notify(&vq);
-			while (virtq_pop(&vq, &elem) > 0)
-				virtq_push(&vq, elem.head, 8);
-			if (virtq_should_notify(&vq))
+			vring_suppress_kicks(&vq);
+			while (vring_pop(&vq, &elem) > 0)
+				vring_push(&vq, elem.head, 8);
+			if (vring_need_interrupt(&vq))
 				atomic_fetch_add_explicit(&irq_count, 1,
 							  memory_order_release);
-		} while (virtq_enable_notify(&vq));
+		} while (vring_arm_kicks(&vq));
 	}
 	return NULL;
 }
@@ -244,9 +244,9 @@ int main(int argc, char **argv)
 		return 2;
 	memset(ram, 0, MEM_SIZE);
 	guest_mem_add(&gm, 0, MEM_SIZE, ram);
-	vq = (struct virtqueue){ .size = QSZ, .desc_gpa = DESC,
+	vq = (struct vring_state){ .size = QSZ, .desc_gpa = DESC,
 				 .avail_gpa = AVAIL, .used_gpa = USED };
-	if (virtq_map(&vq, &gm, event_idx, false))
+	if (vring_map(&vq, &gm, event_idx, false))
 		return 2;
 	for (unsigned int i = 0; i < QSZ; i++)
 		free_ids[nr_free++] = (u16)i;

@@ -120,7 +120,7 @@ static long run_chain(struct drv *d, const struct seg *segs, unsigned int n)
 	}
 	pthread_mutex_lock(&vdev->lock);
 	avail->ring[d->avail_idx % QSIZE] = 0;
-	/* Pairs with smp_rmb() in virtq_pop(): ring entry before idx. */
+	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
 	smp_wmb();
 	WRITE_ONCE(avail->idx, htole16(++d->avail_idx));
 	if (!vdev->broken)
@@ -290,7 +290,7 @@ static void test_odd_chains(struct drv *d, int fd)
 		};
 		pthread_mutex_lock(&vdev->lock);
 		avail->ring[d->avail_idx % QSIZE] = 0;
-		/* Pairs with smp_rmb() in virtq_pop(). */
+		/* Pairs with smp_rmb() in vring_pop(). */
 		smp_wmb();
 		WRITE_ONCE(avail->idx, htole16(++d->avail_idx));
 		vdev->ops->handle_queue(vdev, &vdev->queues[0]);
@@ -381,13 +381,13 @@ static void test_mq(struct drv *d, struct drv *single)
 	desc[2] = (struct vring_desc){ htole64(STATUS_GPA), htole32(1),
 				       htole16(VRING_DESC_F_WRITE), 0 };
 	avail->ring[0] = 0;
-	/* Pairs with smp_rmb() in virtq_pop(): ring entry before idx. */
+	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
 	smp_wmb();
 	WRITE_ONCE(avail->idx, htole16(1));
 	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 3);
 	for (i = 0; i < 5000 && !le16toh(READ_ONCE(used->idx)); i++)
 		usleep(1000);
-	/* Pairs with the used-index release in virtq_push(). */
+	/* Pairs with the used-index release in vring_push(). */
 	smp_rmb();
 	is_int(le16toh(READ_ONCE(used->idx)), 1, "queue 3: request completed");
 	ok(*status == VIRTIO_BLK_S_OK && data[0] == 9 && data[511] == 9,
@@ -436,8 +436,8 @@ int main(void)
 	is_int(rd(&d0, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK, "device id 2");
 	drv_init(&d0);
 	drv_init(&d1);
-	ok(virtq_ready(&d0.vdev->queues[0].vq) &&
-	   virtq_ready(&d1.vdev->queues[0].vq), "both queues live");
+	ok(vring_mapped(&d0.vdev->queues[0].ring) &&
+	   vring_mapped(&d1.vdev->queues[0].ring), "both queues live");
 
 	test_rw(&d0, fd);
 	test_ro(&d1, fd);

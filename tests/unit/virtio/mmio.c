@@ -44,7 +44,7 @@ static void test_write_config(struct virtio_device *vdev __unused, u32 off,
 static void test_handle_queue(struct virtio_device *vdev,
 			      struct virtio_queue *q)
 {
-	static struct virtq_elem e;
+	static struct vring_chain e;
 	int ret;
 
 	while ((ret = virtio_queue_pop(vdev, q, &e)) > 0)
@@ -152,7 +152,7 @@ static void post_buffer(u16 size)
 
 	d[idx % size] = (struct vring_desc){ .addr = BUF_GPA, .len = 16 };
 	a->ring[idx % size] = idx % size;
-	/* Pairs with smp_rmb() in virtq_pop(): ring entry before idx. */
+	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
 	smp_wmb();
 	WRITE_ONCE(a->idx, (u16)(idx + 1));
 }
@@ -218,26 +218,26 @@ static void test_modern(void)
 	is_int(rd(b, VIRTIO_MMIO_QUEUE_READY), 0, "queue 2 cannot be enabled");
 	setup_queue0(b, 16);
 	is_int(rd(b, VIRTIO_MMIO_QUEUE_READY), 1, "queue 0 ready");
-	ok(vdev->queues[0].vq.size == 16 &&
-	   vdev->queues[0].vq.desc_gpa == DESC_GPA &&
-	   vdev->queues[0].vq.avail_gpa == AVAIL_GPA &&
-	   vdev->queues[0].vq.used_gpa == USED_GPA, "queue 0 layout stored");
+	ok(vdev->queues[0].ring.size == 16 &&
+	   vdev->queues[0].ring.desc_gpa == DESC_GPA &&
+	   vdev->queues[0].ring.avail_gpa == AVAIL_GPA &&
+	   vdev->queues[0].ring.used_gpa == USED_GPA, "queue 0 layout stored");
 	wr(b, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
-	is_int(vdev->queues[0].vq.desc_gpa, DESC_GPA,
+	is_int(vdev->queues[0].ring.desc_gpa, DESC_GPA,
 	       "address write on a ready queue ignored");
 
 	wr(b, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 				   VIRTIO_CONFIG_S_DRIVER |
 				   VIRTIO_CONFIG_S_FEATURES_OK |
 				   VIRTIO_CONFIG_S_DRIVER_OK);
-	ok(virtq_ready(&vdev->queues[0].vq), "DRIVER_OK mapped queue 0");
+	ok(vring_mapped(&vdev->queues[0].ring), "DRIVER_OK mapped queue 0");
 
 	/* Frozen after DRIVER_OK. */
 	wr(b, VIRTIO_MMIO_QUEUE_SEL, 1);
 	wr(b, VIRTIO_MMIO_QUEUE_NUM, 8);
 	wr(b, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
 	wr(b, VIRTIO_MMIO_QUEUE_READY, 1);
-	ok(vdev->queues[1].vq.size == 64 && vdev->queues[1].vq.desc_gpa == 0 &&
+	ok(vdev->queues[1].ring.size == 64 && vdev->queues[1].ring.desc_gpa == 0 &&
 	   !rd(b, VIRTIO_MMIO_QUEUE_READY),
 	   "queue config after DRIVER_OK ignored");
 	wr(b, VIRTIO_MMIO_QUEUE_SEL, 0);
@@ -303,7 +303,7 @@ static void test_modern(void)
 	wr(b, VIRTIO_MMIO_QUEUE_READY, 0);
 	wr(b, VIRTIO_MMIO_QUEUE_NUM, 0);
 	ok((rd(b, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	   vdev->broken && vdev->queues[0].vq.size == 16 &&
+	   vdev->broken && vdev->queues[0].ring.size == 16 &&
 	   rd(b, VIRTIO_MMIO_QUEUE_READY) == 1,
 	   "clearing DRIVER_OK without reset: NEEDS_RESET, queue untouched");
 
@@ -321,7 +321,7 @@ static void test_modern(void)
 	ok(rd(b, VIRTIO_MMIO_STATUS) == 0 &&
 	   rd(b, VIRTIO_MMIO_INTERRUPT_STATUS) == 0 &&
 	   rd(b, VIRTIO_MMIO_QUEUE_READY) == 0 && vdev->guest_features == 0 &&
-	   !virtq_ready(&vdev->queues[0].vq) && !vdev->broken,
+	   !vring_mapped(&vdev->queues[0].ring) && !vdev->broken,
 	   "status 0 resets device, queues and interrupts");
 
 	/* An oversized queue makes DRIVER_OK fail cleanly. */
@@ -358,14 +358,14 @@ static void test_legacy(void)
 	wr(b, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
 	wr(b, VIRTIO_MMIO_QUEUE_PFN, 4);
 	is_int(rd(b, VIRTIO_MMIO_QUEUE_PFN), 4, "QueuePFN reads back");
-	ok(q->enabled && q->vq.desc_gpa == 0x4000 &&
-	   q->vq.avail_gpa == 0x4000 + 16 * 16 && q->vq.used_gpa == 0x5000,
+	ok(q->enabled && q->ring.desc_gpa == 0x4000 &&
+	   q->ring.avail_gpa == 0x4000 + 16 * 16 && q->ring.used_gpa == 0x5000,
 	   "legacy ring layout from PFN, num and align");
 	is_int(rd(b, VIRTIO_MMIO_QUEUE_READY), 0, "QueueReady absent in v1");
 	wr(b, VIRTIO_MMIO_STATUS, 7);
-	ok(virtq_ready(&q->vq) && !vdev->broken, "legacy DRIVER_OK maps it");
+	ok(vring_mapped(&q->ring) && !vdev->broken, "legacy DRIVER_OK maps it");
 	wr(b, VIRTIO_MMIO_QUEUE_PFN, 8);
-	is_int(q->vq.desc_gpa, 0x4000, "PFN write after DRIVER_OK ignored");
+	is_int(q->ring.desc_gpa, 0x4000, "PFN write after DRIVER_OK ignored");
 
 	wr(b, VIRTIO_MMIO_STATUS, 0);
 	ok(!q->enabled && rd(b, VIRTIO_MMIO_QUEUE_PFN) == 0,

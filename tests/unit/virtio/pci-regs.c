@@ -86,13 +86,13 @@ static void test_common(struct virtio_device *vdev)
 	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 0x12000, 4);
 	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
 	is_int(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1, "queue 0 enabled");
-	ok(vdev->queues[0].vq.size == 64 &&
-	   vdev->queues[0].vq.desc_gpa == 0x10000 &&
-	   vdev->queues[0].vq.avail_gpa == 0x11000 &&
-	   vdev->queues[0].vq.used_gpa == 0x12000,
+	ok(vdev->queues[0].ring.size == 64 &&
+	   vdev->queues[0].ring.desc_gpa == 0x10000 &&
+	   vdev->queues[0].ring.avail_gpa == 0x11000 &&
+	   vdev->queues[0].ring.used_gpa == 0x12000,
 	   "enable stored size and ring addresses (64-bit write too)");
 	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 0x20000, 4);
-	is_int(vdev->queues[0].vq.desc_gpa, 0x10000,
+	is_int(vdev->queues[0].ring.desc_gpa, 0x10000,
 	       "an enabled queue's address is frozen");
 	wr(VIRTIO_PCI_COMMON_Q_SIZE, 0x40, 4);
 	wr(VIRTIO_PCI_COMMON_STATUS, 0x12345678, 4);
@@ -114,7 +114,7 @@ static void test_common(struct virtio_device *vdev)
 	wr(VIRTIO_PCI_COMMON_Q_SELECT, 1, 2);
 	wr(VIRTIO_PCI_COMMON_Q_SIZE, 32, 2);
 	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
-	ok(!vdev->queues[1].enabled && vdev->queues[1].vq.size == 256,
+	ok(!vdev->queues[1].enabled && vdev->queues[1].ring.size == 256,
 	   "queue configuration ignored after DRIVER_OK");
 
 	is_int(rd(VIRTIO_PCI_COMMON_Q_SELECT, 2), 1, "queue_select reads back");
@@ -186,7 +186,7 @@ static void test_msix(struct virtio_device *vdev)
 
 static void test_legacy(struct virtio_device *vdev)
 {
-	const struct virtqueue *vq = &vdev->queues[1].vq;
+	const struct vring_state *vq = &vdev->queues[1].ring;
 
 	lwr(VIRTIO_PCI_STATUS, 0, 1);
 	lwr(VIRTIO_PCI_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef LKVM_VIRTIO_PCI_H
-#define LKVM_VIRTIO_PCI_H
+#ifndef LKVM_VIRTIO_PCI_INT_H
+#define LKVM_VIRTIO_PCI_INT_H
 
 /* Private to the virtio-pci transport (pci.c, pci-legacy.c, pci-modern.c). */
 #include <linux/virtio_pci.h>

@@ -15,39 +15,39 @@
 #include <string.h>
 
 #include "lkvm/barrier.h"
-#include "lkvm/virtqueue.h"
+#include "lkvm/vring.h"
 
 /*
  * The ordering stress test builds this file a second time with the full
  * barriers reduced to compiler barriers, to prove that it catches their
  * absence.  Nothing else may define this.
  */
-#ifdef VIRTQ_TEST_NO_FULL_BARRIER
-#define virtq_full_barrier()	atomic_signal_fence(memory_order_seq_cst)
+#ifdef VRING_TEST_NO_FULL_BARRIER
+#define vring_full_barrier()	atomic_signal_fence(memory_order_seq_cst)
 #else
-#define virtq_full_barrier()	smp_mb()
+#define vring_full_barrier()	smp_mb()
 #endif
 
-static inline u16 *virtq_used_event(struct virtqueue *vq)
+static inline u16 *vring_used_event_slot(struct vring_state *vq)
 {
 	/* Driver-written, just after avail->ring[size]. */
 	return &vq->avail->ring[vq->size];
 }
 
-static inline u16 *virtq_avail_event(struct virtqueue *vq)
+static inline u16 *vring_avail_event_slot(struct vring_state *vq)
 {
 	/* Device-written, just after used->ring[size]. */
 	return (u16 *)&vq->used->ring[vq->size];
 }
 
-int virtq_map(struct virtqueue *vq, const struct guest_mem *mem,
+int vring_map(struct vring_state *vq, const struct guest_mem *mem,
 	      bool event_idx, bool indirect)
 {
 	u64 n = vq->size;
 	void *desc, *avail, *used;
 
-	virtq_unmap(vq);
-	if (!n || n > VIRTQ_MAX_SIZE || (n & (n - 1)))
+	vring_unmap(vq);
+	if (!n || n > VRING_MAX_SIZE || (n & (n - 1)))
 		return -EINVAL;
 	/* Alignments from the spec's split-ring layout table. */
 	if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3))
@@ -71,7 +71,7 @@ int virtq_map(struct virtqueue *vq, const struct guest_mem *mem,
 	return 0;
 }
 
-void virtq_unmap(struct virtqueue *vq)
+void vring_unmap(struct vring_state *vq)
 {
 	vq->mem = NULL;
 	vq->desc = NULL;
@@ -80,7 +80,7 @@ void virtq_unmap(struct virtqueue *vq)
 }
 
 /* Adds one buffer to @elem, keeping the out-then-in order. */
-static int virtq_add_seg(struct virtqueue *vq, struct virtq_elem *elem,
+static int vring_add_seg(struct vring_state *vq, struct vring_chain *elem,
 			 const struct vring_desc *d)
 {
 	u64 addr = le64toh(d->addr);
@@ -97,7 +97,7 @@ static int virtq_add_seg(struct virtqueue *vq, struct virtq_elem *elem,
 	p = guest_mem_ptr(vq->mem, addr, len);
 	if (!p)
 		return -EFAULT;
-	if (elem->out_num + elem->in_num == VIRTQ_MAX_SEGS)
+	if (elem->out_num + elem->in_num == VRING_MAX_SEGS)
 		return -E2BIG;
 	/* A chain may not describe more than 2^32 - 1 bytes in total. */
 	if (elem->out_len + elem->in_len + len > UINT32_MAX)
@@ -116,7 +116,7 @@ static int virtq_add_seg(struct virtqueue *vq, struct virtq_elem *elem,
 	return 0;
 }
 
-static int virtq_walk(struct virtqueue *vq, struct virtq_elem *elem, u16 head)
+static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head)
 {
 	const struct vring_desc *table = vq->desc;
 	unsigned int max = vq->size, seen = 0;
@@ -155,7 +155,7 @@ static int virtq_walk(struct virtqueue *vq, struct virtq_elem *elem, u16 head)
 			    (flags & VRING_DESC_F_NEXT))
 				return -EINVAL;
 			if (!len || len % sizeof(d) ||
-			    len / sizeof(d) > VIRTQ_MAX_SEGS)
+			    len / sizeof(d) > VRING_MAX_SEGS)
 				return -EINVAL;
 			table = guest_mem_ptr(vq->mem, le64toh(d.addr), len);
 			if (!table)
@@ -167,7 +167,7 @@ static int virtq_walk(struct virtqueue *vq, struct virtq_elem *elem, u16 head)
 			continue;
 		}
 
-		ret = virtq_add_seg(vq, elem, &d);
+		ret = vring_add_seg(vq, elem, &d);
 		if (ret)
 			return ret;
 		if (!(flags & VRING_DESC_F_NEXT))
@@ -178,7 +178,7 @@ static int virtq_walk(struct virtqueue *vq, struct virtq_elem *elem, u16 head)
 	}
 }
 
-int virtq_pop(struct virtqueue *vq, struct virtq_elem *elem)
+int vring_pop(struct vring_state *vq, struct vring_chain *elem)
 {
 	u16 avail_idx, pending, head;
 	int ret;
@@ -201,14 +201,14 @@ int virtq_pop(struct virtqueue *vq, struct virtq_elem *elem)
 						   (vq->size - 1)]));
 	if (head >= vq->size)
 		return -EINVAL;
-	ret = virtq_walk(vq, elem, head);
+	ret = vring_walk(vq, elem, head);
 	if (ret)
 		return ret;
 	vq->last_avail_idx++;
 	return 1;
 }
 
-void virtq_push(struct virtqueue *vq, u16 head, u32 len)
+void vring_push(struct vring_state *vq, u16 head, u32 len)
 {
 	struct vring_used_elem *e = &vq->used->ring[vq->used_idx &
 						   (vq->size - 1)];
@@ -226,12 +226,12 @@ void virtq_push(struct virtqueue *vq, u16 head, u32 len)
 	WRITE_ONCE(vq->used->idx, htole16(vq->used_idx));
 }
 
-bool virtq_should_notify(struct virtqueue *vq)
+bool vring_need_interrupt(struct vring_state *vq)
 {
 	u16 old, new, event;
 	bool valid;
 
-	vq->nr_notify_checks++;
+	vq->nr_interrupt_checks++;
 	old = vq->signalled_used;
 	valid = vq->signalled_used_valid;
 	/*
@@ -256,7 +256,7 @@ bool virtq_should_notify(struct virtqueue *vq)
 	 * the other's old value: we see a stale used_event and skip the
 	 * interrupt, the driver sees a stale used->idx and sleeps forever.
 	 */
-	virtq_full_barrier();
+	vring_full_barrier();
 
 	if (!vq->event_idx) {
 		u16 flags = le16toh(READ_ONCE(vq->avail->flags));
@@ -265,11 +265,11 @@ bool virtq_should_notify(struct virtqueue *vq)
 	}
 	if (!valid)
 		return true;
-	event = le16toh(READ_ONCE(*virtq_used_event(vq)));
+	event = le16toh(READ_ONCE(*vring_used_event_slot(vq)));
 	return vring_need_event(event, new, old);
 }
 
-void virtq_disable_notify(struct virtqueue *vq)
+void vring_suppress_kicks(struct vring_state *vq)
 {
 	/*
 	 * With EVENT_IDX the driver kicks only when avail->idx passes
@@ -280,10 +280,10 @@ void virtq_disable_notify(struct virtqueue *vq)
 		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
 }
 
-bool virtq_enable_notify(struct virtqueue *vq)
+bool vring_arm_kicks(struct vring_state *vq)
 {
 	if (vq->event_idx)
-		WRITE_ONCE(*virtq_avail_event(vq), htole16(vq->last_avail_idx));
+		WRITE_ONCE(*vring_avail_event_slot(vq), htole16(vq->last_avail_idx));
 	else
 		WRITE_ONCE(vq->used->flags, 0);
 	/*
@@ -294,16 +294,16 @@ bool virtq_enable_notify(struct virtqueue *vq)
 	 * the driver may see notifications still off and not kick while we
 	 * see no new buffers and go idle: a lost kick.
 	 */
-	virtq_full_barrier();
-	return virtq_has_work(vq);
+	vring_full_barrier();
+	return vring_has_work(vq);
 }
 
-bool virtq_has_work(struct virtqueue *vq)
+bool vring_has_work(struct vring_state *vq)
 {
 	return le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail_idx;
 }
 
-size_t virtq_elem_copy_from(const struct virtq_elem *e, u64 off, void *buf,
+size_t vring_chain_read(const struct vring_chain *e, u64 off, void *buf,
 			    size_t len)
 {
 	size_t done = 0;
@@ -324,7 +324,7 @@ size_t virtq_elem_copy_from(const struct virtq_elem *e, u64 off, void *buf,
 	return done;
 }
 
-size_t virtq_elem_copy_to(const struct virtq_elem *e, u64 off,
+size_t vring_chain_write(const struct vring_chain *e, u64 off,
 			  const void *buf, size_t len)
 {
 	size_t done = 0;

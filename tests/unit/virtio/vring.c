@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "lkvm/virtqueue.h"
+#include "lkvm/vring.h"
 #include "tap.h"
 
 #define MEM_SIZE	0x100000
@@ -27,8 +27,8 @@
 
 static u8 *ram;
 static struct guest_mem gm;
-static struct virtqueue vq;
-static struct virtq_elem elem;
+static struct vring_state vq;
+static struct vring_chain elem;
 
 static struct vring_desc *desc(unsigned int i)
 {
@@ -69,9 +69,9 @@ static void set(struct vring_desc *d, u64 addr, u32 len, u16 flags, u16 next)
 static void reset(bool indirect, bool event_idx)
 {
 	memset(ram, 0, MEM_SIZE);
-	vq = (struct virtqueue){ .size = QSZ, .desc_gpa = DESC,
+	vq = (struct vring_state){ .size = QSZ, .desc_gpa = DESC,
 				 .avail_gpa = AVAIL, .used_gpa = USED };
-	if (virtq_map(&vq, &gm, event_idx, indirect))
+	if (vring_map(&vq, &gm, event_idx, indirect))
 		abort();
 }
 
@@ -86,7 +86,7 @@ static void offer(u16 h)
 
 static int pop_one(void)
 {
-	return virtq_pop(&vq, &elem);
+	return vring_pop(&vq, &elem);
 }
 
 static atomic_bool flipping;
@@ -157,7 +157,7 @@ static void test_indirect_loop_back(void)
 
 int main(void)
 {
-	struct virtqueue bad;
+	struct vring_state bad;
 	void *big;
 	int ret;
 
@@ -171,22 +171,22 @@ int main(void)
 	tap_plan(60);
 
 	/* --- mapping ------------------------------------------------------ */
-	bad = (struct virtqueue){ .size = 6, .desc_gpa = DESC,
+	bad = (struct vring_state){ .size = 6, .desc_gpa = DESC,
 				  .avail_gpa = AVAIL, .used_gpa = USED };
-	is_int(virtq_map(&bad, &gm, false, false), -EINVAL,
+	is_int(vring_map(&bad, &gm, false, false), -EINVAL,
 	       "queue size not a power of two");
 	bad.size = 2048;
-	is_int(virtq_map(&bad, &gm, false, false), -EINVAL, "queue too large");
+	is_int(vring_map(&bad, &gm, false, false), -EINVAL, "queue too large");
 	bad.size = 8;
 	bad.desc_gpa = DESC + 8;
-	is_int(virtq_map(&bad, &gm, false, false), -EINVAL,
+	is_int(vring_map(&bad, &gm, false, false), -EINVAL,
 	       "descriptor table misaligned");
 	bad.desc_gpa = MEM_SIZE - 64;
-	is_int(virtq_map(&bad, &gm, false, false), -EFAULT,
+	is_int(vring_map(&bad, &gm, false, false), -EFAULT,
 	       "descriptor table running out of RAM");
 	bad.desc_gpa = DESC;
 	bad.used_gpa = ~0ULL - 3;
-	is_int(virtq_map(&bad, &gm, false, false), -EFAULT,
+	is_int(vring_map(&bad, &gm, false, false), -EFAULT,
 	       "used ring address wraps");
 
 	/* --- good chains ---------------------------------------------------- */
@@ -202,7 +202,7 @@ int main(void)
 	ok(elem.out_len == 528 && elem.in_len == 1, "byte totals");
 	ok(elem.iov[0].iov_base == ram + BUF && elem.iov[2].iov_base == ram + BUF + 0x400,
 	   "segments are host pointers into guest RAM");
-	virtq_push(&vq, elem.head, 1);
+	vring_push(&vq, elem.head, 1);
 	ok(le16toh(used()->idx) == 1 && le32toh(used()->ring[0].id) == 0 &&
 	   le32toh(used()->ring[0].len) == 1, "push fills used element and idx");
 
@@ -341,7 +341,7 @@ int main(void)
 	for (int i = 0; i < 4; i++) {
 		ret = pop_one();
 		ok(ret == 1 && elem.head == i % 2, "pop %d across the wrap", i);
-		virtq_push(&vq, elem.head, 0);
+		vring_push(&vq, elem.head, 0);
 	}
 	is_int(pop_one(), 0, "ring empty after the wrap");
 	is_int(vq.last_avail_idx, 2, "last_avail_idx wrapped");
@@ -349,7 +349,7 @@ int main(void)
 	ok(le32toh(used()->ring[0xffff % QSZ].id) == 1 &&
 	   le32toh(used()->ring[0].id) == 0, "used elements at wrapped slots");
 	avail()->idx = htole16(2 + QSZ);
-	is_int(virtq_has_work(&vq), 1, "a full queue ahead is work");
+	is_int(vring_has_work(&vq), 1, "a full queue ahead is work");
 	set(desc(2), BUF, 8, 0, 0);
 	for (int i = 0; i < QSZ; i++)
 		avail()->ring[(2 + i) % QSZ] = htole16(2);
@@ -357,52 +357,52 @@ int main(void)
 
 	/* --- EVENT_IDX decisions -------------------------------------------- */
 	reset(false, false);
-	ok(!virtq_should_notify(&vq), "nothing used yet: no interrupt (flags)");
+	ok(!vring_need_interrupt(&vq), "nothing used yet: no interrupt (flags)");
 	reset(false, true);
-	ok(!virtq_should_notify(&vq), "nothing used yet: no interrupt (EVENT_IDX)");
+	ok(!vring_need_interrupt(&vq), "nothing used yet: no interrupt (EVENT_IDX)");
 	set(desc(0), BUF, 8, 0, 0);
 	offer(0);
 	pop_one();
-	virtq_push(&vq, 0, 0);
-	ok(virtq_should_notify(&vq), "first completion always interrupts");
+	vring_push(&vq, 0, 0);
+	ok(vring_need_interrupt(&vq), "first completion always interrupts");
 	/* Driver wants to hear about used idx 3 onwards: event = 2. */
 	avail()->ring[QSZ] = htole16(2);
 	offer(0);
 	pop_one();
-	virtq_push(&vq, 0, 0);
-	ok(!virtq_should_notify(&vq), "used 1 -> 2 does not pass used_event 2");
+	vring_push(&vq, 0, 0);
+	ok(!vring_need_interrupt(&vq), "used 1 -> 2 does not pass used_event 2");
 	offer(0);
 	pop_one();
-	virtq_push(&vq, 0, 0);
-	ok(virtq_should_notify(&vq), "used 2 -> 3 passes used_event 2");
-	ok(!virtq_should_notify(&vq), "no new used entries: no interrupt");
+	vring_push(&vq, 0, 0);
+	ok(vring_need_interrupt(&vq), "used 2 -> 3 passes used_event 2");
+	ok(!vring_need_interrupt(&vq), "no new used entries: no interrupt");
 	avail()->ring[QSZ] = htole16(0xffff);	/* wrapped event behind us */
 	offer(0);
 	pop_one();
-	virtq_push(&vq, 0, 0);
-	ok(!virtq_should_notify(&vq), "event far behind (wrapped) suppresses");
+	vring_push(&vq, 0, 0);
+	ok(!vring_need_interrupt(&vq), "event far behind (wrapped) suppresses");
 	ok(vring_need_event(0xffff, 0, 0xffff), "need_event across the wrap");
 	ok(vring_need_event(4, 5, 4), "need_event event == new - 1 fires");
 	ok(!vring_need_event(10, 5, 4), "need_event event ahead does not fire");
 
 	/* Device side suppression. */
-	virtq_disable_notify(&vq);
+	vring_suppress_kicks(&vq);
 	is_int(avail_event(), 0,
 	       "EVENT_IDX disable leaves avail_event alone");
-	ok(!virtq_enable_notify(&vq), "enable: no new work");
+	ok(!vring_arm_kicks(&vq), "enable: no new work");
 	is_int(avail_event(), vq.last_avail_idx,
 	       "enable publishes avail_event = last_avail_idx");
 	offer(0);
-	ok(virtq_enable_notify(&vq), "enable sees work that raced in");
+	ok(vring_arm_kicks(&vq), "enable sees work that raced in");
 
 	reset(false, false);
-	virtq_disable_notify(&vq);
+	vring_suppress_kicks(&vq);
 	is_int(le16toh(used()->flags), VRING_USED_F_NO_NOTIFY,
 	       "no EVENT_IDX: disable sets NO_NOTIFY");
-	virtq_enable_notify(&vq);
+	vring_arm_kicks(&vq);
 	is_int(le16toh(used()->flags), 0, "enable clears NO_NOTIFY");
 	avail()->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
-	ok(!virtq_should_notify(&vq), "NO_INTERRUPT honoured");
+	ok(!vring_need_interrupt(&vq), "NO_INTERRUPT honoured");
 
 	test_indirect_loop_back();
 

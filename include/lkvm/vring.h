@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef LKVM_VIRTQUEUE_H
-#define LKVM_VIRTQUEUE_H
+#ifndef LKVM_VRING_H
+#define LKVM_VRING_H
 
 /*
  * Device side of a split virtqueue.  Pure: it knows guest memory only
@@ -9,7 +9,7 @@
  *
  * Threading: one thread (the device's event loop) pops and pushes; the
  * driver (guest) runs concurrently on other CPUs.  All ring accesses are
- * READ_ONCE/WRITE_ONCE with explicit fences, see virtio/virtqueue.c.
+ * READ_ONCE/WRITE_ONCE with explicit fences, see virtio/vring.c.
  */
 #include <sys/uio.h>
 
@@ -18,15 +18,15 @@
 #include "lkvm/guest_mem.h"
 #include "lkvm/types.h"
 
-#define VIRTQ_MAX_SIZE		1024	/* largest queue size we accept */
-#define VIRTQ_MAX_SEGS		1024	/* buffers in one chain, incl. indirect */
+#define VRING_MAX_SIZE		1024	/* largest queue size we accept */
+#define VRING_MAX_SEGS		1024	/* buffers in one chain, incl. indirect */
 
-struct virtqueue {
+struct vring_state {
 	/* Set by the transport while the queue is being configured. */
-	u16 size;			/* power of two, <= VIRTQ_MAX_SIZE */
+	u16 size;			/* power of two, <= VRING_MAX_SIZE */
 	u64 desc_gpa, avail_gpa, used_gpa;
 
-	/* Resolved by virtq_map(); NULL until then. */
+	/* Resolved by vring_map(); NULL until then. */
 	const struct guest_mem *mem;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
@@ -41,16 +41,16 @@ struct virtqueue {
 	bool signalled_used_valid;
 
 	/* Counters for tests and benchmarks. */
-	u64 nr_notify_checks, nr_interrupts;
+	u64 nr_interrupt_checks, nr_interrupts;
 };
 
 /* A popped descriptor chain: out (driver-readable) segments, then in. */
-struct virtq_elem {
+struct vring_chain {
 	u16 head;
 	unsigned int out_num;
 	unsigned int in_num;
 	u64 out_len, in_len;		/* byte totals */
-	struct iovec iov[VIRTQ_MAX_SEGS];
+	struct iovec iov[VRING_MAX_SEGS];
 };
 
 /*
@@ -58,10 +58,10 @@ struct virtq_elem {
  * 0, or -EINVAL (size not a power of two / too big, misaligned) or -EFAULT
  * (a ring outside guest RAM).  Resets the device-private indices.
  */
-int virtq_map(struct virtqueue *vq, const struct guest_mem *mem,
+int vring_map(struct vring_state *vq, const struct guest_mem *mem,
 	      bool event_idx, bool indirect);
-void virtq_unmap(struct virtqueue *vq);
-static inline bool virtq_ready(const struct virtqueue *vq)
+void vring_unmap(struct vring_state *vq);
+static inline bool vring_mapped(const struct vring_state *vq)
 {
 	return vq->desc != NULL;
 }
@@ -78,20 +78,20 @@ static inline bool virtq_ready(const struct virtqueue *vq)
  *   -ELOOP     chain longer than the queue (or the indirect table) allows
  *   -EFAULT    a buffer outside guest RAM
  *   -EOVERFLOW total length of the chain overflows 32 bits
- *   -E2BIG     more than VIRTQ_MAX_SEGS segments
+ *   -E2BIG     more than VRING_MAX_SEGS segments
  * Zero-length buffers are skipped (they carry nothing) rather than refused.
  */
-int virtq_pop(struct virtqueue *vq, struct virtq_elem *elem);
+int vring_pop(struct vring_state *vq, struct vring_chain *elem);
 
 /* Makes a popped chain used with @len bytes written; publishes used->idx. */
-void virtq_push(struct virtqueue *vq, u16 head, u32 len);
+void vring_push(struct vring_state *vq, u16 head, u32 len);
 
 /*
  * After one or more pushes: whether the driver wants an interrupt now
  * (used->flags / used_event).  Contains the full barrier that pairs with
  * the driver's in virtqueue_poll() / virtqueue_enable_cb_delayed_split().
  */
-bool virtq_should_notify(struct virtqueue *vq);
+bool vring_need_interrupt(struct vring_state *vq);
 
 /*
  * Before the device goes idle: re-enables guest->device notifications
@@ -99,17 +99,17 @@ bool virtq_should_notify(struct virtqueue *vq);
  * meanwhile, in which case the caller must keep processing.  Contains the
  * full barrier that pairs with the driver's in virtqueue_kick_prepare().
  */
-bool virtq_enable_notify(struct virtqueue *vq);
+bool vring_arm_kicks(struct vring_state *vq);
 /* While processing: asks the driver not to notify (best effort). */
-void virtq_disable_notify(struct virtqueue *vq);
+void vring_suppress_kicks(struct vring_state *vq);
 
 /* True if the driver made buffers available that we have not popped. */
-bool virtq_has_work(struct virtqueue *vq);
+bool vring_has_work(struct vring_state *vq);
 
 /* iovec helpers for devices: copy from out segments / to in segments. */
-size_t virtq_elem_copy_from(const struct virtq_elem *e, u64 off, void *buf,
+size_t vring_chain_read(const struct vring_chain *e, u64 off, void *buf,
 			    size_t len);
-size_t virtq_elem_copy_to(const struct virtq_elem *e, u64 off,
+size_t vring_chain_write(const struct vring_chain *e, u64 off,
 			  const void *buf, size_t len);
 
 #endif
