@@ -298,6 +298,7 @@ int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
 	d->direct = opts->direct;
 	d->block_size = DISK_SECTOR_SIZE;
 	d->depth = DISK_MAX_INFLIGHT;
+	pthread_mutex_init(&d->lock, NULL);
 	d->fd = -1;
 	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!d->path || d->event_fd < 0) {
@@ -318,6 +319,7 @@ int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
 out_free:
 	if (d->event_fd >= 0)
 		close(d->event_fd);
+	pthread_mutex_destroy(&d->lock);
 	free(d->path);
 	free(d);
 	close(dir_fd);
@@ -343,6 +345,7 @@ void disk_close(struct disk *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	close(d->event_fd);
+	pthread_mutex_destroy(&d->lock);
 	free(d->path);
 	free(d);
 }
@@ -353,7 +356,12 @@ static bool is_write_op(enum disk_op op)
 	       op == DISK_OP_WRITE_ZEROES;
 }
 
-int disk_submit(struct disk *d, struct disk_req *req)
+static bool disk_has_room(const struct disk *d)
+{
+	return d->inflight + d->reserved < d->depth;
+}
+
+static int disk_submit_locked(struct disk *d, struct disk_req *req)
 {
 	bool overflow;
 	int ret;
@@ -388,7 +396,7 @@ int disk_submit(struct disk *d, struct disk_req *req)
 	if ((req->offset | req->len) % DISK_SECTOR_SIZE ||
 	    req->offset > d->size || req->len > d->size - req->offset)
 		return -EINVAL;
-	if (!disk_can_submit(d))
+	if (!disk_has_room(d))
 		return -EAGAIN;
 	req->id = d->next_id++;
 	req->ret = 0;
@@ -397,6 +405,57 @@ int disk_submit(struct disk *d, struct disk_req *req)
 	if (ret)
 		d->inflight--;
 	return ret;
+}
+
+int disk_submit(struct disk *d, struct disk_req *req)
+{
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = disk_submit_locked(d, req);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int disk_submit_reserved(struct disk *d, struct disk_req *req)
+{
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	/* Our reservation becomes the request's room, atomically. */
+	d->reserved--;
+	ret = disk_submit_locked(d, req);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+bool disk_can_submit(struct disk *d)
+{
+	bool ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = disk_has_room(d);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+bool disk_reserve(struct disk *d)
+{
+	bool ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = disk_has_room(d);
+	if (ret)
+		d->reserved++;
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void disk_unreserve(struct disk *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->reserved--;
+	pthread_mutex_unlock(&d->lock);
 }
 
 void disk_complete(struct disk *d, struct disk_req *req, int ret)
@@ -412,13 +471,17 @@ void disk_poll(struct disk *d)
 	/* Reset the eventfd before looking, so no completion is missed. */
 	if (read(d->event_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return;
+	pthread_mutex_lock(&d->lock);
 	d->ops->poll(d);
+	pthread_mutex_unlock(&d->lock);
 }
 
 void disk_drain(struct disk *d)
 {
+	pthread_mutex_lock(&d->lock);
 	if (d->inflight)
 		d->ops->drain(d);
+	pthread_mutex_unlock(&d->lock);
 }
 
 int disk_pread(struct disk *d, void *buf, size_t len, u64 offset)

@@ -13,13 +13,15 @@
  * images, a worker thread for qcow2 and for raw discard/write-zeroes).
  * When disk->event_fd becomes readable the owner calls disk_poll(), which
  * runs the completion callbacks of finished requests on the caller's
- * thread.  disk_submit(), disk_poll() and disk_drain() must be serialised
- * by the caller (virtio-blk: vdev->lock).
+ * thread.  Any thread may call them: a lock inside the disk serialises
+ * disk_submit(), disk_poll() and disk_drain(), and req->done runs with it
+ * held, so a callback must not call back into the disk.
  *
  * Ordering: a FLUSH covers every write whose completion was delivered
  * before the FLUSH was submitted (the virtio-blk rule); writes still in
  * flight are not covered.
  */
+#include <pthread.h>
 #include <sys/uio.h>
 
 #include "lkvm/types.h"
@@ -111,7 +113,9 @@ struct disk {
 	bool can_write_zeroes;
 	int fd;
 	int event_fd;			/* readable: call disk_poll() */
+	pthread_mutex_t lock;		/* see the top of the file */
 	unsigned int inflight;		/* submitted, completion not yet run */
+	unsigned int reserved;		/* disk_reserve()d, not yet submitted */
 	unsigned int depth;		/* most requests accepted at once */
 	u64 next_id;
 	void *priv;			/* backend state */
@@ -136,10 +140,17 @@ void disk_close(struct disk *d);
  *   -EAGAIN  disk->depth requests in flight: retry after a completion
  */
 int disk_submit(struct disk *d, struct disk_req *req);
-static inline bool disk_can_submit(const struct disk *d)
-{
-	return d->inflight < d->depth;
-}
+/* Room for one more request now (another thread may take it first). */
+bool disk_can_submit(struct disk *d);
+/*
+ * Room that another thread cannot take: true if one request's worth was
+ * set aside for the caller, who then either submits with
+ * disk_submit_reserved() (never -EAGAIN; the room is given back on any
+ * error) or returns it with disk_unreserve().
+ */
+bool disk_reserve(struct disk *d);
+void disk_unreserve(struct disk *d);
+int disk_submit_reserved(struct disk *d, struct disk_req *req);
 /* Runs the callbacks of finished requests; never blocks. */
 void disk_poll(struct disk *d);
 /* Blocks until nothing is in flight, running the callbacks. */
