@@ -40,13 +40,13 @@ struct virtio_console {
 	struct kvm *kvm;
 
 	/* Device thread only, under vdev->lock. */
-	struct evloop_watch in;
+	struct virtio_watch in;
 	bool in_watched;
 	bool in_eof;
 	bool escape;			/* last input byte was Ctrl-A */
 	u8 rx[CONSOLE_RX_BUF];		/* stdin bytes not yet delivered */
 	size_t rx_len;
-	struct vring_chain elem;
+	struct vring_chain chain;
 };
 
 static void virtio_console__read_config(struct virtio_device *vdev __unused,
@@ -61,56 +61,29 @@ static void virtio_console__watch_input(struct virtio_console *c, bool on)
 {
 	if (c->in_eof || c->in_watched == on)
 		return;
-	if (!evloop_mod(&c->vdev->loop, &c->in, on ? EPOLLIN : 0))
+	if (!virtio_device_watch_mod(&c->in, on ? EPOLLIN : 0))
 		c->in_watched = on;
 }
 
-static bool virtio_console__rx_ready(struct virtio_console *c)
+/*
+ * Moves buffered input into the guest's receive buffers; input waits
+ * while the guest has none (virtio_queue_pop() then armed its kicks).
+ * Stops polling stdin while the buffer is full.
+ */
+static void virtio_console__flush_rx(struct virtio_console *c)
 {
-	struct virtio_device *vdev = c->vdev;
-	struct virtio_queue *q = &vdev->queues[CONSOLE_RXQ];
-
-	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
-	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
-}
-
-/* Moves buffered input into the guest's receive buffers. */
-static void virtio_console__deliver(struct virtio_console *c)
-{
-	struct virtio_device *vdev = c->vdev;
-	struct virtio_queue *q = &vdev->queues[CONSOLE_RXQ];
+	struct virtio_queue *q = &c->vdev->queues[CONSOLE_RXQ];
+	struct vring_chain *ch = &c->chain;
 	size_t off = 0, n;
-	bool pushed = false;
 
-	while (off < c->rx_len && virtio_queue_pop(vdev, q, &c->elem) > 0) {
-		n = vring_chain_write(&c->elem, 0, c->rx + off,
-				       c->rx_len - off);
-		virtio_queue_push(vdev, q, c->elem.head, (u32)n);
-		pushed = true;
+	while (off < c->rx_len && virtio_queue_pop(q, ch) > 0) {
+		n = vring_chain_write(ch, 0, c->rx + off, c->rx_len - off);
+		virtio_queue_complete(q, ch->id, (u32)n);
 		off += n;
 	}
 	if (off) {
 		memmove(c->rx, c->rx + off, c->rx_len - off);
 		c->rx_len -= off;
-	}
-	if (pushed)
-		virtio_queue_notify(vdev, q);
-}
-
-/*
- * Delivers what it can; input waits while the guest has no buffers.  Ran
- * out of buffers with input left: ask for a kick (vring_arm_kicks)
- * and retry if buffers slipped in meanwhile, so no kick is lost.
- */
-static void virtio_console__flush_rx(struct virtio_console *c)
-{
-	struct virtio_queue *q = &c->vdev->queues[CONSOLE_RXQ];
-
-	while (c->rx_len && virtio_console__rx_ready(c)) {
-		virtio_console__deliver(c);
-		if (!c->rx_len || !virtio_console__rx_ready(c) ||
-		    !vring_arm_kicks(&q->ring))
-			break;
 	}
 	virtio_console__watch_input(c, c->rx_len < sizeof(c->rx));
 }
@@ -135,23 +108,21 @@ static bool virtio_console__escape(struct virtio_console *c, u8 ch)
 	return false;
 }
 
-/* Device thread: stdin is readable. */
+/* Device thread, inside the core (virtio_device_watch): stdin is readable. */
 static void virtio_console__on_input(void *opaque, u32 events __unused)
 {
 	struct virtio_console *c = opaque;
-	struct virtio_device *vdev = c->vdev;
 	u8 buf[CONSOLE_RX_BUF];
 	ssize_t n;
 
-	pthread_mutex_lock(&vdev->lock);
 	if (c->rx_len == sizeof(c->rx)) {
 		virtio_console__watch_input(c, false);
-		goto out;
+		return;
 	}
-	n = read(c->in.fd, buf, sizeof(c->rx) - c->rx_len);
+	n = read(c->in.ew.fd, buf, sizeof(c->rx) - c->rx_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		/* EOF or an unreadable stdin: stop polling it for good. */
-		evloop_del(&vdev->loop, &c->in);
+		virtio_device_unwatch(&c->in);
 		c->in_eof = true;
 		c->in_watched = false;
 	}
@@ -160,8 +131,6 @@ static void virtio_console__on_input(void *opaque, u32 events __unused)
 			c->rx[c->rx_len++] = buf[i];
 	}
 	virtio_console__flush_rx(c);
-out:
-	pthread_mutex_unlock(&vdev->lock);
 }
 
 /* Writes all of @iov to stdout; output that cannot be written is lost. */
@@ -191,24 +160,13 @@ static void virtio_console__write_out(struct iovec *iov, unsigned int cnt)
 static void virtio_console__handle_tx(struct virtio_console *c,
 				      struct virtio_queue *q)
 {
-	struct virtio_device *vdev = c->vdev;
-	struct vring_chain *e = &c->elem;
-	unsigned int done = 0;
-	int ret;
+	struct vring_chain *ch = &c->chain;
 
-	do {
-		vring_suppress_kicks(&q->ring);
-		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
-			/* Writable buffers on the transmitq carry nothing. */
-			virtio_console__write_out(e->iov, e->out_num);
-			virtio_queue_push(vdev, q, e->head, 0);
-			if (virtio_queue_yield(vdev, q, &done))
-				return;
-		}
-		virtio_queue_notify(vdev, q);
-		if (ret < 0)
-			return;	/* virtio_queue_pop() marked it broken */
-	} while (vring_arm_kicks(&q->ring));
+	while (virtio_queue_pop(q, ch) > 0) {
+		/* Writable buffers on the transmitq carry nothing. */
+		virtio_console__write_out(ch->iov, ch->out_num);
+		virtio_queue_complete(q, ch->id, 0);
+	}
 }
 
 static void virtio_console__handle_queue(struct virtio_device *vdev,
@@ -222,11 +180,6 @@ static void virtio_console__handle_queue(struct virtio_device *vdev,
 		virtio_console__flush_rx(c);
 }
 
-static void virtio_console__free(struct virtio_device *vdev)
-{
-	free(vdev->priv);
-}
-
 static const struct virtio_device_ops virtio_console_ops = {
 	.name = "console",
 	.device_id = VIRTIO_ID_CONSOLE,
@@ -236,7 +189,7 @@ static const struct virtio_device_ops virtio_console_ops = {
 	.features = 0,
 	.read_config = virtio_console__read_config,
 	.handle_queue = virtio_console__handle_queue,
-	.free = virtio_console__free,
+	.free = free,
 };
 
 int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
@@ -244,33 +197,26 @@ int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 {
 	struct virtio_console *c;
 	struct virtio_device *vdev;
-	unsigned int hooks = kvm->nr_exit_hooks;
 	int ret;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->kvm = kvm;
+	/* The transport owns c from here, on failure too. */
 	ret = virtio_transport__create(kvm, kind, &virtio_console_ops, c,
 				       &vdev);
-	if (ret) {
-		/* Once the core's exit hook exists, ops->free owns c. */
-		if (kvm->nr_exit_hooks == hooks)
-			free(c);
+	if (ret)
 		return ret;
-	}
 	c->vdev = vdev;
-	c->in = (struct evloop_watch){
-		.fd = term__in_fd(), .cb = virtio_console__on_input,
-		.opaque = c,
-	};
 	/*
 	 * stdin may be a file or /dev/null (CI), which epoll refuses: then
 	 * the guest gets no input.  The lock orders this against the device
 	 * thread, which may already run.
 	 */
 	pthread_mutex_lock(&vdev->lock);
-	if (!evloop_add(&vdev->loop, &c->in, EPOLLIN))
+	if (!virtio_device_watch(vdev, &c->in, term__in_fd(), EPOLLIN,
+				 virtio_console__on_input, c))
 		c->in_watched = true;
 	else
 		c->in_eof = true;

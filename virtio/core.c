@@ -14,28 +14,17 @@
 
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
-#include "lkvm/virtio.h"
+#include "core-int.h"
 
-static bool virtio_has_feature(const struct virtio_device *vdev,
-			       unsigned int bit)
-{
-	return vdev->guest_features & (1ULL << bit);
-}
-
-static bool virtio_runnable(const struct virtio_device *vdev)
+static bool virtio_driver_running(const struct virtio_device *vdev)
 {
 	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken;
-}
-
-static bool per_queue(const struct virtio_device *vdev)
-{
-	return vdev->ops->thread_per_queue;
 }
 
 /* vdev->lock held: take every queue lock, in index order. */
 static void virtio_lock_queues(struct virtio_device *vdev)
 {
-	if (!per_queue(vdev))
+	if (!virtio_per_queue(vdev))
 		return;
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		pthread_mutex_lock(&vdev->queues[i].lock);
@@ -43,105 +32,10 @@ static void virtio_lock_queues(struct virtio_device *vdev)
 
 static void virtio_unlock_queues(struct virtio_device *vdev)
 {
-	if (!per_queue(vdev))
+	if (!virtio_per_queue(vdev))
 		return;
 	for (unsigned int i = vdev->nr_queues; i-- > 0;)
 		pthread_mutex_unlock(&vdev->queues[i].lock);
-}
-
-struct evloop *virtio_queue_loop(struct virtio_device *vdev,
-				 struct virtio_queue *q)
-{
-	return per_queue(vdev) ? &q->loop : &vdev->loop;
-}
-
-void virtio_queue_lock(struct virtio_device *vdev, struct virtio_queue *q)
-{
-	pthread_mutex_lock(per_queue(vdev) ? &q->lock : &vdev->lock);
-}
-
-void virtio_queue_unlock(struct virtio_device *vdev, struct virtio_queue *q)
-{
-	pthread_mutex_unlock(per_queue(vdev) ? &q->lock : &vdev->lock);
-}
-
-/*
- * Queue thread, q->lock dropped: virtio_queue_pop() found a malformed
- * chain.  Marking the device broken changes what every queue sees, so it
- * takes all the locks, in order.
- */
-static void virtio_report_broken(struct virtio_device *vdev,
-				 struct virtio_queue *q)
-{
-	pthread_mutex_lock(&vdev->lock);
-	virtio_lock_queues(vdev);
-	/* A reset in between cleared broken_err: the new driver is fine. */
-	if (q->broken_err)
-		virtio_device_broken(vdev, "malformed descriptor chain",
-				     q->broken_err);
-	virtio_unlock_queues(vdev);
-	pthread_mutex_unlock(&vdev->lock);
-}
-
-/* Device or queue thread: a queue's eventfd fired (ioeventfd or kick). */
-static void virtio_on_kick(void *opaque, u32 events __unused)
-{
-	struct virtio_queue *q = opaque;
-	struct virtio_device *vdev = q->vdev;
-	bool report = false;
-	u64 cnt;
-
-	if (read(q->kick_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return;
-	atomic_fetch_add_explicit(&vdev->nr_kicks, 1, memory_order_relaxed);
-
-	virtio_queue_lock(vdev, q);
-	if (!virtio_runnable(vdev) || !q->enabled || !vring_mapped(&q->ring))
-		goto out;
-	/*
-	 * Bus mastering is off: touching the rings now would be DMA the
-	 * driver forbade, and its indices may be stale.  Nothing to
-	 * remember: virtio_set_dma_enabled() looks at every enabled queue
-	 * when mastering comes back.
-	 */
-	if (!vdev->dma_enabled)
-		goto out;
-	vdev->ops->handle_queue(vdev, q);
-out:
-	report = q->broken_err && !vdev->broken;
-	virtio_queue_unlock(vdev, q);
-	if (report)
-		virtio_report_broken(vdev, q);
-}
-
-/* vdev->lock held, DMA allowed: signals what queue threads left us. */
-static void virtio_signal_pending(struct virtio_device *vdev)
-{
-	/* Pairs with the atomic_fetch_or in virtio_queue_notify(). */
-	unsigned int pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
-							memory_order_acquire);
-
-	for (unsigned int i = 0; i < vdev->nr_queues; i++)
-		if ((pending & (1U << i)) && virtio_runnable(vdev))
-			vdev->tops->signal_queue(vdev, &vdev->queues[i]);
-}
-
-/* Device thread (thread_per_queue): interrupts queue threads left us. */
-static void virtio_on_irq(void *opaque, u32 events __unused)
-{
-	struct virtio_device *vdev = opaque;
-	u64 cnt;
-
-	if (read(vdev->irq_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return;
-	pthread_mutex_lock(&vdev->lock);
-	/*
-	 * An MSI is a DMA write too: with bus mastering off, leave the
-	 * bits for virtio_set_dma_enabled() to re-post when it comes back.
-	 */
-	if (vdev->dma_enabled)
-		virtio_signal_pending(vdev);
-	pthread_mutex_unlock(&vdev->lock);
 }
 
 static void *virtio_queue_thread(void *opaque)
@@ -175,13 +69,15 @@ static void *virtio_thread(void *opaque)
 	return NULL;
 }
 
-static void virtio_device_free(void *opaque)
+/*
+ * Undoes virtio_device_init(), however far it got: threads stopped first
+ * (ops->free may drain a disk), then the device's state, then ours.
+ */
+static void virtio_device_teardown(struct virtio_device *vdev)
 {
-	struct virtio_device *vdev = opaque;
 	/* Read now: ops may live in the device state ops->free releases. */
-	bool pq = per_queue(vdev);
+	bool pq = virtio_per_queue(vdev);
 
-	/* Every thread stops before ops->free, which may drain the disk. */
 	if (vdev->thread_started) {
 		evloop_stop(&vdev->loop);
 		pthread_join(vdev->thread, NULL);
@@ -194,20 +90,36 @@ static void virtio_device_free(void *opaque)
 			pthread_join(q->thread, NULL);
 		}
 	}
-	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
-		if (vdev->queues[i].kick_fd >= 0)
-			close(vdev->queues[i].kick_fd);
-	}
 	if (vdev->ops->free)
-		vdev->ops->free(vdev);
-	for (unsigned int i = 0; pq && i < vdev->nr_queues; i++) {
+		vdev->ops->free(vdev->priv);
+	vdev->priv = NULL;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (q->kick_fd >= 0)
+			close(q->kick_fd);
+		if (q->done_fd >= 0)
+			close(q->done_fd);
+		free(q->done);
+		pthread_mutex_destroy(&q->done_lock);
+	}
+	for (unsigned int i = 0; i < vdev->nr_loops; i++) {
 		evloop_exit(&vdev->queues[i].loop);
 		pthread_mutex_destroy(&vdev->queues[i].lock);
 	}
 	if (vdev->irq_fd >= 0)
 		close(vdev->irq_fd);
-	evloop_exit(&vdev->loop);
+	if (vdev->loop_ready)
+		evloop_exit(&vdev->loop);
 	pthread_mutex_destroy(&vdev->lock);
+}
+
+/* VM exit. */
+static void virtio_device_free(void *opaque)
+{
+	struct virtio_device *vdev = opaque;
+
+	virtio_device_teardown(vdev);
 	/* Last: this may free vdev itself. */
 	if (vdev->tops->free)
 		vdev->tops->free(vdev);
@@ -219,23 +131,60 @@ static void virtio_reset_queue(struct virtio_queue *q)
 	q->ring.size = q->max_size;
 	q->ring.desc_gpa = q->ring.avail_gpa = q->ring.used_gpa = 0;
 	q->enabled = false;
-	q->broken_err = 0;
 	q->msix_vector = VIRTIO_NO_VECTOR;
+}
+
+static int virtio_eventfd_watch(struct evloop *loop, int *fd,
+				struct evloop_watch *w, evloop_cb_t cb,
+				void *opaque)
+{
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	*w = (struct evloop_watch){ .fd = *fd, .cb = cb, .opaque = opaque };
+	return evloop_add(loop, w, EPOLLIN);
+}
+
+static int virtio_queue_init(struct virtio_device *vdev, unsigned int i)
+{
+	struct virtio_queue *q = &vdev->queues[i];
+	struct evloop *loop = virtio_per_queue(vdev) ? &q->loop : &vdev->loop;
+	int ret;
+
+	q->vdev = vdev;
+	q->index = i;
+	q->max_size = vdev->ops->queue_max_size;
+	q->kicks_armed = true;
+	virtio_reset_queue(q);
+	/*
+	 * Each head is in flight once per ring mapping; twice that leaves
+	 * room for stragglers of a mapping a reset just ended.
+	 */
+	q->done_cap = 2U * q->max_size;
+	q->done = calloc(q->done_cap, sizeof(*q->done));
+	if (!q->done)
+		return -ENOMEM;
+	ret = virtio_eventfd_watch(loop, &q->kick_fd, &q->kick_watch,
+				   virtio_queue__on_kick, q);
+	if (ret)
+		return ret;
+	return virtio_eventfd_watch(loop, &q->done_fd, &q->done_watch,
+				    virtio_queue__on_done, q);
 }
 
 int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 		       const struct virtio_device_ops *ops,
-		       const struct virtio_transport_ops *tops,
-		       enum virtio_transport_kind kind, void *transport,
-		       void *priv)
+		       const struct virtio_transport_ops *tops, void *transport,
+		       void *priv, bool legacy_only)
 {
-	bool legacy_only = kind == VIRTIO_TRANSPORT_PCI_LEGACY ||
-			   kind == VIRTIO_TRANSPORT_MMIO_LEGACY;
 	int ret;
 
 	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !ops->queue_max_size ||
-	    ops->queue_max_size > VRING_MAX_SIZE)
+	    ops->queue_max_size > VRING_MAX_SIZE) {
+		if (ops->free)
+			ops->free(priv);
 		return -EINVAL;
+	}
 
 	memset(vdev, 0, sizeof(*vdev));
 	vdev->kvm = kvm;
@@ -243,7 +192,7 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	vdev->tops = tops;
 	vdev->transport = transport;
 	vdev->priv = priv;
-	vdev->transport_kind = kind;
+	vdev->legacy_only = legacy_only;
 	vdev->legacy = legacy_only;
 	vdev->dma_enabled = true;
 	vdev->config_msix_vector = VIRTIO_NO_VECTOR;
@@ -254,88 +203,63 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 		vdev->host_features |= 1ULL << VIRTIO_F_VERSION_1;
 	pthread_mutex_init(&vdev->lock, NULL);
 	vdev->nr_queues = ops->nr_queues;
-	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		vdev->queues[i].kick_fd = -1;
+		vdev->queues[i].done_fd = -1;
+		pthread_mutex_init(&vdev->queues[i].done_lock, NULL);
+	}
 	vdev->irq_fd = -1;
 
 	ret = evloop_init(&vdev->loop);
-	if (ret) {
-		pthread_mutex_destroy(&vdev->lock);
-		return ret;
-	}
-	/* Per-queue loops before the exit hook, so it can always free them. */
-	for (unsigned int i = 0; ops->thread_per_queue && i < vdev->nr_queues;
-	     i++) {
-		pthread_mutex_init(&vdev->queues[i].lock, NULL);
-		ret = evloop_init(&vdev->queues[i].loop);
-		if (ret) {
-			while (i-- > 0) {
-				evloop_exit(&vdev->queues[i].loop);
-				pthread_mutex_destroy(&vdev->queues[i].lock);
-			}
-			evloop_exit(&vdev->loop);
-			pthread_mutex_destroy(&vdev->lock);
-			return ret;
-		}
-	}
-	ret = kvm__on_exit(kvm, virtio_device_free, vdev);
-	if (ret) {
-		for (unsigned int i = 0;
-		     ops->thread_per_queue && i < vdev->nr_queues; i++) {
-			evloop_exit(&vdev->queues[i].loop);
-			pthread_mutex_destroy(&vdev->queues[i].lock);
-		}
-		evloop_exit(&vdev->loop);
-		pthread_mutex_destroy(&vdev->lock);
-		return ret;
-	}
-	if (per_queue(vdev)) {
-		vdev->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (vdev->irq_fd < 0)
-			return -errno;
-		vdev->irq_watch = (struct evloop_watch){
-			.fd = vdev->irq_fd, .cb = virtio_on_irq, .opaque = vdev,
-		};
-		ret = evloop_add(&vdev->loop, &vdev->irq_watch, EPOLLIN);
-		if (ret)
-			return ret;
-	}
-
-	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
-		struct virtio_queue *q = &vdev->queues[i];
-
-		q->vdev = vdev;
-		q->index = i;
-		q->max_size = ops->queue_max_size;
-		virtio_reset_queue(q);
-		q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (q->kick_fd < 0)
-			return -errno;
-		q->kick_watch = (struct evloop_watch){
-			.fd = q->kick_fd, .cb = virtio_on_kick, .opaque = q,
-		};
-		ret = evloop_add(virtio_queue_loop(vdev, q), &q->kick_watch,
-				 EPOLLIN);
-		if (ret)
-			return ret;
-	}
-
-	ret = pthread_create(&vdev->thread, NULL, virtio_thread, vdev);
 	if (ret)
-		return -ret;
+		goto err;
+	vdev->loop_ready = true;
+	for (; virtio_per_queue(vdev) && vdev->nr_loops < vdev->nr_queues;
+	     vdev->nr_loops++) {
+		struct virtio_queue *q = &vdev->queues[vdev->nr_loops];
+
+		ret = evloop_init(&q->loop);
+		if (ret)
+			goto err;
+		pthread_mutex_init(&q->lock, NULL);
+	}
+	if (virtio_per_queue(vdev)) {
+		ret = virtio_eventfd_watch(&vdev->loop, &vdev->irq_fd,
+					   &vdev->irq_watch,
+					   virtio_device__on_irq, vdev);
+		if (ret)
+			goto err;
+	}
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		ret = virtio_queue_init(vdev, i);
+		if (ret)
+			goto err;
+	}
+
+	ret = -pthread_create(&vdev->thread, NULL, virtio_thread, vdev);
+	if (ret)
+		goto err;
 	vdev->thread_started = true;
-	for (unsigned int i = 0; per_queue(vdev) && i < vdev->nr_queues; i++) {
+	for (unsigned int i = 0; virtio_per_queue(vdev) && i < vdev->nr_queues;
+	     i++) {
 		struct virtio_queue *q = &vdev->queues[i];
 
-		ret = pthread_create(&q->thread, NULL, virtio_queue_thread, q);
+		ret = -pthread_create(&q->thread, NULL, virtio_queue_thread, q);
 		if (ret)
-			return -ret;
+			goto err;
 		q->thread_started = true;
 	}
+	/* Last, so that a failure above never leaves a hook behind. */
+	ret = kvm__on_exit(kvm, virtio_device_free, vdev);
+	if (ret)
+		goto err;
 	return 0;
+err:
+	virtio_device_teardown(vdev);
+	return ret;
 }
 
-/* Status 0: forget everything the driver set up (vdev->lock held). */
+/* Status 0: forget everything the driver set up (every lock held). */
 static void virtio_reset(struct virtio_device *vdev)
 {
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
@@ -345,13 +269,11 @@ static void virtio_reset(struct virtio_device *vdev)
 	vdev->broken = false;
 	vdev->isr = 0;
 	vdev->config_msix_vector = VIRTIO_NO_VECTOR;
-	/* Nothing left to interrupt about; pairs with virtio_on_irq(). */
-	atomic_store_explicit(&vdev->irq_pending, 0, memory_order_relaxed);
-	if (vdev->transport_kind != VIRTIO_TRANSPORT_PCI_LEGACY &&
-	    vdev->transport_kind != VIRTIO_TRANSPORT_MMIO_LEGACY)
-		vdev->legacy = false;
+	vdev->legacy = vdev->legacy_only;
+	/* Its completions are dropped: the rings are already unmapped. */
 	if (vdev->ops->reset)
 		vdev->ops->reset(vdev);
+	virtio_queues__reset(vdev);
 }
 
 static void virtio_driver_ok(struct virtio_device *vdev)
@@ -370,6 +292,8 @@ static void virtio_driver_ok(struct virtio_device *vdev)
 			virtio_device_broken(vdev, "bad queue layout", ret);
 			return;
 		}
+		/* A fresh ring: the driver may kick. */
+		q->kicks_armed = true;
 	}
 	if (vdev->ops->start) {
 		ret = vdev->ops->start(vdev);
@@ -381,7 +305,7 @@ static void virtio_driver_ok(struct virtio_device *vdev)
 	/* Buffers may have been queued before DRIVER_OK; look at them. */
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->queues[i].enabled)
-			virtio_queue_kick(vdev, i);
+			virtio_queue_wake(&vdev->queues[i]);
 }
 
 static void virtio_set_status_locked(struct virtio_device *vdev, u8 status)
@@ -430,9 +354,13 @@ static void virtio_set_status_locked(struct virtio_device *vdev, u8 status)
 
 void virtio_set_status(struct virtio_device *vdev, u8 status)
 {
-	/* Quiesces every queue thread: handle_queue reads the status. */
+	struct virtio_ctx old;
+
+	/* Quiesces every queue thread: their work reads the status. */
 	virtio_lock_queues(vdev);
+	old = virtio_ctx_enter(vdev, NULL, true);
 	virtio_set_status_locked(vdev, status);
+	virtio_ctx_restore(old);
 	virtio_unlock_queues(vdev);
 }
 
@@ -464,33 +392,29 @@ bool virtio_queue_config_allowed(struct virtio_device *vdev)
 void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 {
 	bool was = vdev->dma_enabled;
+	struct virtio_ctx old;
 
+	if (enabled == was)
+		return;
 	/* A disable waits for every queue thread's in-flight work. */
 	virtio_lock_queues(vdev);
+	old = virtio_ctx_enter(vdev, NULL, true);
 	/*
 	 * Requests the backend still has in flight would write guest
 	 * buffers after mastering is off: finish them first, while DMA is
-	 * still allowed, so none is lost or written late.
+	 * still allowed, so none is lost or written late.  Then publish and
+	 * interrupt for everything done so far, while that still may happen,
+	 * rather than when, or if, mastering comes back.
 	 */
-	if (!enabled && was && vdev->ops->quiesce && virtio_runnable(vdev))
-		vdev->ops->quiesce(vdev);
-	/*
-	 * Interrupts owed for work done so far (the quiesce's completions
-	 * among them: it runs under vdev->lock, so a queue's notify could
-	 * only leave them to the device thread) go now, while they still
-	 * may, rather than when, or if, mastering comes back.
-	 */
-	if (!enabled && was && per_queue(vdev))
-		virtio_signal_pending(vdev);
-	vdev->dma_enabled = enabled;
-	if (enabled && !was && per_queue(vdev) &&
-	    atomic_load_explicit(&vdev->irq_pending, memory_order_relaxed)) {
-		/* Interrupts held back while mastering was off. */
-		if (write(vdev->irq_fd, &(u64){ 1 }, sizeof(u64)) < 0)
-			pr_debug("virtio-%s: irq re-post: %s", vdev->ops->name,
-				 strerror(errno));
+	if (!enabled) {
+		if (vdev->ops->quiesce && virtio_driver_running(vdev))
+			vdev->ops->quiesce(vdev);
+		virtio_queues__flush(vdev);
 	}
-	if (enabled && !was) {
+	vdev->dma_enabled = enabled;
+	if (enabled) {
+		/* Completions and interrupts held back meanwhile. */
+		virtio_queues__flush(vdev);
 		/*
 		 * Look at every enabled queue, not only those kicked
 		 * meanwhile: a device with host data waiting (console input)
@@ -499,108 +423,11 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 		 */
 		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 			if (vdev->queues[i].enabled)
-				virtio_queue_kick(vdev, i);
+				virtio_queue_wake(&vdev->queues[i]);
 		}
 	}
+	virtio_ctx_restore(old);
 	virtio_unlock_queues(vdev);
-}
-
-void virtio_queue_kick(struct virtio_device *vdev, unsigned int index)
-{
-	u64 one = 1;
-
-	if (index >= vdev->nr_queues)
-		return;
-	/* EAGAIN only if the counter saturated: a wake-up is pending. */
-	if (write(vdev->queues[index].kick_fd, &one, sizeof(one)) < 0)
-		pr_debug("virtio-%s: kick: %s", vdev->ops->name,
-			 strerror(errno));
-}
-
-void virtio_device_broken(struct virtio_device *vdev, const char *why, int err)
-{
-	if (vdev->broken)
-		return;
-	pr_warn("virtio-%s: %s (%s): device needs reset", vdev->ops->name,
-		why, strerror(-err));
-	vdev->broken = true;
-	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
-		vdev->tops->signal_config(vdev);
-}
-
-int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
-		     struct vring_chain *elem)
-{
-	int ret;
-
-	if (q->broken_err)
-		return q->broken_err;
-	if (vdev->broken || !vdev->dma_enabled)
-		return 0;
-	ret = vring_pop(&q->ring, elem);
-	if (ret < 0 && per_queue(vdev)) {
-		/*
-		 * Marking the device broken needs every lock; this queue
-		 * thread holds only its own.  virtio_on_kick() reports it:
-		 * kick ourselves in case we were not called from there.
-		 */
-		q->broken_err = ret;
-		virtio_queue_kick(vdev, q->index);
-	} else if (ret < 0) {
-		virtio_device_broken(vdev, "malformed descriptor chain", ret);
-	}
-	return ret;
-}
-
-void virtio_queue_push(struct virtio_device *vdev __unused,
-		       struct virtio_queue *q, u16 head, u32 len)
-{
-	vring_push(&q->ring, head, len);
-}
-
-void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q)
-{
-	if (!vring_need_interrupt(&q->ring))
-		return;
-	q->ring.nr_interrupts++;
-	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
-				  memory_order_relaxed);
-	if (!per_queue(vdev)) {
-		vdev->tops->signal_queue(vdev, q);
-		return;
-	}
-	/*
-	 * Transports keep interrupt state under vdev->lock, which a queue
-	 * thread may not wait for while it holds q->lock (lock order).  If
-	 * it is free, signal now; otherwise hand it to the device thread.
-	 */
-	if (!pthread_mutex_trylock(&vdev->lock)) {
-		vdev->tops->signal_queue(vdev, q);
-		pthread_mutex_unlock(&vdev->lock);
-		return;
-	}
-	/* Pairs with the atomic_exchange in virtio_on_irq(). */
-	atomic_fetch_or_explicit(&vdev->irq_pending, 1U << q->index,
-				 memory_order_release);
-	if (write(vdev->irq_fd, &(u64){ 1 }, sizeof(u64)) < 0)
-		pr_debug("virtio-%s: irq: %s", vdev->ops->name,
-			 strerror(errno));
-}
-
-bool virtio_queue_yield(struct virtio_device *vdev, struct virtio_queue *q,
-			unsigned int *done)
-{
-	/*
-	 * One queue's worth also keeps the used index from running 2^16
-	 * entries past the last notify check, which EVENT_IDX arithmetic
-	 * cannot represent.
-	 */
-	if (++*done < q->ring.size)
-		return false;
-	virtio_queue_notify(vdev, q);
-	virtio_queue_kick(vdev, q->index);
-	return true;
 }
 
 void virtio_read_config(struct virtio_device *vdev, u32 offset, void *data,

@@ -71,14 +71,14 @@ static void virtio_mmio__update_irq(struct virtio_mmio *m, bool repulse)
 	kvm__set_irq_line(m->vdev.kvm, m->irq, level);
 }
 
-static void virtio_mmio__signal_queue(struct virtio_device *vdev,
+static void virtio_mmio__interrupt_queue(struct virtio_device *vdev,
 				      struct virtio_queue *q __unused)
 {
 	vdev->isr |= VIRTIO_MMIO_INT_VRING;
 	virtio_mmio__update_irq(to_mmio(vdev), false);
 }
 
-static void virtio_mmio__signal_config(struct virtio_device *vdev)
+static void virtio_mmio__interrupt_config(struct virtio_device *vdev)
 {
 	vdev->isr |= VIRTIO_MMIO_INT_CONFIG;
 	virtio_mmio__update_irq(to_mmio(vdev), false);
@@ -90,8 +90,8 @@ static void virtio_mmio__free(struct virtio_device *vdev)
 }
 
 static const struct virtio_transport_ops virtio_mmio_tops = {
-	.signal_queue = virtio_mmio__signal_queue,
-	.signal_config = virtio_mmio__signal_config,
+	.interrupt_queue = virtio_mmio__interrupt_queue,
+	.interrupt_config = virtio_mmio__interrupt_config,
 	.free = virtio_mmio__free,
 };
 
@@ -259,7 +259,7 @@ static void virtio_mmio__write(struct virtio_mmio *m, u64 reg, u32 v)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		/* Without NOTIFICATION_DATA the value is the queue index. */
 		if (v < vdev->nr_queues)
-			virtio_queue_kick(vdev, v);
+			virtio_queue_kicked(vdev, v);
 		else
 			pr_debug("virtio-mmio: notify for queue %u ignored", v);
 		break;
@@ -338,23 +338,22 @@ static void virtio_mmio__io(void *opaque, u64 offset, void *data, u32 len,
 int virtio_mmio__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 			void *priv, bool legacy, struct virtio_device **out)
 {
-	enum virtio_transport_kind kind = VIRTIO_TRANSPORT_MMIO;
-	unsigned int hooks = kvm->nr_exit_hooks;
+	/* Kept: ops may live in @priv, which a failure frees. */
+	const char *name = ops->name;
 	struct virtio_mmio *m;
 	u64 base, size;
 	unsigned int irq;
 	int ret;
 
-	if (legacy)
-		kind = VIRTIO_TRANSPORT_MMIO_LEGACY;
 	ret = arch__virtio_mmio_alloc(kvm, &base, &size, &irq);
 	if (ret) {
-		pr_err("virtio-%s: no virtio-mmio slot left", ops->name);
-		return ret;
+		pr_err("virtio-%s: no virtio-mmio slot left", name);
+		goto err_priv;
 	}
+	ret = -ENOMEM;
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return -ENOMEM;
+		goto err_priv;
 	m->base = base;
 	m->size = size;
 	m->irq = irq;
@@ -363,19 +362,16 @@ int virtio_mmio__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		m->lq[i].align = VIRTIO_MMIO_LEGACY_PAGE;
 
-	ret = virtio_device_init(&m->vdev, kvm, ops, &virtio_mmio_tops, kind,
-				 m, priv);
+	/* From here on @priv is the core's, on failure too. */
+	ret = virtio_device_init(&m->vdev, kvm, ops, &virtio_mmio_tops, m,
+				 priv, legacy);
 	if (ret) {
-		/*
-		 * Once the core has registered its exit hook, that hook
-		 * frees us through tops->free; before, we are ours to free.
-		 */
-		if (kvm->nr_exit_hooks == hooks)
-			free(m);
-		pr_err("virtio-%s: cannot set up the device: %s", ops->name,
+		free(m);
+		pr_err("virtio-%s: cannot set up the device: %s", name,
 		       strerror(-ret));
 		return ret;
 	}
+	/* The core's exit hook frees m (tops->free) from now on. */
 	/*
 	 * QueueNotify with the queue's index kicks its eventfd inside KVM.
 	 * Without it (no VM in unit tests) the write exits to
@@ -393,12 +389,16 @@ int virtio_mmio__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 		ret = arch__virtio_mmio_announce(kvm, base, size, irq);
 	if (ret) {
 		pr_err("virtio-%s: cannot place virtio-mmio at 0x%llx: %s",
-		       ops->name, (unsigned long long)base, strerror(-ret));
+		       name, (unsigned long long)base, strerror(-ret));
 		return ret;
 	}
-	pr_debug("virtio-%s: virtio-mmio v%d at 0x%llx, irq %u", ops->name,
+	pr_debug("virtio-%s: virtio-mmio v%d at 0x%llx, irq %u", name,
 		 legacy ? 1 : 2, (unsigned long long)base, irq);
 	if (out)
 		*out = &m->vdev;
 	return 0;
+err_priv:
+	if (ops->free)
+		ops->free(priv);
+	return ret;
 }

@@ -10,15 +10,16 @@
  * Receive never drops a frame because the guest is slow: a frame the
  * guest has no buffers for stays in the bounce buffer (possibly half
  * placed, with MRG_RXBUF), the backend stops reading (the frames behind
- * it wait on the host side) and the device asks for a kick with
- * vring_arm_kicks(), re-checking the ring so no kick is lost.  Drops
+ * it wait on the host side) and the device waits for the guest's kick
+ * (virtio_queue_pop() arms it and re-checks the ring).  Drops
  * are counted only where a frame cannot be delivered at all: larger than
  * every buffer the guest gave, a header this guest cannot take, or a
  * backend that had to drop (its own counters).
  *
- * Each wakeup moves at most NET_BUDGET frames per queue and then yields
- * to the event loop (tx re-kicks itself, rx relies on the backend's
- * readiness staying up), so a flood on one queue cannot starve others.
+ * Each wakeup moves at most NET_BUDGET frames (rx; it relies on the
+ * backend's readiness staying up) or a queue's worth of chains (tx, the
+ * core's budget) and then yields to the event loop, so a flood on one
+ * queue cannot starve others.
  */
 #include <endian.h>
 #include <errno.h>
@@ -56,11 +57,11 @@ struct virtio_net {
 	size_t rx_off;			/* bytes placed so far */
 	unsigned int rx_nbufs;		/* chains popped for it */
 	struct {
-		u16 head;
+		struct vring_id id;
 		u32 len;
 	} rx_used[VRING_MAX_SIZE];
 	struct vring_chain rx_first;	/* holds the header (num_buffers) */
-	struct vring_chain elem;
+	struct vring_chain chain;
 
 	u8 *tx_buf;
 	struct virtio_net_hdr_v1 tx_hdr;
@@ -71,7 +72,7 @@ struct virtio_net {
 
 static bool net_has(const struct virtio_net *n, unsigned int bit)
 {
-	return n->vdev->guest_features & (1ULL << bit);
+	return virtio_has_feature(n->vdev, bit);
 }
 
 static void virtio_net__read_config(struct virtio_device *vdev, u32 offset,
@@ -96,15 +97,6 @@ static void virtio_net__write_config(struct virtio_device *vdev, u32 offset,
 		return;
 	memcpy(n->mac + offset, data, min_t(u32, len, 6 - offset));
 	memcpy(n->filter.mac, n->mac, 6);
-}
-
-static bool virtio_net__rx_ready(struct virtio_net *n)
-{
-	struct virtio_device *vdev = n->vdev;
-	struct virtio_queue *q = &vdev->queues[NET_RXQ];
-
-	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
-	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
 }
 
 /*
@@ -160,7 +152,7 @@ static void virtio_net__rx_drop_pending(struct virtio_net *n,
 {
 	/* Chains already taken go back empty; the guest drops them. */
 	for (unsigned int i = 0; i < n->rx_nbufs; i++)
-		virtio_queue_push(n->vdev, q, n->rx_used[i].head, 0);
+		virtio_queue_complete(q, n->rx_used[i].id, 0);
 	n->rx_dropped++;
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
@@ -174,7 +166,6 @@ static void virtio_net__rx_drop_pending(struct virtio_net *n,
  */
 static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 {
-	struct virtio_device *vdev = n->vdev;
 	bool mrg = net_has(n, VIRTIO_NET_F_MRG_RXBUF);
 	const u8 *data = n->rx_buf + n->rx_start;
 	struct vring_chain *e;
@@ -186,23 +177,23 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 			virtio_net__rx_drop_pending(n, q);
 			return 1;
 		}
-		e = n->rx_nbufs ? &n->elem : &n->rx_first;
-		ret = virtio_queue_pop(vdev, q, e);
+		e = n->rx_nbufs ? &n->chain : &n->rx_first;
+		ret = virtio_queue_pop(q, e);
 		if (ret <= 0)
 			return ret;
 		if (e->out_num || !e->in_len) {
-			virtio_device_broken(vdev, "receive buffer not writable",
+			virtio_device_broken(n->vdev, "receive buffer not writable",
 					     -EINVAL);
 			return -EINVAL;
 		}
 		if (!mrg && e->in_len < n->rx_len) {
-			n->rx_used[n->rx_nbufs++].head = e->head;
+			n->rx_used[n->rx_nbufs++].id = e->id;
 			virtio_net__rx_drop_pending(n, q);
 			return 1;
 		}
 		c = vring_chain_write(e, 0, data + n->rx_off,
 				       n->rx_len - n->rx_off);
-		n->rx_used[n->rx_nbufs].head = e->head;
+		n->rx_used[n->rx_nbufs].id = e->id;
 		n->rx_used[n->rx_nbufs++].len = (u32)c;
 		n->rx_off += c;
 	}
@@ -213,31 +204,27 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 				   offsetof(struct virtio_net_hdr_v1, num_buffers),
 				   &nb, sizeof(nb));
 	}
-	/* vring_push() orders the buffer writes before used->idx. */
+	/* The used ring's publication orders the buffer writes first. */
 	for (unsigned int i = 0; i < n->rx_nbufs; i++)
-		virtio_queue_push(vdev, q, n->rx_used[i].head,
-				  n->rx_used[i].len);
+		virtio_queue_complete(q, n->rx_used[i].id, n->rx_used[i].len);
 	n->rx_frames++;
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
 	return 1;
 }
 
-/* Backend frames -> guest, at most NET_BUDGET of them (vdev->lock held). */
+/* Backend frames -> guest, at most NET_BUDGET of them (inside the core). */
 static void virtio_net__rx(struct virtio_net *n)
 {
-	struct virtio_device *vdev = n->vdev;
-	struct virtio_queue *q = &vdev->queues[NET_RXQ];
+	struct virtio_queue *q = &n->vdev->queues[NET_RXQ];
 	unsigned int budget = NET_BUDGET;
 	bool stop = false;
 	int ret;
 
-	if (!virtio_net__rx_ready(n)) {
+	if (!virtio_queue_runnable(q)) {
 		n->be.ops->rx_enable(&n->be, false);
 		return;
 	}
-	/* Kicks are only wanted while we wait for buffers (below). */
-	vring_suppress_kicks(&q->ring);
 	while (budget) {
 		if (!n->rx_len) {
 			ret = virtio_net__fetch(n);
@@ -254,27 +241,26 @@ static void virtio_net__rx(struct virtio_net *n)
 			return;		/* broken: no more interrupts */
 		if (!ret) {
 			/*
-			 * No buffers: ask for a kick, and re-check the ring
-			 * after (vring_arm_kicks's full barrier pairs with
-			 * the driver's), or a refill racing with us is lost.
+			 * No buffers (kicks are armed again) or this wake-up's
+			 * budget is spent (the core calls us again): the frame
+			 * waits in rx_buf, the ones behind it in the backend.
 			 */
-			if (vring_arm_kicks(&q->ring)) {
-				vring_suppress_kicks(&q->ring);
-				continue;
-			}
 			stop = true;
 			break;
 		}
 		budget--;
 	}
-	/* Waiting for buffers: frames stay in the backend meanwhile. */
 	n->be.ops->rx_enable(&n->be, !stop);
-	virtio_queue_notify(vdev, q);
 }
 
+/* Device thread, vdev->lock held by the backend's watch. */
 static void virtio_net__rx_wake(void *opaque)
 {
-	virtio_net__rx(opaque);
+	struct virtio_net *n = opaque;
+
+	virtio_device_enter(n->vdev);
+	virtio_net__rx(n);
+	virtio_device_leave(n->vdev);
 }
 
 /* One transmit chain.  Returns 0, or -EINVAL if the device broke. */
@@ -335,59 +321,34 @@ static int virtio_net__tx_one(struct virtio_net *n, struct vring_chain *e)
 
 static void virtio_net__tx(struct virtio_net *n, struct virtio_queue *q)
 {
-	struct virtio_device *vdev = n->vdev;
-	unsigned int budget = NET_BUDGET;
-	int ret = 0;
-
-	do {
-		vring_suppress_kicks(&q->ring);
-		while (budget && (ret = virtio_queue_pop(vdev, q, &n->elem)) > 0) {
-			if (virtio_net__tx_one(n, &n->elem))
-				return;
-			virtio_queue_push(vdev, q, n->elem.head, 0);
-			budget--;
-		}
-		virtio_queue_notify(vdev, q);
-		if (ret < 0)
-			return;	/* virtio_queue_pop() marked it broken */
-		if (!budget) {
-			/* More later: let the other queues and fds run. */
-			virtio_queue_kick(vdev, q->index);
+	while (virtio_queue_pop(q, &n->chain) > 0) {
+		if (virtio_net__tx_one(n, &n->chain))
 			return;
-		}
-	} while (vring_arm_kicks(&q->ring));
+		virtio_queue_complete(q, n->chain.id, 0);
+	}
 }
 
 static void virtio_net__ctrl(struct virtio_net *n, struct virtio_queue *q)
 {
 	struct virtio_device *vdev = n->vdev;
-	struct vring_chain *e = &n->elem;
+	struct vring_chain *e = &n->chain;
 	u8 buf[2 + NET_CTRL_MAX], ack;
 	size_t len;
-	int ret;
 
-	do {
-		vring_suppress_kicks(&q->ring);
-		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
-			if (e->out_len < 2 || !e->in_len) {
-				virtio_device_broken(vdev, "malformed control command",
-						     -EINVAL);
-				return;
-			}
-			len = vring_chain_read(e, 0, buf, sizeof(buf));
-			ack = VIRTIO_NET_ERR;
-			if (e->out_len <= sizeof(buf))
-				ack = net_ctrl_command(&n->filter,
-						       vdev->guest_features,
-						       buf[0], buf[1], buf + 2,
-						       len - 2);
-			vring_chain_write(e, e->in_len - 1, &ack, 1);
-			virtio_queue_push(vdev, q, e->head, 1);
-		}
-		virtio_queue_notify(vdev, q);
-		if (ret < 0)
+	while (virtio_queue_pop(q, e) > 0) {
+		if (e->out_len < 2 || !e->in_len) {
+			virtio_device_broken(vdev, "malformed control command",
+					     -EINVAL);
 			return;
-	} while (vring_arm_kicks(&q->ring));
+		}
+		len = vring_chain_read(e, 0, buf, sizeof(buf));
+		ack = VIRTIO_NET_ERR;
+		if (e->out_len <= sizeof(buf))
+			ack = net_ctrl_command(&n->filter, vdev->guest_features,
+					       buf[0], buf[1], buf + 2, len - 2);
+		vring_chain_write(e, e->in_len - 1, &ack, 1);
+		virtio_queue_complete(q, e->id, 1);
+	}
 }
 
 static void virtio_net__handle_queue(struct virtio_device *vdev,
@@ -445,19 +406,20 @@ static void virtio_net__free_state(struct virtio_net *n)
 	free(n);
 }
 
-static void virtio_net__free(struct virtio_device *vdev)
+static void virtio_net__free(void *priv)
 {
-	struct virtio_net *n = vdev->priv;
+	struct virtio_net *n = priv;
 
-	pr_info("net%u: rx %llu frames (%llu dropped, %llu filtered, backend %llu), "
-		"tx %llu frames (%llu dropped, backend %llu)", n->index,
-		(unsigned long long)n->rx_frames,
-		(unsigned long long)n->rx_dropped,
-		(unsigned long long)n->rx_filtered,
-		(unsigned long long)n->be.rx_dropped,
-		(unsigned long long)n->tx_frames,
-		(unsigned long long)n->tx_dropped,
-		(unsigned long long)n->be.tx_dropped);
+	if (n->vdev)
+		pr_info("net%u: rx %llu frames (%llu dropped, %llu filtered, backend %llu), "
+			"tx %llu frames (%llu dropped, backend %llu)", n->index,
+			(unsigned long long)n->rx_frames,
+			(unsigned long long)n->rx_dropped,
+			(unsigned long long)n->rx_filtered,
+			(unsigned long long)n->be.rx_dropped,
+			(unsigned long long)n->tx_frames,
+			(unsigned long long)n->tx_dropped,
+			(unsigned long long)n->be.tx_dropped);
 	virtio_net__free_state(n);
 }
 
@@ -484,7 +446,6 @@ int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
 		       unsigned int index, enum virtio_transport_kind kind,
 		       struct virtio_device **out)
 {
-	unsigned int hooks = kvm->nr_exit_hooks;
 	struct virtio_device *vdev;
 	struct virtio_net *n;
 	int ret;
@@ -513,13 +474,10 @@ int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
 	n->ops = virtio_net_ops;
 	n->ops.features |= n->be.features;
 
+	/* The transport owns n from here, on failure too. */
 	ret = virtio_transport__create(kvm, kind, &n->ops, n, &vdev);
-	if (ret) {
-		/* Once the core's exit hook exists, ops->free owns n. */
-		if (kvm->nr_exit_hooks == hooks)
-			virtio_net__free_state(n);
+	if (ret)
 		return ret;
-	}
 	n->vdev = vdev;
 	pthread_mutex_lock(&vdev->lock);
 	n->be.lock = &vdev->lock;

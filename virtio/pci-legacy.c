@@ -95,7 +95,7 @@ static void virtio_pci__legacy_write(struct virtio_pci *vp, u32 off, u32 len,
 	case VIRTIO_PCI_QUEUE_NOTIFY:
 		/* Only without an ioeventfd; bad indices are ignored. */
 		if (len == 2)
-			virtio_queue_kick(vdev, v);
+			virtio_queue_kicked(vdev, v);
 		return;
 	case VIRTIO_PCI_STATUS:
 		if (len == 1) {

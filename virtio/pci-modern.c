@@ -205,7 +205,7 @@ void virtio_pci__modern_io(void *opaque, u64 offset, void *data,
 	case VPCI_NOTIFY_OFF:
 		/* Only without an ioeventfd (or one of another width). */
 		if (is_write && !(off % VPCI_NOTIFY_MULT))
-			virtio_queue_kick(vdev, off / VPCI_NOTIFY_MULT);
+			virtio_queue_kicked(vdev, off / VPCI_NOTIFY_MULT);
 		break;
 	}
 	pthread_mutex_unlock(&vdev->lock);

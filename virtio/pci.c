@@ -106,14 +106,14 @@ static void virtio_pci__signal(struct virtio_pci *vp, u16 vector, u8 isr)
 	virtio_pci__update_intx(vp);
 }
 
-static void virtio_pci__signal_queue(struct virtio_device *vdev,
+static void virtio_pci__interrupt_queue(struct virtio_device *vdev,
 				     struct virtio_queue *q)
 {
 	virtio_pci__signal(to_vpci(vdev), q->msix_vector,
 			   VIRTIO_PCI_ISR_QUEUE);
 }
 
-static void virtio_pci__signal_config(struct virtio_device *vdev)
+static void virtio_pci__interrupt_config(struct virtio_device *vdev)
 {
 	/* The config bit is set even with MSI-X (4.1.4.5.1). */
 	vdev->isr |= VIRTIO_PCI_ISR_CONFIG;
@@ -155,7 +155,7 @@ void virtio_pci__note_interface(struct virtio_pci *vp, bool legacy)
 {
 	struct virtio_device *vdev = &vp->vdev;
 
-	if (vdev->transport_kind == VIRTIO_TRANSPORT_PCI_LEGACY)
+	if (vdev->legacy_only)
 		return;
 	if (!(vdev->status & (VIRTIO_CONFIG_S_FEATURES_OK |
 			      VIRTIO_CONFIG_S_DRIVER_OK)))
@@ -354,8 +354,8 @@ static void virtio_pci__free(struct virtio_device *vdev)
 }
 
 static const struct virtio_transport_ops virtio_pci_tops = {
-	.signal_queue = virtio_pci__signal_queue,
-	.signal_config = virtio_pci__signal_config,
+	.interrupt_queue = virtio_pci__interrupt_queue,
+	.interrupt_config = virtio_pci__interrupt_config,
 	.free = virtio_pci__free,
 };
 
@@ -553,26 +553,31 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 		       void *priv, enum virtio_transport_kind kind,
 		       struct virtio_device **out)
 {
+	/* Kept: ops may live in @priv, which a failure frees. */
+	const char *name = ops->name;
 	bool legacy_only = kind == VIRTIO_TRANSPORT_PCI_LEGACY;
 	bool modern_only = kind == VIRTIO_TRANSPORT_PCI_MODERN;
 	const struct virtio_pci_ids *ids = virtio_pci__ids(ops->device_id);
-	unsigned int hooks, nr_vectors;
+	unsigned int nr_vectors;
 	u32 gsi[VPCI_MAX_VECTORS];
 	struct virtio_pci *vp;
 	int ret;
 
 	if (legacy_only && !ids) {
 		pr_err("virtio-%s: no legacy PCI ID for device type %u",
-		       ops->name, ops->device_id);
-		return -ENOTSUP;
+		       name, ops->device_id);
+		ret = -ENOTSUP;
+		goto err_priv;
 	}
 	if (ids && !modern_only && ops->config_size > VPCI_LEGACY_CFG_MAX) {
 		pr_err("virtio-%s: config space too large for the legacy BAR",
-		       ops->name);
-		return -EINVAL;
+		       name);
+		ret = -EINVAL;
+		goto err_priv;
 	}
+	ret = -EINVAL;
 	if (ops->config_size > VPCI_REGION_SIZE)
-		return -EINVAL;
+		goto err_priv;
 	/*
 	 * GSIs first: the routing table's exit hook then predates the
 	 * device's, so it is freed after the device thread has stopped.
@@ -581,14 +586,14 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 	for (unsigned int i = 0; i < nr_vectors; i++) {
 		ret = irq__alloc_msi_gsi(kvm);
 		if (ret < 0)
-			goto err;
+			goto err_priv;
 		gsi[i] = (u32)ret;
 	}
+	ret = -ENOMEM;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
-		return -ENOMEM;
+		goto err_priv;
 	memcpy(vp->vec_gsi, gsi, nr_vectors * sizeof(gsi[0]));
-	hooks = kvm->nr_exit_hooks;
 	vp->kvm = kvm;
 	/* A type without a transitional ID can only be modern-only. */
 	vp->legacy_bar = ids != NULL && !modern_only;
@@ -596,17 +601,14 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 	for (unsigned int i = 0; i < VPCI_MAX_VECTORS; i++)
 		vp->vec_fd[i] = -1;
 
-	ret = virtio_device_init(&vp->vdev, kvm, ops, &virtio_pci_tops, kind,
-				 vp, priv);
+	/* From here on @priv is the core's, on failure too. */
+	ret = virtio_device_init(&vp->vdev, kvm, ops, &virtio_pci_tops, vp,
+				 priv, legacy_only);
 	if (ret) {
-		/*
-		 * Once the core has registered its exit hook, that hook
-		 * frees us through tops->free; before, we are ours to free.
-		 */
-		if (kvm->nr_exit_hooks == hooks)
-			free(vp);
+		free(vp);
 		goto err;
 	}
+	/* The core's exit hook frees vp (tops->free) from now on. */
 	vp->nr_vectors = vp->vdev.nr_queues + 1;
 
 	pthread_mutex_lock(&vp->vdev.lock);
@@ -620,14 +622,17 @@ int virtio_pci__create(struct kvm *kvm, const struct virtio_device_ops *ops,
 	if (ret)
 		goto err;
 	pr_debug("virtio-%s: virtio-pci%s at 00:%02x.0, INTx %d, %u vectors",
-		 ops->name, legacy_only ? " (legacy)" :
+		 name, legacy_only ? " (legacy)" :
 		 vp->legacy_bar ? " (transitional)" : " (modern)", vp->pdev.dev,
 		 vp->pdev.intx_line, vp->nr_vectors);
 	if (out)
 		*out = &vp->vdev;
 	return 0;
+err_priv:
+	if (ops->free)
+		ops->free(priv);
 err:
-	pr_err("virtio-%s: cannot set up virtio-pci: %s", ops->name,
+	pr_err("virtio-%s: cannot set up virtio-pci: %s", name,
 	       strerror(-ret));
 	return ret;
 }

@@ -21,7 +21,7 @@
 #define RNG_MAX_PER_REQUEST	(64 * 1024)
 
 struct virtio_rng {
-	struct vring_chain elem;		/* under vdev->lock */
+	struct vring_chain chain;	/* under vdev->lock */
 };
 
 /* Fills up to @len bytes at @buf; returns how many were filled. */
@@ -44,7 +44,7 @@ static size_t rng_fill(void *buf, size_t len)
 	return done;
 }
 
-static u32 virtio_rng__fill_elem(struct vring_chain *e)
+static u32 virtio_rng__fill_chain(struct vring_chain *e)
 {
 	size_t total = 0;
 
@@ -64,27 +64,10 @@ static void virtio_rng__handle_queue(struct virtio_device *vdev,
 				     struct virtio_queue *q)
 {
 	struct virtio_rng *rng = vdev->priv;
-	struct vring_chain *e = &rng->elem;
-	unsigned int done = 0;
-	int ret;
+	struct vring_chain *c = &rng->chain;
 
-	do {
-		vring_suppress_kicks(&q->ring);
-		while ((ret = virtio_queue_pop(vdev, q, e)) > 0) {
-			virtio_queue_push(vdev, q, e->head,
-					  virtio_rng__fill_elem(e));
-			if (virtio_queue_yield(vdev, q, &done))
-				return;
-		}
-		virtio_queue_notify(vdev, q);
-		if (ret < 0)
-			return;	/* virtio_queue_pop() marked it broken */
-	} while (vring_arm_kicks(&q->ring));
-}
-
-static void virtio_rng__free(struct virtio_device *vdev)
-{
-	free(vdev->priv);
+	while (virtio_queue_pop(q, c) > 0)
+		virtio_queue_complete(q, c->id, virtio_rng__fill_chain(c));
 }
 
 static const struct virtio_device_ops virtio_rng_ops = {
@@ -95,21 +78,17 @@ static const struct virtio_device_ops virtio_rng_ops = {
 	.config_size = 0,
 	.features = 0,
 	.handle_queue = virtio_rng__handle_queue,
-	.free = virtio_rng__free,
+	.free = free,
 };
 
 int virtio_rng__create(struct kvm *kvm, enum virtio_transport_kind kind,
 		       struct virtio_device **out)
 {
-	unsigned int hooks = kvm->nr_exit_hooks;
 	struct virtio_rng *rng;
-	int ret;
 
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
 		return -ENOMEM;
-	ret = virtio_transport__create(kvm, kind, &virtio_rng_ops, rng, out);
-	if (ret && kvm->nr_exit_hooks == hooks)
-		free(rng);	/* the core's exit hook would have owned it */
-	return ret;
+	/* The transport owns rng from here, on failure too. */
+	return virtio_transport__create(kvm, kind, &virtio_rng_ops, rng, out);
 }

@@ -20,5 +20,7 @@ int virtio_transport__create(struct kvm *kvm, enum virtio_transport_kind kind,
 		return virtio_mmio__create(kvm, ops, priv, true, out);
 	}
 	pr_err("virtio-%s: unknown transport %d", ops->name, (int)kind);
+	if (ops->free)
+		ops->free(priv);
 	return -EINVAL;
 }

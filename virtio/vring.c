@@ -64,6 +64,7 @@ int vring_map(struct vring_state *vq, const struct guest_mem *mem,
 	vq->used = used;
 	vq->event_idx = event_idx;
 	vq->indirect = indirect;
+	vq->map_gen++;
 	vq->last_avail_idx = 0;
 	vq->used_idx = 0;
 	vq->signalled_used = 0;
@@ -125,7 +126,7 @@ static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head
 	u16 i = head, flags;
 	int ret;
 
-	elem->head = head;
+	elem->id.head = head;
 	elem->out_num = elem->in_num = 0;
 	elem->out_len = elem->in_len = 0;
 
@@ -204,6 +205,7 @@ int vring_pop(struct vring_state *vq, struct vring_chain *elem)
 	ret = vring_walk(vq, elem, head);
 	if (ret)
 		return ret;
+	elem->id.map_gen = vq->map_gen;
 	vq->last_avail_idx++;
 	return 1;
 }

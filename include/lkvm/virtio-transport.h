@@ -9,7 +9,9 @@
  * struct virtio_device, calls virtio_device_init() and makes the device
  * visible to the guest (PCI function, or MMIO slot announced to the
  * kernel).  Must run before the kernel is loaded (the x86 MMIO slots go on
- * the kernel command line).  Everything is freed at VM exit.
+ * the kernel command line).  Takes ownership of @priv: on failure it has
+ * already been freed with ops->free; on success it is freed at VM exit,
+ * with everything else, after the device's threads stopped.
  */
 int virtio_transport__create(struct kvm *kvm, enum virtio_transport_kind kind,
 			     const struct virtio_device_ops *ops, void *priv,

@@ -5,8 +5,15 @@
 /*
  * The virtio device model shared by every device and transport.
  *
- *   device (virtio/blk.c, ...)   --ops-->   core (virtio/core.c)
- *   transport (virtio/pci.c, virtio/mmio.c)  --calls-->  core
+ *   device (virtio/blk.c, ...)  --ops-->  core (core.c: status, features,
+ *                                          life cycle; queue.c: the queue
+ *                                          service devices call)
+ *   transport (virtio/pci*.c, virtio/mmio.c)  --calls-->  core
+ *   core  --vring_*-->  the pure split-ring layer (vring.c)
+ *
+ * Names say the direction: the driver KICKS a queue (guest -> device; the
+ * device arms or suppresses kicks), the device INTERRUPTS the driver
+ * (device -> guest), and the core WAKES a device thread (host-internal).
  *
  * Threads: register accesses arrive on vCPU threads; queue work runs on
  * the device's own event-loop thread, woken by one eventfd per queue (an
@@ -19,7 +26,8 @@
  * virtio-blk num-queues=N): queue i's kick then wakes its own loop
  * (q->loop), and handle_queue runs under q->lock instead of vdev->lock,
  * concurrently with the other queues.  Lock order: vdev->lock, then
- * queues[0].lock ... queues[n-1].lock.  Everything handle_queue reads of
+ * queues[0].lock ... queues[n-1].lock, then the leaves (q->done_lock,
+ * whatever a backend takes inside).  Everything a queue's work reads of
  * the device (status, broken, dma_enabled, the ring layout) only changes
  * with vdev->lock AND every queue lock held (virtio_set_status,
  * virtio_set_dma_enabled), so a reset or a bus-master disable still waits
@@ -27,6 +35,12 @@
  * vdev->lock while holding q->lock: it interrupts the driver only if
  * vdev->lock is free at once, otherwise the device thread does it
  * (irq_pending), and a broken ring is reported after q->lock is dropped.
+ *
+ * Devices never look at that state themselves: they run inside the core's
+ * callbacks (handle_queue, start, reset, quiesce, virtio_device_watch())
+ * and use the queue service below, which owns the kick-suppression loop,
+ * the per-wake-up budget, completion from other threads, interrupts owed
+ * and the lock order.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,22 +67,47 @@ enum virtio_transport_kind {
 	VIRTIO_TRANSPORT_PCI_MODERN,	/* modern-only (1.0+) PCI, kvmtool's pci */
 };
 
+/* A completion handed over by another thread, waiting for the queue's. */
+struct virtio_done {
+	struct vring_id id;
+	u32 len;
+};
+
 struct virtio_queue {
 	struct vring_state ring;
 	unsigned int index;
 	bool enabled;			/* driver enabled it (or legacy PFN set) */
 	u16 max_size;
 	u16 msix_vector;		/* VIRTIO_NO_VECTOR if none */
-	int kick_fd;			/* eventfd: guest -> device */
+	int kick_fd;			/* eventfd: driver kicks and wake-ups */
 	struct evloop_watch kick_watch;
 	struct virtio_device *vdev;
 
+	/* Queue service state, under the queue's lock (see the top). */
+	bool irq_owed;			/* used entries since the last check */
+	bool kicks_armed;		/* driver kicks asked for (not suppressed) */
+	unsigned int served;		/* chains popped in this wake-up */
+	unsigned long entry_completions; /* vdev->completions at entry */
+	int broken_err;			/* broken; reported without q->lock */
+	const char *broken_why;
+
+	/*
+	 * Completions from threads that do not hold the queue's lock, and
+	 * those made while bus mastering was off; pushed by the queue's own
+	 * thread (done_fd).  done_lock is a leaf.
+	 */
+	pthread_mutex_t done_lock;
+	struct virtio_done *done;
+	unsigned int nr_done, done_cap;
+	int done_fd;
+	struct evloop_watch done_watch;
+	atomic_bool resume;		/* stalled, and a completion came */
+
 	/* ops->thread_per_queue only. */
-	pthread_mutex_t lock;		/* held around handle_queue */
+	pthread_mutex_t lock;		/* held around the queue's work */
 	struct evloop loop;		/* this queue's thread */
 	pthread_t thread;
 	bool thread_started;
-	int broken_err;			/* pop failed; reported without q->lock */
 };
 
 /* What a device implements. */
@@ -93,45 +132,41 @@ struct virtio_device_ops {
 	/* DRIVER_OK was set and every enabled queue is mapped. */
 	int (*start)(struct virtio_device *vdev);
 	/*
-	 * Bus mastering is about to go off (vdev->lock and every queue lock
-	 * held, DMA still allowed): finish every request the device has in
-	 * flight so nothing touches guest memory afterwards.  Optional.
+	 * Bus mastering is about to go off (every lock held, DMA still
+	 * allowed): finish every request the device has in flight, through
+	 * virtio_queue_complete(), so nothing touches guest memory
+	 * afterwards.  Optional.
 	 */
 	void (*quiesce)(struct virtio_device *vdev);
-	/* Device reset (status 0): forget per-driver state.  Optional. */
+	/*
+	 * Device reset (status 0, every lock held, rings already unmapped):
+	 * forget per-driver state and finish or cancel what is in flight
+	 * before returning; completions from now on are dropped.  Optional.
+	 */
 	void (*reset)(struct virtio_device *vdev);
 	/*
-	 * Buffers may be available on @q.  Runs on the device thread with
-	 * vdev->lock held, only while DRIVER_OK is set, the device is not
-	 * broken and bus mastering is on.  A device that consumes everything
-	 * it is given follows the pattern that cannot lose a kick:
-	 *
-	 *	do {
-	 *		vring_suppress_kicks(&q->ring);
-	 *		while ((ret = virtio_queue_pop(vdev, q, elem)) > 0) {
-	 *			... handle, virtio_queue_push(vdev, q, head, len);
-	 *			if (virtio_queue_yield(vdev, q, &done))
-	 *				return;
-	 *		}
-	 *		virtio_queue_notify(vdev, q);
-	 *		if (ret < 0)
-	 *			return;		(device already marked broken)
-	 *	} while (vring_arm_kicks(&q->ring));
-	 *
-	 * A device that waits for host data (console rx) may leave buffers
-	 * on the ring and must then call vring_arm_kicks() only once.
+	 * @q may have buffers (a kick, a wake-up, DRIVER_OK, bus mastering
+	 * back on, or a completion after virtio_queue_stall()).  Runs on the
+	 * queue's thread with its lock held, only while
+	 * virtio_queue_runnable().  Take chains with virtio_queue_pop() until
+	 * it returns 0 (then kicks are armed, or the budget is spent and the
+	 * core calls again) or stop early for want of host data or room.
 	 */
 	void (*handle_queue)(struct virtio_device *vdev, struct virtio_queue *q);
-	/* Frees device state at exit.  Optional. */
-	void (*free)(struct virtio_device *vdev);
+	/*
+	 * Frees the private data given to virtio_device_init(), exactly once:
+	 * at VM exit after every thread stopped, or when creation fails.
+	 */
+	void (*free)(void *priv);
 };
 
 /* What a transport implements. */
 struct virtio_transport_ops {
 	/* Used-buffer interrupt for @q (MSI-X vector or INTx + ISR bit 0). */
-	void (*signal_queue)(struct virtio_device *vdev, struct virtio_queue *q);
+	void (*interrupt_queue)(struct virtio_device *vdev,
+				struct virtio_queue *q);
 	/* Configuration-change interrupt (ISR bit 1 / config vector). */
-	void (*signal_config)(struct virtio_device *vdev);
+	void (*interrupt_config)(struct virtio_device *vdev);
 	/*
 	 * VM exit, after the device thread has stopped and ops->free ran:
 	 * frees the transport's state (and vdev itself if it allocated it).
@@ -147,12 +182,12 @@ struct virtio_device {
 	const struct virtio_transport_ops *tops;
 	void *transport;		/* transport private state */
 	void *priv;			/* device private state */
-	enum virtio_transport_kind transport_kind;
 
 	pthread_mutex_t lock;
 	u8 status;
 	u64 host_features;		/* offered */
 	u64 guest_features;		/* accepted by the driver */
+	bool legacy_only;		/* the transport offers no modern interface */
 	bool legacy;			/* driver uses the legacy interface */
 	bool dma_enabled;		/* PCI bus master (always true for MMIO) */
 	bool broken;			/* NEEDS_RESET raised, queues stopped */
@@ -166,10 +201,16 @@ struct virtio_device {
 	struct evloop loop;		/* the device thread */
 	pthread_t thread;
 	bool thread_started;
+	bool loop_ready;		/* vdev->loop initialised */
+	unsigned int nr_loops;		/* per-queue loops initialised */
 	/* thread_per_queue: queue interrupts left to the device thread. */
 	int irq_fd;
 	struct evloop_watch irq_watch;
-	atomic_uint irq_pending;	/* bit i: signal queue i */
+	atomic_uint irq_pending;	/* bit i: interrupt for queue i */
+
+	/* virtio_queue_stall(): queues waiting for any completion. */
+	atomic_uint stalled;
+	atomic_ulong completions;
 
 	/* Statistics, for tests and benchmarks. */
 	atomic_ulong nr_kicks;
@@ -177,15 +218,19 @@ struct virtio_device {
 };
 
 /*
+ * --- For transports -------------------------------------------------------
+ *
  * Sets up @vdev for @ops (queues, eventfds, feature bits) and starts its
- * event-loop thread.  The transport registers the device with the guest
- * after this.  Freed automatically at VM exit.
+ * threads.  Takes ownership of @priv: on failure it has been freed with
+ * ops->free and nothing of @vdev is left (the transport frees its own
+ * state); on success the device is torn down at VM exit (device threads
+ * stopped, ops->free, then tops->free).  @legacy_only: the transport has
+ * no modern interface (no VERSION_1 offered, the driver is legacy).
  */
 int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 		       const struct virtio_device_ops *ops,
-		       const struct virtio_transport_ops *tops,
-		       enum virtio_transport_kind kind, void *transport,
-		       void *priv);
+		       const struct virtio_transport_ops *tops, void *transport,
+		       void *priv, bool legacy_only);
 
 /* Called by transports with vdev->lock held. */
 void virtio_set_status(struct virtio_device *vdev, u8 status);
@@ -197,48 +242,96 @@ u32 virtio_get_host_features(struct virtio_device *vdev, unsigned int word);
 bool virtio_queue_config_allowed(struct virtio_device *vdev);
 /* Bus master enable/disable; a disable waits for in-flight work. */
 void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled);
-/*
- * The loop and lock that serve @q: its own with ops->thread_per_queue,
- * otherwise the device's.  A device watching its own fds for a queue
- * (completions) adds them to this loop and takes this lock.
- */
-struct evloop *virtio_queue_loop(struct virtio_device *vdev,
-				 struct virtio_queue *q);
-void virtio_queue_lock(struct virtio_device *vdev, struct virtio_queue *q);
-void virtio_queue_unlock(struct virtio_device *vdev, struct virtio_queue *q);
-/* Guest notify without an ioeventfd: forwards to the device thread. */
-void virtio_queue_kick(struct virtio_device *vdev, unsigned int index);
-
-/*
- * The driver broke the rules: set NEEDS_RESET, stop every queue, raise a
- * config interrupt.  lkvm itself carries on.  Called with vdev->lock held
- * (and, with thread_per_queue, every queue lock: queue threads go through
- * virtio_queue_pop(), which defers it).
- */
-void virtio_device_broken(struct virtio_device *vdev, const char *why, int err);
-
-/* For devices, on the queue's thread (virtio_queue_lock() held). */
-int virtio_queue_pop(struct virtio_device *vdev, struct virtio_queue *q,
-		     struct vring_chain *elem);
-void virtio_queue_push(struct virtio_device *vdev, struct virtio_queue *q,
-		       u16 head, u32 len);
-/* Interrupts the driver if it asked for it (EVENT_IDX/NO_INTERRUPT). */
-void virtio_queue_notify(struct virtio_device *vdev, struct virtio_queue *q);
-/*
- * The per-wakeup work bound: call once per chain handled.  After a
- * queue's worth of chains it notifies, re-queues the queue on the device
- * thread and returns true: the handler must then return at once, which
- * drops vdev->lock so vCPUs and the device's other queues get a turn even
- * while a guest keeps the ring full.
- */
-bool virtio_queue_yield(struct virtio_device *vdev, struct virtio_queue *q,
-			unsigned int *done);
+/* The driver kicked queue @index and no ioeventfd caught it. */
+void virtio_queue_kicked(struct virtio_device *vdev, unsigned int index);
 
 /* The device's config space, as transports present it. */
 void virtio_read_config(struct virtio_device *vdev, u32 offset, void *data,
 			u32 len);
 void virtio_write_config(struct virtio_device *vdev, u32 offset,
 			 const void *data, u32 len);
+
+/*
+ * --- The queue service, for devices (virtio/queue.c) ----------------------
+ *
+ * Unless said otherwise: on the queue's thread, inside a core callback or
+ * a virtio_device_watch() callback (the queue's lock held).
+ */
+
+/* The driver is running (DRIVER_OK), not broken, DMA allowed, @q live. */
+bool virtio_queue_runnable(const struct virtio_queue *q);
+
+/*
+ * Takes the next chain the driver made available.  Returns 1 with @chain
+ * filled; 0 when there is nothing to do now: the ring is empty and driver
+ * kicks are armed again (after a re-check, so a buffer added meanwhile is
+ * returned instead), or this wake-up's budget is spent and the core calls
+ * handle_queue again, or the queue is not runnable; a negative errno when
+ * the driver broke the rules (the device is marked broken).  Kicks are
+ * suppressed while a device is popping.
+ */
+int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain);
+
+/*
+ * Gives the chain @id (a popped chain's ->id) back to the driver with @len
+ * bytes written.  Any thread:
+ * on the queue's thread it goes to the used ring at once, from elsewhere
+ * the queue's thread publishes it (everything the caller wrote into the
+ * buffers first is visible to the driver before it).  The interrupt is
+ * sent when the current callback returns.  Dropped if the ring it came
+ * from is gone (reset, NEEDS_RESET); held while bus mastering is off.
+ */
+void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
+			   u32 len);
+
+/*
+ * The device stopped taking chains for want of backend room that only a
+ * completion frees: handle_queue runs again after the next completion on
+ * this device (or at once if one came since this callback began).
+ */
+void virtio_queue_stall(struct virtio_queue *q);
+
+/* Runs handle_queue for @q again soon, on its thread.  Any thread. */
+void virtio_queue_wake(struct virtio_queue *q);
+
+/*
+ * Watches a host fd of the device (stdin, a backend's eventfd) on the
+ * device thread.  @cb runs inside the core: vdev->lock held, queues usable
+ * (with thread_per_queue only completions, which go to the queues'
+ * threads); interrupts owed are sent when it returns.  @w must live as
+ * long as the watch.
+ */
+struct virtio_watch {
+	struct evloop_watch ew;
+	struct virtio_device *vdev;
+	evloop_cb_t cb;
+	void *opaque;
+};
+int virtio_device_watch(struct virtio_device *vdev, struct virtio_watch *w,
+			int fd, u32 events, evloop_cb_t cb, void *opaque);
+int virtio_device_watch_mod(struct virtio_watch *w, u32 events);
+int virtio_device_unwatch(struct virtio_watch *w);
+/*
+ * For a callback the device does not get through virtio_device_watch()
+ * but that runs on the device thread with vdev->lock held (a net backend's
+ * own watches): bracket the queue work with these.
+ */
+void virtio_device_enter(struct virtio_device *vdev);
+void virtio_device_leave(struct virtio_device *vdev);
+
+/* The driver accepted feature @bit. */
+static inline bool virtio_has_feature(const struct virtio_device *vdev,
+				      unsigned int bit)
+{
+	return vdev->guest_features & (1ULL << bit);
+}
+
+/*
+ * The driver broke the rules: set NEEDS_RESET, stop every queue, raise a
+ * config interrupt.  lkvm itself carries on.  Inside a core callback (on
+ * a queue thread it takes effect once the callback returns).
+ */
+void virtio_device_broken(struct virtio_device *vdev, const char *why, int err);
 
 /* Creates the devices asked for on the command line (virtio/devices.c). */
 int virtio__init_devices(struct kvm *kvm);

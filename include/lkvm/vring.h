@@ -33,6 +33,12 @@ struct vring_state {
 	struct vring_used *used;
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	/*
+	 * Bumped by every vring_map(): a chain carries the value it was
+	 * popped under, so a completion that outlives a reset is told apart
+	 * from one for the new ring, even for the same head.
+	 */
+	u32 map_gen;
 
 	/* Device-private progress. */
 	u16 last_avail_idx;		/* next avail entry to consume */
@@ -44,9 +50,18 @@ struct vring_state {
 	u64 nr_interrupt_checks, nr_interrupts;
 };
 
+/*
+ * What names a popped chain when it is given back: its head, and the
+ * mapping of the ring it came from (vring_state.map_gen when popped).
+ */
+struct vring_id {
+	u16 head;
+	u32 map_gen;
+};
+
 /* A popped descriptor chain: out (driver-readable) segments, then in. */
 struct vring_chain {
-	u16 head;
+	struct vring_id id;
 	unsigned int out_num;
 	unsigned int in_num;
 	u64 out_len, in_len;		/* byte totals */

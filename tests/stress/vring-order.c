@@ -120,7 +120,7 @@ static void *device_thread(void *arg)
 		do {
 			vring_suppress_kicks(&vq);
 			while (vring_pop(&vq, &elem) > 0)
-				vring_push(&vq, elem.head, 8);
+				vring_push(&vq, elem.id.head, 8);
 			if (vring_need_interrupt(&vq))
 				atomic_fetch_add_explicit(&irq_count, 1,
 							  memory_order_release);

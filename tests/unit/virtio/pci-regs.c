@@ -129,7 +129,7 @@ static void test_common(struct virtio_device *vdev)
 static void test_isr_intx(struct virtio_device *vdev)
 {
 	pthread_mutex_lock(&vdev->lock);
-	vdev->tops->signal_config(vdev);
+	vdev->tops->interrupt_config(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 	ok(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT,
 	   "config change: STATUS.INTERRUPT set");
@@ -167,7 +167,7 @@ static void test_msix(struct virtio_device *vdev)
 	/* Vector 1 still masked: the config interrupt pends. */
 	wr(VIRTIO_PCI_COMMON_MSIX, 1, 2);
 	pthread_mutex_lock(&vdev->lock);
-	vdev->tops->signal_config(vdev);
+	vdev->tops->interrupt_config(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 	bus_dispatch(&kvm.mmio_bus, b1 + 0x800, &v, 4, false);
 	is_int(v, 2, "masked config vector: PBA bit 1");

@@ -197,12 +197,12 @@ int main(void)
 	set(desc(2), BUF + 0x400, 1, VRING_DESC_F_WRITE, 0);
 	offer(0);
 	is_int(pop_one(), 1, "3-descriptor chain pops");
-	ok(elem.head == 0 && elem.out_num == 2 && elem.in_num == 1,
+	ok(elem.id.head == 0 && elem.out_num == 2 && elem.in_num == 1,
 	   "2 out, 1 in segment");
 	ok(elem.out_len == 528 && elem.in_len == 1, "byte totals");
 	ok(elem.iov[0].iov_base == ram + BUF && elem.iov[2].iov_base == ram + BUF + 0x400,
 	   "segments are host pointers into guest RAM");
-	vring_push(&vq, elem.head, 1);
+	vring_push(&vq, elem.id.head, 1);
 	ok(le16toh(used()->idx) == 1 && le32toh(used()->ring[0].id) == 0 &&
 	   le32toh(used()->ring[0].len) == 1, "push fills used element and idx");
 
@@ -340,8 +340,8 @@ int main(void)
 	is_int(le16toh(avail()->idx), 2, "avail.idx wrapped to 2");
 	for (int i = 0; i < 4; i++) {
 		ret = pop_one();
-		ok(ret == 1 && elem.head == i % 2, "pop %d across the wrap", i);
-		vring_push(&vq, elem.head, 0);
+		ok(ret == 1 && elem.id.head == i % 2, "pop %d across the wrap", i);
+		vring_push(&vq, elem.id.head, 0);
 	}
 	is_int(pop_one(), 0, "ring empty after the wrap");
 	is_int(vq.last_avail_idx, 2, "last_avail_idx wrapped");

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef LKVM_VIRTIO_CORE_INT_H
+#define LKVM_VIRTIO_CORE_INT_H
+
+/* Between the two halves of the core: core.c (life cycle) and queue.c. */
+#include "lkvm/virtio.h"
+
+static inline bool virtio_per_queue(const struct virtio_device *vdev)
+{
+	return vdev->ops->thread_per_queue;
+}
+
+/*
+ * Which queue locks this thread holds on behalf of device code: one queue
+ * (a queue thread), or every queue (vdev->lock on a device without
+ * per-queue threads, or vdev->lock and every queue lock).  Completions
+ * made under it go straight to the used ring.
+ */
+struct virtio_ctx {
+	struct virtio_device *vdev;
+	struct virtio_queue *q;
+	bool all;
+};
+
+struct virtio_ctx virtio_ctx_enter(struct virtio_device *vdev,
+				   struct virtio_queue *q, bool all);
+void virtio_ctx_restore(struct virtio_ctx old);
+
+/* Event-loop callbacks the core registers for each queue / device. */
+void virtio_queue__on_kick(void *opaque, u32 events);
+void virtio_queue__on_done(void *opaque, u32 events);
+void virtio_device__on_irq(void *opaque, u32 events);
+
+/*
+ * With every lock held: publish completions held back (bus mastering was
+ * off, or another thread made them), then interrupt for everything used,
+ * including what queue threads left to the device thread.
+ */
+void virtio_queues__flush(struct virtio_device *vdev);
+/* Reset: forget completions, interrupts owed and stalls of every queue. */
+void virtio_queues__reset(struct virtio_device *vdev);
+/* Queue thread, q->lock dropped: report what virtio_queue_pop() found. */
+void virtio_queue__report_broken(struct virtio_queue *q);
+
+#endif

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The queue service: how devices take chains, give them back and get the
+ * driver interrupted, and the core's event-loop callbacks behind it.  The
+ * parts of a virtio device that are easy to get wrong live here once:
+ * re-arming driver kicks and re-checking the ring before going idle, the
+ * per-wake-up budget, completions from threads that do not own the queue,
+ * resuming a queue that waited for backend room, and who may interrupt
+ * the driver under which lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lkvm/barrier.h"
+#include "lkvm/log.h"
+#include "core-int.h"
+
+static __thread struct virtio_ctx ctx;
+
+struct virtio_ctx virtio_ctx_enter(struct virtio_device *vdev,
+				   struct virtio_queue *q, bool all)
+{
+	struct virtio_ctx old = ctx;
+
+	ctx = (struct virtio_ctx){ .vdev = vdev, .q = q, .all = all };
+	return old;
+}
+
+void virtio_ctx_restore(struct virtio_ctx old)
+{
+	ctx = old;
+}
+
+static bool virtio_ctx_holds(const struct virtio_queue *q)
+{
+	return ctx.vdev == q->vdev && (ctx.all || ctx.q == q);
+}
+
+static void virtio_queue_lock(struct virtio_queue *q)
+{
+	struct virtio_device *vdev = q->vdev;
+
+	pthread_mutex_lock(virtio_per_queue(vdev) ? &q->lock : &vdev->lock);
+}
+
+static void virtio_queue_unlock(struct virtio_queue *q)
+{
+	struct virtio_device *vdev = q->vdev;
+
+	pthread_mutex_unlock(virtio_per_queue(vdev) ? &q->lock : &vdev->lock);
+}
+
+static void virtio_eventfd_signal(struct virtio_device *vdev, int fd,
+				  const char *what)
+{
+	/* EAGAIN only if the counter saturated: a wake-up is pending. */
+	if (write(fd, &(u64){ 1 }, sizeof(u64)) < 0)
+		pr_debug("virtio-%s: %s: %s", vdev->ops->name, what,
+			 strerror(errno));
+}
+
+bool virtio_queue_runnable(const struct virtio_queue *q)
+{
+	const struct virtio_device *vdev = q->vdev;
+
+	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
+	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
+}
+
+void virtio_queue_wake(struct virtio_queue *q)
+{
+	virtio_eventfd_signal(q->vdev, q->kick_fd, "wake");
+}
+
+void virtio_queue_kicked(struct virtio_device *vdev, unsigned int index)
+{
+	if (index < vdev->nr_queues)
+		virtio_queue_wake(&vdev->queues[index]);
+}
+
+/*
+ * The queue's lock held: interrupt the driver for the entries used since
+ * the last time, if it asked for one (EVENT_IDX / NO_INTERRUPT).
+ */
+static void virtio_queue_interrupt(struct virtio_queue *q)
+{
+	struct virtio_device *vdev = q->vdev;
+
+	if (!q->irq_owed)
+		return;
+	q->irq_owed = false;
+	if (!vring_mapped(&q->ring) || !vring_need_interrupt(&q->ring))
+		return;
+	q->ring.nr_interrupts++;
+	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
+				  memory_order_relaxed);
+	/* Transports keep interrupt state under vdev->lock. */
+	if (!virtio_per_queue(vdev) || (ctx.vdev == vdev && ctx.all)) {
+		vdev->tops->interrupt_queue(vdev, q);
+		return;
+	}
+	/*
+	 * A queue thread may not wait for vdev->lock while it holds q->lock
+	 * (lock order).  If it is free, interrupt now; otherwise hand it to
+	 * the device thread.
+	 */
+	if (!pthread_mutex_trylock(&vdev->lock)) {
+		vdev->tops->interrupt_queue(vdev, q);
+		pthread_mutex_unlock(&vdev->lock);
+		return;
+	}
+	/* Pairs with the atomic_exchange in virtio_signal_pending(). */
+	atomic_fetch_or_explicit(&vdev->irq_pending, 1U << q->index,
+				 memory_order_release);
+	virtio_eventfd_signal(vdev, vdev->irq_fd, "irq");
+}
+
+/* vdev->lock held, DMA allowed: interrupts queue threads left to us. */
+static void virtio_signal_pending(struct virtio_device *vdev)
+{
+	/* Pairs with the atomic_fetch_or in virtio_queue_interrupt(). */
+	unsigned int pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
+							memory_order_acquire);
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		if ((pending & (1U << i)) &&
+		    virtio_queue_runnable(&vdev->queues[i]))
+			vdev->tops->interrupt_queue(vdev, &vdev->queues[i]);
+}
+
+/* Device thread (thread_per_queue): interrupts queue threads left us. */
+void virtio_device__on_irq(void *opaque, u32 events __unused)
+{
+	struct virtio_device *vdev = opaque;
+	u64 cnt;
+
+	if (read(vdev->irq_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	/*
+	 * An MSI is a DMA write too: with bus mastering off, leave the
+	 * bits for virtio_set_dma_enabled() to re-post when it comes back.
+	 */
+	if (vdev->dma_enabled)
+		virtio_signal_pending(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void virtio_mark_broken(struct virtio_device *vdev, const char *why,
+			       int err)
+{
+	if (vdev->broken)
+		return;
+	pr_warn("virtio-%s: %s (%s): device needs reset", vdev->ops->name,
+		why, strerror(-err));
+	vdev->broken = true;
+	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		vdev->tops->interrupt_config(vdev);
+}
+
+void virtio_device_broken(struct virtio_device *vdev, const char *why, int err)
+{
+	/*
+	 * Marking the device broken changes what every queue sees, so it
+	 * needs every lock.  A queue thread holds only its own:
+	 * virtio_queue_run() reports it once that lock is dropped.
+	 */
+	if (virtio_per_queue(vdev) && ctx.vdev == vdev && !ctx.all && ctx.q) {
+		if (!ctx.q->broken_err) {
+			ctx.q->broken_why = why;
+			ctx.q->broken_err = err;
+		}
+		return;
+	}
+	virtio_mark_broken(vdev, why, err);
+}
+
+void virtio_queue__report_broken(struct virtio_queue *q)
+{
+	struct virtio_device *vdev = q->vdev;
+
+	pthread_mutex_lock(&vdev->lock);
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		pthread_mutex_lock(&vdev->queues[i].lock);
+	/* A reset in between cleared broken_err: the new driver is fine. */
+	if (q->broken_err)
+		virtio_mark_broken(vdev, q->broken_why, q->broken_err);
+	for (unsigned int i = vdev->nr_queues; i-- > 0;)
+		pthread_mutex_unlock(&vdev->queues[i].lock);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain)
+{
+	int ret;
+
+	if (q->broken_err)
+		return q->broken_err;
+	if (!virtio_queue_runnable(q))
+		return 0;
+	if (q->served >= q->ring.size) {
+		/*
+		 * A queue's worth per wake-up, then the lock is dropped so
+		 * vCPUs and the device's other queues get a turn even while a
+		 * guest keeps the ring full.  It also keeps the used index
+		 * from running 2^16 entries past the last interrupt check,
+		 * which EVENT_IDX arithmetic cannot represent.
+		 */
+		virtio_queue_interrupt(q);
+		virtio_queue_wake(q);
+		return 0;
+	}
+	if (q->kicks_armed) {
+		vring_suppress_kicks(&q->ring);
+		q->kicks_armed = false;
+	}
+	ret = vring_pop(&q->ring, chain);
+	if (!ret) {
+		/*
+		 * Going idle: interrupt for what was used, ask for kicks
+		 * again, then look once more.  vring_arm_kicks() has the full
+		 * barrier that pairs with the driver's in
+		 * virtqueue_kick_prepare(): a buffer the driver added before
+		 * it saw kicks armed is found here, one added after gets a
+		 * kick.  Either way none is left on the ring unseen.
+		 */
+		virtio_queue_interrupt(q);
+		if (!vring_arm_kicks(&q->ring)) {
+			q->kicks_armed = true;
+			return 0;
+		}
+		vring_suppress_kicks(&q->ring);
+		ret = vring_pop(&q->ring, chain);
+	}
+	if (ret < 0) {
+		virtio_device_broken(q->vdev, "malformed descriptor chain", ret);
+		return ret;
+	}
+	q->served += ret;
+	return ret;
+}
+
+/* The queue's lock held, DMA allowed: one used entry, if its ring lives. */
+static void virtio_queue_publish(struct virtio_queue *q, struct vring_id id,
+				 u32 len)
+{
+	const struct virtio_device *vdev = q->vdev;
+
+	/*
+	 * A reset or NEEDS_RESET since the chain was popped: the driver
+	 * has forgotten it, and the ring (maybe remapped, maybe freed) is
+	 * not where it was.
+	 */
+	if (!vring_mapped(&q->ring) || q->ring.map_gen != id.map_gen ||
+	    !(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) || vdev->broken)
+		return;
+	vring_push(&q->ring, id.head, len);
+	q->irq_owed = true;
+}
+
+/* The queue's lock held: publish what waited on the done list. */
+static void virtio_queue_flush_done(struct virtio_queue *q)
+{
+	if (!q->vdev->dma_enabled)
+		return;		/* published when mastering comes back */
+	/*
+	 * The completing thread wrote the buffers (a status byte, read
+	 * data) before it took done_lock to file the entry; taking it here
+	 * orders those writes before vring_push()'s used->idx publication.
+	 */
+	pthread_mutex_lock(&q->done_lock);
+	for (unsigned int i = 0; i < q->nr_done; i++)
+		virtio_queue_publish(q, q->done[i].id, q->done[i].len);
+	q->nr_done = 0;
+	pthread_mutex_unlock(&q->done_lock);
+}
+
+/*
+ * A completion may have freed backend room: queues in virtio_queue_stall()
+ * run again.  Store-buffer pair with virtio_queue_stall(): we count the
+ * completion, then look for stall bits; it sets its bit, then looks for
+ * completions.  With a full fence between the store and the load on both
+ * sides, at least one of the two sees the other's store, so no completion
+ * can pass a stalling queue unseen.
+ */
+static void virtio_release_stalled(struct virtio_device *vdev)
+{
+	unsigned int mask;
+
+	atomic_fetch_add_explicit(&vdev->completions, 1, memory_order_relaxed);
+	smp_mb__after_rmw();
+	if (!atomic_load_explicit(&vdev->stalled, memory_order_relaxed))
+		return;
+	mask = atomic_exchange(&vdev->stalled, 0);
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		if (!(mask & (1U << i)))
+			continue;
+		/* Read by virtio_queue__on_done() after the eventfd. */
+		atomic_store(&q->resume, true);
+		virtio_eventfd_signal(vdev, q->done_fd, "resume");
+	}
+}
+
+void virtio_queue_stall(struct virtio_queue *q)
+{
+	struct virtio_device *vdev = q->vdev;
+	unsigned int bit = 1U << q->index;
+
+	atomic_fetch_or_explicit(&vdev->stalled, bit, memory_order_relaxed);
+	/* Pairs with the fence in virtio_release_stalled() (see there). */
+	smp_mb__after_rmw();
+	if (atomic_load_explicit(&vdev->completions, memory_order_relaxed) ==
+	    q->entry_completions)
+		return;
+	/* A completion came since this callback began: try again now. */
+	if (atomic_fetch_and(&vdev->stalled, ~bit) & bit) {
+		atomic_store(&q->resume, true);
+		virtio_eventfd_signal(vdev, q->done_fd, "resume");
+	}
+}
+
+void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
+			   u32 len)
+{
+	struct virtio_device *vdev = q->vdev;
+	bool held = virtio_ctx_holds(q), wake = false;
+
+	if (held && vdev->dma_enabled) {
+		virtio_queue_publish(q, id, len);
+	} else {
+		pthread_mutex_lock(&q->done_lock);
+		if (q->nr_done < q->done_cap) {
+			q->done[q->nr_done++] = (struct virtio_done){
+				.id = id, .len = len,
+			};
+			wake = !held;
+		} else {
+			/* Each head is in flight once: a device bug. */
+			pr_warn("virtio-%s: queue %u: more completions than buffers; dropped",
+				vdev->ops->name, q->index);
+		}
+		pthread_mutex_unlock(&q->done_lock);
+		if (wake)
+			virtio_eventfd_signal(vdev, q->done_fd, "done");
+	}
+	virtio_release_stalled(vdev);
+}
+
+/* Starts a callback's worth of work on @q (its lock held). */
+static void virtio_queue_begin(struct virtio_queue *q)
+{
+	q->served = 0;
+	q->entry_completions = atomic_load_explicit(&q->vdev->completions,
+						    memory_order_relaxed);
+}
+
+/* The queue's thread: @q was kicked, woken, or completions wait. */
+static void virtio_queue_run(struct virtio_queue *q, bool kicked)
+{
+	struct virtio_device *vdev = q->vdev;
+	bool pq = virtio_per_queue(vdev), report;
+	struct virtio_ctx old;
+
+	virtio_queue_lock(q);
+	old = virtio_ctx_enter(vdev, pq ? q : NULL, !pq);
+	virtio_queue_flush_done(q);
+	if (atomic_exchange(&q->resume, false))
+		kicked = true;
+	/*
+	 * Not runnable: nothing to remember.  DRIVER_OK and bus mastering
+	 * coming back on look at every enabled queue.
+	 */
+	if (kicked && virtio_queue_runnable(q)) {
+		virtio_queue_begin(q);
+		vdev->ops->handle_queue(vdev, q);
+	}
+	if (pq) {
+		virtio_queue_interrupt(q);
+	} else {
+		/* Without queue threads the device may have used any queue. */
+		for (unsigned int i = 0; i < vdev->nr_queues; i++)
+			virtio_queue_interrupt(&vdev->queues[i]);
+	}
+	report = q->broken_err && !vdev->broken;
+	virtio_ctx_restore(old);
+	virtio_queue_unlock(q);
+	if (report)
+		virtio_queue__report_broken(q);
+}
+
+void virtio_queue__on_kick(void *opaque, u32 events __unused)
+{
+	struct virtio_queue *q = opaque;
+	u64 cnt;
+
+	if (read(q->kick_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	atomic_fetch_add_explicit(&q->vdev->nr_kicks, 1, memory_order_relaxed);
+	virtio_queue_run(q, true);
+}
+
+void virtio_queue__on_done(void *opaque, u32 events __unused)
+{
+	struct virtio_queue *q = opaque;
+	u64 cnt;
+
+	if (read(q->done_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	virtio_queue_run(q, false);
+}
+
+void virtio_device_enter(struct virtio_device *vdev)
+{
+	bool pq = virtio_per_queue(vdev);
+
+	/* With queue threads, vdev->lock holds none of the queues. */
+	virtio_ctx_enter(vdev, NULL, !pq);
+	for (unsigned int i = 0; !pq && i < vdev->nr_queues; i++)
+		virtio_queue_begin(&vdev->queues[i]);
+}
+
+void virtio_device_leave(struct virtio_device *vdev)
+{
+	for (unsigned int i = 0; ctx.all && i < vdev->nr_queues; i++)
+		virtio_queue_interrupt(&vdev->queues[i]);
+	virtio_ctx_restore((struct virtio_ctx){ 0 });
+}
+
+static void virtio_on_watch(void *opaque, u32 events)
+{
+	struct virtio_watch *w = opaque;
+	struct virtio_device *vdev = w->vdev;
+
+	pthread_mutex_lock(&vdev->lock);
+	virtio_device_enter(vdev);
+	w->cb(w->opaque, events);
+	virtio_device_leave(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+int virtio_device_watch(struct virtio_device *vdev, struct virtio_watch *w,
+			int fd, u32 events, evloop_cb_t cb, void *opaque)
+{
+	w->vdev = vdev;
+	w->cb = cb;
+	w->opaque = opaque;
+	w->ew = (struct evloop_watch){
+		.fd = fd, .cb = virtio_on_watch, .opaque = w,
+	};
+	return evloop_add(&vdev->loop, &w->ew, events);
+}
+
+int virtio_device_watch_mod(struct virtio_watch *w, u32 events)
+{
+	return evloop_mod(&w->vdev->loop, &w->ew, events);
+}
+
+int virtio_device_unwatch(struct virtio_watch *w)
+{
+	return evloop_del(&w->vdev->loop, &w->ew);
+}
+
+void virtio_queues__flush(struct virtio_device *vdev)
+{
+	struct virtio_ctx old = virtio_ctx_enter(vdev, NULL, true);
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		virtio_queue_flush_done(&vdev->queues[i]);
+		virtio_queue_interrupt(&vdev->queues[i]);
+	}
+	if (vdev->dma_enabled)
+		virtio_signal_pending(vdev);
+	virtio_ctx_restore(old);
+}
+
+void virtio_queues__reset(struct virtio_device *vdev)
+{
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		pthread_mutex_lock(&q->done_lock);
+		q->nr_done = 0;
+		pthread_mutex_unlock(&q->done_lock);
+		q->irq_owed = false;
+		q->kicks_armed = true;
+		q->served = 0;
+		q->broken_err = 0;
+		atomic_store(&q->resume, false);
+	}
+	atomic_store(&vdev->stalled, 0);
+	/* Nothing left to interrupt about; pairs with virtio_device__on_irq(). */
+	atomic_store_explicit(&vdev->irq_pending, 0, memory_order_relaxed);
+}
