@@ -152,7 +152,8 @@ endif
 endif
 
 # --- sources ---------------------------------------------------------------
-CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard hw/*.c) $(wildcard virtio/*.c) \
+CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
+		   $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
 		   $(wildcard $(ARCH_DIR)/*.c)
 ifeq ($(NO_SLIRP),1)
