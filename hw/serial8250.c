@@ -16,6 +16,7 @@
 #include "lkvm/hw.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+#include "lkvm/term.h"
 
 #define UART_FIFO_SIZE	16
 

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "lkvm/exit.h"
-#include "lkvm/hw.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+#include "lkvm/term.h"
 #include "lkvm/virtio.h"
 
 struct kvm_required_cap {

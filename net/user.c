@@ -6,12 +6,13 @@
  * 10.0.2.3, the guest's lease 10.0.2.15.
  *
  * Everything runs on the device thread.  slirp's sockets are watched by
- * the device's event loop (one epoll watch per fd slirp asks about) and
- * its timers by one timerfd; whenever one fires, or after the guest sent
- * something, one "cycle" runs: expired timers, a zero-timeout poll() over
- * slirp's fds for their revents, slirp_pollfds_poll(), delivery of queued
- * frames to the guest, slirp_pollfds_fill() and a resync of the watches.
- * No threads, none per connection.
+ * the device's event loop (one epoll watch per fd slirp asks about, kept
+ * by the fd table in net/user-fds.c) and its timers by one timerfd;
+ * whenever one fires, or after the guest sent something, one "cycle"
+ * runs: expired timers, a zero-timeout poll() over slirp's fds for their
+ * revents, slirp_pollfds_poll(), delivery of queued frames to the guest,
+ * slirp_pollfds_fill() and a resync of the watches.  No threads, none
+ * per connection.  This file holds slirp's callbacks and the backend.
  *
  * Frames slirp emits wait in a bounded queue until the guest posts
  * buffers.  While the queue is three quarters full (or the guest takes
@@ -34,12 +35,10 @@
 
 #include "lkvm/log.h"
 #include "lkvm/net.h"
+#include "user-fds.h"
 
 #define USER_QLEN	512		/* frames waiting for the guest */
 #define USER_SLOT	1536		/* >= if_mtu + Ethernet header */
-#define USER_MAX_FDS	4096
-#define USER_FD_CHUNK	64		/* watches allocated together */
-#define USER_NR_CHUNKS	(USER_MAX_FDS / USER_FD_CHUNK)
 
 struct user_timer {
 	SlirpTimerCb cb;
@@ -49,29 +48,14 @@ struct user_timer {
 	struct user_timer *next;
 };
 
-struct user_fd {
-	struct evloop_watch w;
-	u32 events;			/* registered epoll events, 0 = none */
-	bool seen;			/* in the last pollfds_fill */
-};
-
 struct net_user {
 	struct net_backend *be;
 	Slirp *slirp;
-	struct evloop *loop;
 	int poke_fd, timer_fd;
 	struct evloop_watch poke_w, timer_w;
 	bool poked, rx_on, congested;
 
-	struct pollfd *pfds;
-	unsigned int nr_pfds, cap_pfds;
-	/*
-	 * Watches by fd number, in chunks that never move and are freed
-	 * only with the backend: epoll holds pointers to them, and so does
-	 * the epoll_wait batch being dispatched, which may still reach a
-	 * watch that an earlier callback in it has just removed.
-	 */
-	struct user_fd *fd_chunks[USER_NR_CHUNKS];
+	struct user_fds fds;		/* the sockets slirp polls */
 
 	struct user_timer *timers;
 
@@ -169,31 +153,6 @@ static void user_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	user_poke(opaque);	/* re-arm the timerfd in the next cycle */
 }
 
-/* @fd's watch, allocating its chunk if @create; NULL if none. */
-static struct user_fd *user_fd_get(struct net_user *u, int fd, bool create)
-{
-	struct user_fd **chunk;
-
-	if (fd < 0 || fd >= USER_MAX_FDS)
-		return NULL;
-	chunk = &u->fd_chunks[fd / USER_FD_CHUNK];
-	if (!*chunk && create)
-		*chunk = calloc(USER_FD_CHUNK, sizeof(**chunk));
-	return *chunk ? &(*chunk)[fd % USER_FD_CHUNK] : NULL;
-}
-
-/*
- * Stops watching @fd.  The watch stays where it is: an event for it
- * already in the current batch then finds a valid watch and only runs
- * one more cycle, which is harmless.
- */
-static void user_fd_unwatch(struct net_user *u, struct user_fd *f)
-{
-	if (f->events)
-		evloop_del(u->loop, &f->w);
-	f->events = 0;
-}
-
 static void user_register_fd(int fd __unused, void *opaque __unused)
 {
 }
@@ -201,10 +160,9 @@ static void user_register_fd(int fd __unused, void *opaque __unused)
 /* slirp is about to close @fd: forget its watch first. */
 static void user_unregister_fd(int fd, void *opaque)
 {
-	struct user_fd *f = user_fd_get(opaque, fd, false);
+	struct net_user *u = opaque;
 
-	if (f)
-		user_fd_unwatch(opaque, f);
+	user_fds_forget(&u->fds, fd);
 }
 
 static void user_notify(void *opaque)
@@ -224,22 +182,13 @@ static const SlirpCb user_cbs = {
 	.notify = user_notify,
 };
 
-/* ---- pollfds <-> epoll ---- */
+/* ---- slirp's pollfds: SLIRP_POLL_* <-> poll(2), into the fd table ---- */
 
 static int user_add_poll(int fd, int events, void *opaque)
 {
 	struct net_user *u = opaque;
 	short ev = 0;
 
-	if (u->nr_pfds == u->cap_pfds) {
-		unsigned int cap = u->cap_pfds ? 2 * u->cap_pfds : 32;
-		struct pollfd *p = realloc(u->pfds, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		u->pfds = p;
-		u->cap_pfds = cap;
-	}
 	/* Congested: do not read host sockets, let the data wait there. */
 	if ((events & SLIRP_POLL_IN) && !u->congested)
 		ev |= POLLIN;
@@ -247,19 +196,15 @@ static int user_add_poll(int fd, int events, void *opaque)
 		ev |= POLLOUT;
 	if ((events & SLIRP_POLL_PRI) && !u->congested)
 		ev |= POLLPRI;
-	u->pfds[u->nr_pfds] = (struct pollfd){ .fd = fd, .events = ev };
-	return (int)u->nr_pfds++;
+	return user_fds_add(&u->fds, fd, ev);
 }
 
 static int user_get_revents(int idx, void *opaque)
 {
 	struct net_user *u = opaque;
-	short r;
+	short r = user_fds_revents(&u->fds, idx);
 	int ev = 0;
 
-	if (idx < 0 || (unsigned int)idx >= u->nr_pfds)
-		return 0;
-	r = u->pfds[idx].revents;
 	if (r & POLLIN)
 		ev |= SLIRP_POLL_IN;
 	if (r & POLLOUT)
@@ -271,60 +216,6 @@ static int user_get_revents(int idx, void *opaque)
 	if (r & POLLHUP)
 		ev |= SLIRP_POLL_HUP;
 	return ev;
-}
-
-static void user_on_event(void *opaque, u32 events);
-
-/* Makes the epoll watches match the pollfds slirp just asked for. */
-static void user_sync_watches(struct net_user *u)
-{
-	struct user_fd *f;
-
-	for (unsigned int c = 0; c < USER_NR_CHUNKS; c++)
-		for (unsigned int i = 0; u->fd_chunks[c] && i < USER_FD_CHUNK;
-		     i++)
-			u->fd_chunks[c][i].seen = false;
-	for (unsigned int i = 0; i < u->nr_pfds; i++) {
-		int fd = u->pfds[i].fd;
-		u32 ev = 0;
-		int ret;
-
-		f = user_fd_get(u, fd, true);
-		if (!f) {
-			pr_debug("net: slirp fd %d cannot be watched", fd);
-			continue;
-		}
-		f->seen = true;
-		if (u->pfds[i].events & POLLIN)
-			ev |= EPOLLIN;
-		if (u->pfds[i].events & POLLOUT)
-			ev |= EPOLLOUT;
-		if (u->pfds[i].events & POLLPRI)
-			ev |= EPOLLPRI;
-		if (ev == f->events)
-			continue;
-		if (!ev) {
-			user_fd_unwatch(u, f);
-			continue;
-		}
-		f->w = (struct evloop_watch){
-			.fd = fd, .cb = user_on_event, .opaque = u,
-		};
-		ret = f->events ? evloop_mod(u->loop, &f->w, ev) : -ENOENT;
-		if (ret == -ENOENT)
-			ret = evloop_add(u->loop, &f->w, ev);
-		if (ret == -EEXIST)
-			ret = evloop_mod(u->loop, &f->w, ev);
-		f->events = ret ? 0 : ev;
-	}
-	for (unsigned int c = 0; c < USER_NR_CHUNKS; c++) {
-		for (unsigned int i = 0; u->fd_chunks[c] && i < USER_FD_CHUNK;
-		     i++) {
-			f = &u->fd_chunks[c][i];
-			if (!f->seen && f->events)
-				user_fd_unwatch(u, f);
-		}
-	}
 }
 
 static void user_arm_timer(struct net_user *u, u32 timeout_ms)
@@ -378,16 +269,16 @@ static void user_cycle(struct net_user *u)
 	int n;
 
 	user_run_timers(u);
-	if (u->nr_pfds) {
-		n = poll(u->pfds, u->nr_pfds, 0);
+	if (u->fds.nr_pfds) {
+		n = user_fds_poll(&u->fds);
 		slirp_pollfds_poll(u->slirp, n < 0, user_get_revents, u);
 	}
 	if (u->qcount && u->rx_on)
 		be->rx_wake(be->opaque);
 	u->congested = !u->rx_on || u->qcount >= USER_QLEN * 3 / 4;
-	u->nr_pfds = 0;
+	user_fds_reset(&u->fds);
 	slirp_pollfds_fill(u->slirp, &timeout, user_add_poll, u);
-	user_sync_watches(u);
+	user_fds_sync(&u->fds);
 	user_arm_timer(u, timeout);
 	/* Frames left over (work budget): come back after other work. */
 	if (u->qcount && u->rx_on)
@@ -437,7 +328,7 @@ static int user_attach(struct net_backend *be, struct evloop *loop)
 	struct net_user *u = be->priv;
 	int ret;
 
-	u->loop = loop;
+	u->fds.loop = loop;
 	u->poke_w = (struct evloop_watch){
 		.fd = u->poke_fd, .cb = user_on_poke, .opaque = u,
 	};
@@ -516,9 +407,7 @@ static void user_free(struct net_backend *be)
 		close(u->poke_fd);
 	if (u->timer_fd >= 0)
 		close(u->timer_fd);
-	free(u->pfds);
-	for (unsigned int c = 0; c < USER_NR_CHUNKS; c++)
-		free(u->fd_chunks[c]);
+	user_fds_free(&u->fds);
 	free(u->q);
 	free(u);
 }
@@ -566,6 +455,7 @@ int net_user_open(struct net_backend *be, const struct lkvm_net *cfg)
 		return -ENOMEM;
 	u->be = be;
 	u->poke_fd = u->timer_fd = -1;
+	user_fds_init(&u->fds, user_on_event, u);
 	be->priv = u;
 	be->ops = &user_ops;
 	u->q = calloc(USER_QLEN, sizeof(*u->q));

@@ -23,7 +23,7 @@
 #include <linux/virtio_console.h>
 
 #include "lkvm/exit.h"
-#include "lkvm/hw.h"
+#include "lkvm/term.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 #include "lkvm/virtio-transport.h"

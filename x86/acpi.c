@@ -13,7 +13,9 @@
  * Linux powers off through ACPI (S5), and the 0xcf9 reset register
  * (hw/pci.c) so that it reboots through ACPI.  The DSDT holds the \_S5_
  * sleep type and a PCI host bridge: once Linux uses ACPI it only scans the
- * PCI buses that the namespace declares.
+ * PCI buses that the namespace declares.  This file lays the tables out
+ * and sums them; what the DSDT says is written below with the AML
+ * encoder in x86/aml.c.
  *
  * Layout, each table 16-byte aligned (the FACS 64-byte aligned) from the
  * guest address the caller gives, the RSDP first:
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "arch/acpi.h"
+#include "arch/aml.h"
 #include "arch/boot.h"
 #include "lkvm/guest_mem.h"
 #include "lkvm/log.h"
@@ -262,193 +265,6 @@ static void acpi_table_sum(void *table)
 }
 
 /*
- * A tiny AML emitter, enough for the DSDT below.  Each object is built
- * into its own buffer so that its PkgLength is known before it is
- * prefixed.  Overflow is sticky and reported by the caller.
- */
-#define AML_MAX		256
-
-struct aml {
-	u8 b[AML_MAX];
-	size_t n;
-	bool overflow;
-};
-
-enum {
-	AML_ZERO = 0x00,
-	AML_NAME = 0x08,
-	AML_BYTE_PREFIX = 0x0a,
-	AML_WORD_PREFIX = 0x0b,
-	AML_DWORD_PREFIX = 0x0c,
-	AML_BUFFER = 0x11,
-	AML_PACKAGE = 0x12,
-	AML_DUAL_NAME_PREFIX = 0x2e,
-	AML_EXT_PREFIX = 0x5b,
-	AML_ROOT_CHAR = 0x5c,
-	AML_EXT_DEVICE = 0x82,
-};
-
-static void aml_bytes(struct aml *a, const void *p, size_t len)
-{
-	if (a->overflow || len > sizeof(a->b) - a->n) {
-		a->overflow = true;
-		return;
-	}
-	memcpy(a->b + a->n, p, len);
-	a->n += len;
-}
-
-static void aml_byte(struct aml *a, u8 v)
-{
-	aml_bytes(a, &v, 1);
-}
-
-/* A 4-character NameSeg, e.g. "_S5_" (names are padded with '_'). */
-static void aml_nameseg(struct aml *a, const char *seg)
-{
-	aml_bytes(a, seg, 4);
-}
-
-/* Integer constants: the shortest of ZeroOp, BytePrefix, ... */
-static void aml_int(struct aml *a, u32 v)
-{
-	if (v == 0) {
-		aml_byte(a, AML_ZERO);
-	} else if (v <= 0xff) {
-		aml_byte(a, AML_BYTE_PREFIX);
-		aml_byte(a, (u8)v);
-	} else if (v <= 0xffff) {
-		aml_byte(a, AML_WORD_PREFIX);
-		aml_bytes(a, &v, 2);	/* x86 is little-endian like AML */
-	} else {
-		aml_byte(a, AML_DWORD_PREFIX);
-		aml_bytes(a, &v, 4);
-	}
-}
-
-/*
- * PkgLength counts its own bytes and what follows: one byte up to 63,
- * else a lead byte (bits 7-6: extra byte count, bits 3-0: low nibble)
- * followed by the higher bits.  Our objects never need more than two.
- */
-static void aml_pkglen(struct aml *a, size_t body)
-{
-	if (body + 1 < 0x40) {
-		aml_byte(a, (u8)(body + 1));
-	} else if (body + 2 < 0x1000) {
-		aml_byte(a, (u8)(0x40 | ((body + 2) & 0xf)));
-		aml_byte(a, (u8)((body + 2) >> 4));
-	} else {
-		a->overflow = true;
-	}
-}
-
-/* @op (one or two bytes), PkgLength, then @body. */
-static void aml_package_op(struct aml *a, const u8 *op, size_t oplen,
-			   const struct aml *body)
-{
-	if (body->overflow)
-		a->overflow = true;
-	aml_bytes(a, op, oplen);
-	aml_pkglen(a, body->n);
-	aml_bytes(a, body->b, body->n);
-}
-
-/* Name (@seg, Package () { 0, ... }) with @n zeros. */
-static void aml_name_zero_package(struct aml *a, const char *seg, u8 n)
-{
-	static const u8 op = AML_PACKAGE;
-	struct aml pkg = { .n = 0 };
-
-	aml_byte(&pkg, n);		/* NumElements */
-	for (u8 i = 0; i < n; i++)
-		aml_byte(&pkg, AML_ZERO);
-	aml_byte(a, AML_NAME);
-	aml_nameseg(a, seg);
-	aml_package_op(a, &op, 1, &pkg);
-}
-
-/* Name (@seg, Buffer () { @data }) */
-static void aml_name_buffer(struct aml *a, const char *seg,
-			    const struct aml *data)
-{
-	static const u8 op = AML_BUFFER;
-	struct aml buf = { .n = 0 };
-
-	aml_int(&buf, (u32)data->n);	/* BufferSize */
-	aml_bytes(&buf, data->b, data->n);
-	if (data->overflow)
-		buf.overflow = true;
-	aml_byte(a, AML_NAME);
-	aml_nameseg(a, seg);
-	aml_package_op(a, &op, 1, &buf);
-}
-
-static void aml_name_int(struct aml *a, const char *seg, u32 v)
-{
-	aml_byte(a, AML_NAME);
-	aml_nameseg(a, seg);
-	aml_int(a, v);
-}
-
-/*
- * Resource descriptors for _CRS (ACPI 6.0 section 6.4).  Word Address
- * Space (large item 0x88) and DWord Address Space (0x87) are producers
- * with fixed minimum and maximum and positive decode (general flags
- * 0x0c), no translation, granularity 0.
- */
-#define RES_TYPE_MEMORY		0
-#define RES_TYPE_IO		1
-#define RES_TYPE_BUS		2
-#define RES_GEN_FLAGS		0x0c	/* MaxFixed | MinFixed */
-#define RES_IO_ENTIRE_RANGE	0x03
-#define RES_MEM_READ_WRITE	0x01	/* non-cacheable */
-
-static void res_word(struct aml *a, u8 type, u8 type_flags, u16 min, u16 max)
-{
-	u16 len = (u16)(max - min + 1);
-	u8 d[16] = {
-		0x88, 13, 0, type, RES_GEN_FLAGS, type_flags,
-		0, 0,				/* granularity */
-		(u8)min, (u8)(min >> 8),
-		(u8)max, (u8)(max >> 8),
-		0, 0,				/* translation */
-		(u8)len, (u8)(len >> 8),
-	};
-
-	aml_bytes(a, d, sizeof(d));
-}
-
-static void res_dword_memory(struct aml *a, u32 min, u32 max)
-{
-	u32 v[5] = { 0, min, max, 0, max - min + 1 };
-	u8 d[6] = { 0x87, 23, 0, RES_TYPE_MEMORY, RES_GEN_FLAGS,
-		    RES_MEM_READ_WRITE };
-
-	aml_bytes(a, d, sizeof(d));
-	aml_bytes(a, v, sizeof(v));
-}
-
-/* Small item 0x47: 16-bit decode, fixed base @port, @len ports. */
-static void res_io_port(struct aml *a, u16 port, u8 len)
-{
-	u8 d[8] = { 0x47, 0x01, (u8)port, (u8)(port >> 8),
-		    (u8)port, (u8)(port >> 8), 1, len };
-
-	aml_bytes(a, d, sizeof(d));
-}
-
-static void res_end(struct aml *a)
-{
-	static const u8 d[2] = { 0x79, 0x00 };	/* checksum 0: "valid" */
-
-	aml_bytes(a, d, sizeof(d));
-}
-
-/* EISA id "PNP0A03" (PCI host bridge) as the 32-bit value AML stores. */
-#define EISA_PNP0A03		0x030ad041u
-
-/*
  * The DSDT's AML, in ASL:
  *
  *   Name (_S5, Package () { 0, 0, 0, 0 })
@@ -469,26 +285,28 @@ static void res_end(struct aml *a)
  */
 static int acpi__dsdt_aml(struct aml *out)
 {
-	static const u8 device_op[] = { AML_EXT_PREFIX, AML_EXT_DEVICE };
 	struct aml dev = { .n = 0 }, crs = { .n = 0 };
 
 	aml_name_zero_package(out, "_S5_", 4);
 
-	res_word(&crs, RES_TYPE_BUS, 0, 0x00, 0xff);
-	res_io_port(&crs, 0xcf8, 8);
-	res_word(&crs, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
-	res_word(&crs, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
-	res_dword_memory(&crs, (u32)X86_PCI_MMIO_START, (u32)X86_PCI_MMIO_END - 1);
-	res_end(&crs);
+	aml_res_word(&crs, AML_RES_TYPE_BUS, 0, 0x00, 0xff);
+	aml_res_io_port(&crs, 0xcf8, 8);
+	aml_res_word(&crs, AML_RES_TYPE_IO, AML_RES_IO_ENTIRE_RANGE,
+		     0x0000, 0x0cf7);
+	aml_res_word(&crs, AML_RES_TYPE_IO, AML_RES_IO_ENTIRE_RANGE,
+		     0x0d00, 0xffff);
+	aml_res_dword_memory(&crs, (u32)X86_PCI_MMIO_START,
+			     (u32)X86_PCI_MMIO_END - 1);
+	aml_res_end(&crs);
 
 	aml_byte(&dev, AML_ROOT_CHAR);
 	aml_byte(&dev, AML_DUAL_NAME_PREFIX);
 	aml_nameseg(&dev, "_SB_");
 	aml_nameseg(&dev, "PCI0");
-	aml_name_int(&dev, "_HID", EISA_PNP0A03);
+	aml_name_int(&dev, "_HID", aml_eisaid("PNP0A03"));
 	aml_name_int(&dev, "_UID", 0);
 	aml_name_buffer(&dev, "_CRS", &crs);
-	aml_package_op(out, device_op, sizeof(device_op), &dev);
+	aml_device(out, &dev);
 
 	return out->overflow ? -E2BIG : 0;
 }

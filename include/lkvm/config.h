@@ -89,7 +89,7 @@ struct lkvm_config {
 };
 
 /*
- * Parses `lkvm run` arguments (argv[0] is "run").  On error writes one line
+ * Parses `lkvm run` arguments (argv[0] is "run"; cli/run-options.c).  On error writes one line
  * naming the bad option to stderr and returns -EINVAL.  Returns 1 when
  * --help was printed, 0 when the VM should start.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hw/term.c: a crash while the terminal is raw restores the terminal and
+ * term/term.c: a crash while the terminal is raw restores the terminal and
  * still ends the way the crash would have without lkvm's handler: killed
  * by the signal, or, in a SANITIZE build, with the sanitizer's report
  * (the handler once swallowed it).  Each crash happens in a child whose
@@ -18,7 +18,7 @@
 
 #include "tap.h"
 
-#include "lkvm/hw.h"
+#include "lkvm/term.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ASAN_BUILD 1

@@ -15,8 +15,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "lkvm/hw.h"
 #include "lkvm/log.h"
+#include "lkvm/term.h"
 
 static struct termios saved;
 /* Set once, before any device thread starts; read-only afterwards. */
