@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs the arm64-only unit tests (tests/unit/arm/*.c that need the arm
+# objects) on an x86 host: cross-builds them statically into
+# build/obj-arm64/ and writes, for each, the .t prove runs in its place:
+# a script that runs the arm64 binary under qemu-user.  Without the cross
+# compiler, qemu-user or the arm64 sysroot, each .t reports SKIP with the
+# reason instead, so the tests never pass silently.  Called by the
+# Makefile (x86 only):
+#
+#   scripts/arm64-unit.sh MAKE BUILD WRAPPER...
+#
+# MAKE is the make to build with, BUILD the build directory; each WRAPPER
+# path ends in tests/unit/arm/NAME.t.  A cross build that fails fails
+# this script: a compile error is never a SKIP.
+set -euo pipefail
+
+make=$1 build=$2
+shift 2
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cross=${CROSS_COMPILE_ARM64:-aarch64-linux-gnu-}
+qemu=${QEMU_ARM64:-qemu-aarch64-static}
+cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
+sysroot=${ARM64_SYSROOT:-$cache/arm64-sysroot}
+
+why=
+if ! command -v "${cross}gcc" >/dev/null; then
+	why="${cross}gcc missing (Debian gcc-aarch64-linux-gnu; scripts/setup.sh installs it)"
+elif ! qemu_path=$(command -v "$qemu"); then
+	why="$qemu missing (Debian qemu-user-static; scripts/setup.sh installs it)"
+elif [ ! -s "$sysroot/usr/include/libfdt.h" ]; then
+	why="no arm64 sysroot in $sysroot (scripts/setup.sh fetches it)"
+fi
+
+bins=()
+for w in "$@"; do
+	bins+=("$build/obj-arm64/tests/unit/arm/$(basename "$w")")
+done
+
+# The arm64 build is its own: no sanitizer (ASan cannot map its shadow
+# under qemu-user), the cross gcc whatever CC this make was given.
+if [ -z "$why" ]; then
+	"$make" -C "$top" --no-print-directory ARCH=arm64 \
+		CROSS_COMPILE="$cross" CC="${cross}gcc" SANITIZE= \
+		ARM64_DYNAMIC= "${bins[@]}"
+fi
+
+for i in "${!bins[@]}"; do
+	w=$1
+	shift
+	mkdir -p "$(dirname "$w")"
+	if [ -n "$why" ]; then
+		printf '#!/bin/sh\necho "1..0 # SKIP %s"\n' "$why" >"$w.tmp"
+	else
+		printf '#!/bin/sh\n# %s under qemu-user (scripts/arm64-unit.sh)\nexec %s %s "$@"\n' \
+			"${bins[$i]}" "$qemu_path" "$(cd "$(dirname "${bins[$i]}")" &&
+			pwd)/$(basename "${bins[$i]}")" >"$w.tmp"
+	fi
+	chmod +x "$w.tmp"
+	mv "$w.tmp" "$w"
+done
