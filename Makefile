@@ -223,7 +223,7 @@ $(OBJDIR)/tests/unit/%.t: tests/unit/%.c $(CORE_OBJS) $(XARCH_OBJS)
 
 ifneq ($(ARM64_UNIT_TESTS),)
 $(ARM64_UNIT_TESTS) &: $(ARM64_UNIT_SRCS) scripts/arm64-unit.sh FORCE
-	$(Q)scripts/arm64-unit.sh "$(MAKE)" $(abspath $(BUILD)) $(ARM64_UNIT_TESTS)
+	$(Q)scripts/arm64-unit.sh "$(MAKE)" $(BUILD) "$(V)" $(ARM64_UNIT_TESTS)
 endif
 .PHONY: FORCE
 FORCE:

@@ -7,15 +7,17 @@
 # reason instead, so the tests never pass silently.  Called by the
 # Makefile (x86 only):
 #
-#   scripts/arm64-unit.sh MAKE BUILD WRAPPER...
+#   scripts/arm64-unit.sh MAKE BUILD V WRAPPER...
 #
-# MAKE is the make to build with, BUILD the build directory; each WRAPPER
-# path ends in tests/unit/arm/NAME.t.  A cross build that fails fails
+# MAKE is the make to build with, BUILD the Makefile's $(BUILD) as it
+# is spelled there (make matches targets by name: build/x is not
+# /abs/build/x), V the Makefile's V (1: show the commands); each
+# WRAPPER path ends in tests/unit/arm/NAME.t.  A cross build that fails fails
 # this script: a compile error is never a SKIP.
 set -euo pipefail
 
-make=$1 build=$2
-shift 2
+make=$1 build=$2 verbose=$3
+shift 3
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cross=${CROSS_COMPILE_ARM64:-aarch64-linux-gnu-}
@@ -40,7 +42,8 @@ done
 # The arm64 build is its own: no sanitizer (ASan cannot map its shadow
 # under qemu-user), the cross gcc whatever CC this make was given.
 if [ -z "$why" ]; then
-	"$make" -C "$top" --no-print-directory ARCH=arm64 \
+	# -s: no "is up to date" for each test; the CC lines stay.
+	"$make" -C "$top" --no-print-directory $([ "$verbose" = 1 ] || echo -s) ARCH=arm64 \
 		CROSS_COMPILE="$cross" CC="${cross}gcc" SANITIZE= \
 		ARM64_DYNAMIC= "${bins[@]}"
 fi
@@ -52,9 +55,10 @@ for i in "${!bins[@]}"; do
 	if [ -n "$why" ]; then
 		printf '#!/bin/sh\necho "1..0 # SKIP %s"\n' "$why" >"$w.tmp"
 	else
+		bin=${bins[$i]}
+		[ "${bin#/}" != "$bin" ] || bin=$top/$bin
 		printf '#!/bin/sh\n# %s under qemu-user (scripts/arm64-unit.sh)\nexec %s %s "$@"\n' \
-			"${bins[$i]}" "$qemu_path" "$(cd "$(dirname "${bins[$i]}")" &&
-			pwd)/$(basename "${bins[$i]}")" >"$w.tmp"
+			"${bins[$i]}" "$qemu_path" "$bin" >"$w.tmp"
 	fi
 	chmod +x "$w.tmp"
 	mv "$w.tmp" "$w"
