@@ -39,13 +39,16 @@ for w in "$@"; do
 	bins+=("$build/obj-arm64/tests/unit/arm/$(basename "$w")")
 done
 
-# The arm64 build is its own: no sanitizer (ASan cannot map its shadow
-# under qemu-user), the cross gcc whatever CC this make was given.
+# The arm64 build is its own, whatever this make was given on its
+# command line (which reaches the sub-make through MAKEFLAGS): the cross
+# gcc, its libraries from the sysroot only (no host pkg-config, no
+# stand-in probe compiler), and no sanitizer (ASan cannot map its
+# shadow under qemu-user).  -s: no "is up to date" line per test.
 if [ -z "$why" ]; then
-	# -s: no "is up to date" for each test; the CC lines stay.
-	"$make" -C "$top" --no-print-directory $([ "$verbose" = 1 ] || echo -s) ARCH=arm64 \
-		CROSS_COMPILE="$cross" CC="${cross}gcc" SANITIZE= \
-		ARM64_DYNAMIC= "${bins[@]}"
+	"$make" -C "$top" --no-print-directory \
+		$([ "$verbose" = 1 ] || echo -s) ARCH=arm64 \
+		CROSS_COMPILE="$cross" CC="${cross}gcc" PROBE_CC="${cross}gcc" \
+		PKG_CONFIG=false SANITIZE= ARM64_DYNAMIC= "${bins[@]}"
 fi
 
 for i in "${!bins[@]}"; do
