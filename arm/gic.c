@@ -218,6 +218,39 @@ static enum arm_irqchip gic__pick(struct kvm *kvm)
 	return ARM_IRQCHIP_AUTO;
 }
 
+/*
+ * An explicit --irqchip: whether KVM offers what it needs, asked before
+ * anything is created (a vGIC once created stays, see gic__pick), and
+ * if not, an error naming what is missing and what would work.
+ */
+static int gic__check_offered(struct kvm *kvm, enum arm_irqchip want)
+{
+	enum arm_irqchip avail;
+	const char *missing;
+
+	if (!gic__is_v3(want))
+		missing = gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_V2) ? NULL :
+			  "no vGICv2";
+	else if (!gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_V3))
+		missing = "no vGICv3";
+	else if (want == ARM_IRQCHIP_GICV3_ITS &&
+		 !gic__offered(kvm, KVM_DEV_TYPE_ARM_VGIC_ITS))
+		missing = "a vGICv3 but no ITS";
+	else
+		missing = NULL;
+	if (!missing)
+		return 0;
+	avail = gic__pick(kvm);
+	if (avail == ARM_IRQCHIP_AUTO)
+		pr_err("--irqchip=%s: this KVM offers %s, nor any other vGIC",
+		       gic__name(want), missing);
+	else
+		pr_err("--irqchip=%s: this KVM offers %s; --irqchip=auto would pick %s",
+		       gic__name(want), missing, gic__name(avail));
+	return -ENODEV;
+}
+
+/* On failure nothing is left open: gic_fd and its_fd stay -1. */
 int gic__create(struct kvm *kvm)
 {
 	enum arm_irqchip want = kvm->arch.irqchip;
@@ -230,28 +263,38 @@ int gic__create(struct kvm *kvm)
 			return -ENODEV;
 		}
 		pr_debug("irqchip auto: KVM offers %s", gic__name(want));
+	} else {
+		ret = gic__check_offered(kvm, want);
+		if (ret)
+			return ret;
+	}
+	if (kvm->cfg->nr_cpus > 8 && !gic__is_v3(want)) {
+		pr_err("%s: a GICv2 serves at most 8 vCPUs, not %u",
+		       gic__name(want), kvm->cfg->nr_cpus);
+		return -EINVAL;
 	}
 	ret = gic__create_type(kvm, want);
 	if (ret) {
 		pr_err("cannot create the in-kernel %s: %s", gic__name(want),
 		       strerror(-ret));
-		gic__close(kvm);
-		return ret;
+		goto err;
 	}
 	kvm->arch.irqchip = want;
-	if (kvm->cfg->nr_cpus > 8 && !gic__is_v3(want)) {
-		pr_err("a GICv2 serves at most 8 vCPUs");
-		return -EINVAL;
-	}
 	if (want == ARM_IRQCHIP_GICV2M) {
 		ret = bus_register(&kvm->mmio_bus, ARM_GIC_V2M_BASE,
 				   ARM_GIC_V2M_SIZE, gic__v2m_io, kvm,
 				   "gicv2m");
-		if (ret)
-			return ret;
+		if (ret) {
+			pr_err("cannot map the GICv2m frame: %s",
+			       strerror(-ret));
+			goto err;
+		}
 	}
 	pr_info("irqchip: %s", gic__name(want));
 	return 0;
+err:
+	gic__close(kvm);
+	return ret;
 }
 
 /* After every vCPU exists: size the GIC, then initialise it and the ITS. */

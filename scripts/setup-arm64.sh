@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # arm64 set-up, called from scripts/setup.sh: the cross compiler, the
-# L1 machine (qemu-system-aarch64), dtc, and into the cache (outside the
+# L1 machine (qemu-system-aarch64), qemu-aarch64-static (runs the arm
+# unit tests on an x86 host), dtc, and into the cache (outside the
 # repo) an arm64 sysroot with the static libraries lkvm links against,
 # libslirp and glib for the dynamic variant (make ARM64_DYNAMIC=1, -n
 # mode=user), Debian's arm64 kernel (and its virtio modules) and busybox
@@ -26,7 +27,7 @@ as_root() {
 }
 
 PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
-      device-tree-compiler cpio)
+      qemu-user-static device-tree-compiler cpio)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
