@@ -183,6 +183,7 @@ void virtio_queue__report_broken(struct virtio_queue *q)
 	struct virtio_device *vdev = q->vdev;
 
 	pthread_mutex_lock(&vdev->lock);
+	/* Only queue threads defer (virtio_device_broken()). */
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		pthread_mutex_lock(&vdev->queues[i].lock);
 	/* A reset in between cleared broken_err: the new driver is fine. */
@@ -414,21 +415,29 @@ void virtio_queue__on_done(void *opaque, u32 events __unused)
 	virtio_queue_run(q, false);
 }
 
+/* Nesting depth of virtio_device_enter() on this thread, and what it hid. */
+static __thread unsigned int enter_depth;
+static __thread struct virtio_ctx enter_saved;
+
 void virtio_device_enter(struct virtio_device *vdev)
 {
 	bool pq = virtio_per_queue(vdev);
 
+	if (enter_depth++)
+		return;
 	/* With queue threads, vdev->lock holds none of the queues. */
-	virtio_ctx_enter(vdev, NULL, !pq);
+	enter_saved = virtio_ctx_enter(vdev, NULL, !pq);
 	for (unsigned int i = 0; !pq && i < vdev->nr_queues; i++)
 		virtio_queue_begin(&vdev->queues[i]);
 }
 
 void virtio_device_leave(struct virtio_device *vdev)
 {
+	if (--enter_depth)
+		return;
 	for (unsigned int i = 0; ctx.all && i < vdev->nr_queues; i++)
 		virtio_queue_interrupt(&vdev->queues[i]);
-	virtio_ctx_restore((struct virtio_ctx){ 0 });
+	virtio_ctx_restore(enter_saved);
 }
 
 static void virtio_on_watch(void *opaque, u32 events)
