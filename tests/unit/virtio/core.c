@@ -45,6 +45,7 @@
 #define S_NR		VIRTIO_CONFIG_S_NEEDS_RESET
 #define F_V1		(1ULL << VIRTIO_F_VERSION_1)
 #define WAIT_MS		10000
+#define MODE(pq)	((pq) ? "thread per queue" : "one device thread")
 
 static struct kvm kvm;
 static struct lkvm_config cfg;
@@ -53,15 +54,10 @@ static void *ram;
 /* Waits up to 10 s for @cond; true if it came. */
 #define wait_until(cond)						\
 	({								\
-		bool __ok = false;					\
-		for (int __i = 0; __i < WAIT_MS; __i++) {		\
-			if ((cond)) {					\
-				__ok = true;				\
-				break;				\
-			}						\
+		int __i = 0;						\
+		while (!(cond) && ++__i < WAIT_MS)			\
 			usleep(1000);					\
-		}							\
-		__ok;							\
+		__i < WAIT_MS;						\
 	})
 
 /* A watch on one of the core's event loops, to flush it (core_flush()). */
@@ -94,60 +90,32 @@ struct t {
 };
 
 /* ------------------------------------------------------------------------
- * The core's API as this test uses it, in one place: when virtio/core.c
- * renames a call, or moves a field behind a function, only this block
- * changes.  Transport side first (what virtio-pci/mmio do for a driver's
- * register access, under vdev->lock as they hold it), then device side
- * (what a device's handle_queue and completion path call).
+ * Every core function this test calls and every core field it reads or
+ * sets, in one place: when virtio/core.c renames a function or moves a
+ * field behind one, only this block changes (the fake transport below
+ * only sets ISR bits, as real ones do).  Transport side first (what
+ * virtio-pci/mmio do for a driver's register access, under vdev->lock as
+ * they hold it), then device side (what a device's handle_queue and
+ * completion path call).
  */
-static void sentinel_cb(void *opaque, u32 events __unused)
-{
-	struct sentinel *s = opaque;
-	u64 cnt;
-
-	if (read(s->fd, &cnt, sizeof(cnt)) == sizeof(cnt))
-		atomic_fetch_add(&s->seen, 1);
-}
-
-static int sentinel_add(struct sentinel *s, struct evloop *loop)
-{
-	s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->fd < 0)
-		return -errno;
-	s->w = (struct evloop_watch){ .fd = s->fd, .cb = sentinel_cb,
-				      .opaque = s };
-	return evloop_add(loop, &s->w, EPOLLIN);
-}
-
 static int core_init(struct t *t, enum virtio_transport_kind kind,
 		     const struct virtio_transport_ops *tops)
 {
-	int ret;
-
-	t->vdev = calloc(1, sizeof(*t->vdev));
-	t->hooks = kvm.nr_exit_hooks;
-	ret = virtio_device_init(t->vdev, &kvm, &t->ops, tops, kind, NULL,
-				 NULL);
-	if (ret)
-		return ret;
-	/* Queue loops first, then the device loop (core_flush()). */
-	for (unsigned int i = 0; i < NQ && !ret; i++)
-		ret = sentinel_add(&t->sent[i],
-				   virtio_queue_loop(t->vdev, &t->vdev->queues[i]));
-	return ret ? ret : sentinel_add(&t->sent[NQ], &t->vdev->loop);
+	return virtio_device_init(t->vdev, &kvm, &t->ops, tops, kind, NULL,
+				  NULL);
 }
 
-/* VM exit for this device alone: stops its threads, frees it. */
-static void core_free(struct t *t)
+/* The event loop serving queue @i, or the device's own (@i == NQ). */
+static struct evloop *core_loop(struct t *t, unsigned int i)
 {
-	while (kvm.nr_exit_hooks > t->hooks) {
-		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];
+	return i < NQ ? virtio_queue_loop(t->vdev, &t->vdev->queues[i]) :
+			&t->vdev->loop;
+}
 
-		h->fn(h->opaque);
-	}
-	for (unsigned int i = 0; i <= NQ; i++)
-		if (t->sent[i].fd > 0)
-			close(t->sent[i].fd);
+/* The eventfd a driver's notify lands on (the ioeventfd). */
+static int core_kick_fd(struct t *t, unsigned int i)
+{
+	return t->vdev->queues[i].kick_fd;
 }
 
 static void drv_status(struct t *t, u8 status)
@@ -165,9 +133,10 @@ static void drv_features(struct t *t, u64 features)
 	pthread_mutex_unlock(&t->vdev->lock);
 }
 
-static u64 drv_host_features(struct t *t, unsigned int word)
+static u64 drv_host_features(struct t *t)
 {
-	return virtio_get_host_features(t->vdev, word);
+	return virtio_get_host_features(t->vdev, 0) |
+	       (u64)virtio_get_host_features(t->vdev, 1) << 32;
 }
 
 static bool drv_queue_config_allowed(struct t *t)
@@ -180,7 +149,7 @@ static bool drv_queue_config_allowed(struct t *t)
 	return ok;
 }
 
-/* Size, addresses, enable: what a transport stores while config is open. */
+/* What a transport stores while queue config is open; vectors too. */
 static void drv_queue_setup(struct t *t, unsigned int i, u64 base)
 {
 	struct virtio_queue *q = &t->vdev->queues[i];
@@ -191,15 +160,8 @@ static void drv_queue_setup(struct t *t, unsigned int i, u64 base)
 	q->vq.avail_gpa = base + 0x1000;
 	q->vq.used_gpa = base + 0x2000;
 	q->enabled = true;
-	pthread_mutex_unlock(&t->vdev->lock);
-}
-
-static void drv_vectors(struct t *t, u16 config, u16 queue0)
-{
-	pthread_mutex_lock(&t->vdev->lock);
-	t->vdev->config_msix_vector = config;
-	for (unsigned int i = 0; i < NQ; i++)
-		t->vdev->queues[i].msix_vector = queue0 + i;
+	q->msix_vector = 1 + i;
+	t->vdev->config_msix_vector = 0;
 	pthread_mutex_unlock(&t->vdev->lock);
 }
 
@@ -236,50 +198,6 @@ static struct view core_view(struct t *t)
 	return v;
 }
 
-static bool kick_pending(struct t *t)
-{
-	for (unsigned int i = 0; i < NQ; i++) {
-		struct pollfd p = { .fd = t->vdev->queues[i].kick_fd,
-				    .events = POLLIN };
-
-		if (poll(&p, 1, 0) > 0)
-			return true;
-	}
-	return false;
-}
-
-static bool sentinel_round_trip(struct sentinel *s)
-{
-	unsigned int before = atomic_load(&s->seen);
-
-	if (write(s->fd, &(u64){ 1 }, sizeof(u64)) != sizeof(u64))
-		return false;
-	return wait_until(atomic_load(&s->seen) != before);
-}
-
-/*
- * Waits until the device threads have read every kick and finished with
- * it: a callback queued behind a kick handler on the same loop runs after
- * it, and the queue loops go first since they may leave interrupts to the
- * device loop.  Repeated while handlers kick again (yield, broken chain).
- */
-static bool core_flush(struct t *t)
-{
-	for (int round = 0; round < 100; round++) {
-		if (!wait_until(!kick_pending(t)))
-			return false;
-		for (unsigned int i = 0; i <= NQ; i++) {
-			if (i < NQ && !t->pq)
-				continue;
-			if (!sentinel_round_trip(&t->sent[i]))
-				return false;
-		}
-		if (!kick_pending(t))
-			return true;
-	}
-	return false;
-}
-
 /* Device side. */
 static int dev_pop(struct virtio_device *vdev, struct virtio_queue *q,
 		   struct virtq_elem *elem)
@@ -306,20 +224,102 @@ static bool dev_queue_runnable(struct virtio_device *vdev,
 	       vdev->dma_enabled && q->enabled && virtq_ready(&q->vq);
 }
 
+static void dev_lock(struct virtio_device *vdev, struct virtio_queue *q)
+{
+	virtio_queue_lock(vdev, q);
+}
+
+static void dev_unlock(struct virtio_device *vdev, struct virtio_queue *q)
+{
+	virtio_queue_unlock(vdev, q);
+}
+/* ---------------------------------------------------------------------- */
+
 /* A backend finishing a chain it held, from a thread of its own. */
 static void dev_complete(struct virtio_device *vdev, unsigned int i, u16 head,
 			 u32 len)
 {
 	struct virtio_queue *q = &vdev->queues[i];
 
-	virtio_queue_lock(vdev, q);
+	dev_lock(vdev, q);
 	if (dev_queue_runnable(vdev, q)) {
 		dev_push(vdev, q, head, len);
 		dev_interrupt(vdev, q);
 	}
-	virtio_queue_unlock(vdev, q);
+	dev_unlock(vdev, q);
 }
-/* ---------------------------------------------------------------------- */
+
+static void sentinel_cb(void *opaque, u32 events __unused)
+{
+	struct sentinel *s = opaque;
+	u64 cnt;
+
+	if (read(s->fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+		atomic_fetch_add(&s->seen, 1);
+}
+
+static int sentinel_add(struct sentinel *s, struct evloop *loop)
+{
+	s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->fd < 0)
+		return -errno;
+	s->w = (struct evloop_watch){ .fd = s->fd, .cb = sentinel_cb,
+				      .opaque = s };
+	return evloop_add(loop, &s->w, EPOLLIN);
+}
+
+static bool sentinel_round_trip(struct sentinel *s)
+{
+	unsigned int before = atomic_load(&s->seen);
+
+	if (write(s->fd, &(u64){ 1 }, sizeof(u64)) != sizeof(u64))
+		return false;
+	return wait_until(atomic_load(&s->seen) != before);
+}
+
+static bool kick_pending(struct t *t)
+{
+	for (unsigned int i = 0; i < NQ; i++) {
+		struct pollfd p = { .fd = core_kick_fd(t, i), .events = POLLIN };
+
+		if (poll(&p, 1, 0) > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Waits until the device threads have read every kick and finished with
+ * it: a callback queued behind a kick handler on the same loop runs after
+ * it, and the queue loops go first since they may leave interrupts to the
+ * device loop.  Repeated while handlers kick again (yield, broken chain).
+ */
+static bool core_flush(struct t *t)
+{
+	for (int round = 0; round < 100; round++) {
+		if (!wait_until(!kick_pending(t)))
+			return false;
+		for (unsigned int i = t->pq ? 0 : NQ; i <= NQ; i++)
+			if (!sentinel_round_trip(&t->sent[i]))
+				return false;
+		if (!kick_pending(t))
+			return true;
+	}
+	return false;
+}
+
+/* VM exit for this device alone: stops its threads, frees it. */
+static void core_free(struct t *t)
+{
+	while (kvm.nr_exit_hooks > t->hooks) {
+		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];
+
+		h->fn(h->opaque);
+	}
+	for (unsigned int i = 0; i <= NQ; i++)
+		if (t->sent[i].fd > 0)
+			close(t->sent[i].fd);
+}
 
 /* The fake transport: counts interrupts, sets ISR bits as INTx would. */
 static struct {
@@ -480,8 +480,10 @@ static u16 ring_used_idx(u64 base)
 	return idx;
 }
 
-static struct t *t_new(struct t *t, bool pq, enum virtio_transport_kind kind)
+static void t_new(struct t *t, bool pq, enum virtio_transport_kind kind)
 {
+	int ret;
+
 	memset(t, 0, sizeof(*t));
 	memset(&dev, 0, sizeof(dev));
 	memset(&sig, 0, sizeof(sig));
@@ -491,11 +493,15 @@ static struct t *t_new(struct t *t, bool pq, enum virtio_transport_kind kind)
 	t->ops.thread_per_queue = pq;
 	for (unsigned int i = 0; i < NQ; i++)
 		t->ring[i] = RING_A(i);
-	if (core_init(t, kind, &fake_tops)) {
-		diag("virtio_device_init failed");
+	t->vdev = calloc(1, sizeof(*t->vdev));
+	t->hooks = kvm.nr_exit_hooks;
+	ret = core_init(t, kind, &fake_tops);
+	for (unsigned int i = 0; i <= NQ && !ret; i++)
+		ret = sentinel_add(&t->sent[i], core_loop(t, i));
+	if (ret) {
+		printf("Bail out! device set-up: %s\n", strerror(-ret));
 		exit(1);
 	}
-	return t;
 }
 
 /* The driver's side of 3.1.1 up to step 7 (queues set up, not live). */
@@ -509,21 +515,15 @@ static void drv_setup(struct t *t, unsigned int nr_queues)
 		drv_queue_setup(t, i, t->ring[i]);
 }
 
-static const char *mode_name(bool pq)
-{
-	return pq ? "thread per queue" : "one device thread";
-}
-
-/* Negotiation, DRIVER_OK, NEEDS_RESET by the driver's mistakes, reset. */
-static void case_status(bool pq)
+/* Status up to FEATURES_OK: feature negotiation (3.1.1 steps 2-6). */
+static void case_negotiation(bool pq)
 {
 	struct t t;
 	struct view v;
-	unsigned int h0;
 
-	diag("status transitions, %s", mode_name(pq));
+	diag("feature negotiation, %s", MODE(pq));
 	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
-	is_int(drv_host_features(&t, 0) | drv_host_features(&t, 1) << 32,
+	is_int(drv_host_features(&t),
 	       DEV_FEATURES | F_V1 | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 	       (1ULL << VIRTIO_RING_F_EVENT_IDX),
 	       "offers the device's features, VERSION_1 and the ring features");
@@ -556,14 +556,36 @@ static void case_status(bool pq)
 	drv_features(&t, F_V1 | DEV_FEATURES);
 	is_int(core_view(&t).guest_features, F_V1,
 	       "features are read-only after FEATURES_OK");
+	core_free(&t);
 
+	/* A legacy-only device has no VERSION_1 to insist on. */
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO_LEGACY);
+	ok(!(drv_host_features(&t) & F_V1),
+	   "legacy-only: VERSION_1 not offered");
+	drv_status(&t, S_ACK | S_DRV);
+	drv_features(&t, 0);
+	drv_status(&t, S_ACK | S_DRV | S_FOK);
+	is_int(core_view(&t).status, S_ACK | S_DRV | S_FOK,
+	       "legacy-only: FEATURES_OK without VERSION_1");
+	core_free(&t);
+}
+
+/* DRIVER_OK, NEEDS_RESET for the driver's mistakes, reset, a new driver. */
+static void case_lifecycle(bool pq)
+{
+	struct t t;
+	struct view v;
+	unsigned int h0;
+
+	diag("DRIVER_OK, NEEDS_RESET, reset, %s", MODE(pq));
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
+	drv_setup(&t, 0);
 	ok(drv_queue_config_allowed(&t), "queue config open before DRIVER_OK");
 	for (unsigned int i = 0; i < NQ; i++)
 		drv_queue_setup(&t, i, t.ring[i]);
-	drv_vectors(&t, 1, 2);
 	/*
 	 * 2.1.2: no buffer is consumed before DRIVER_OK, even if the
-	 * driver notifies (which 3.1.1 forbids it).
+	 * driver notifies (which 3.1.1 forbids).
 	 */
 	ring_post(&t, 0, false);
 	drv_notify(&t, 0);
@@ -583,7 +605,8 @@ static void case_status(bool pq)
 	ok(wait_until(dev.handled[1] >= 1),
 	   "the other enabled queue is looked at too");
 	/* virtio.h: one thread per queue, or the device's one thread. */
-	ok(core_flush(&t) && pthread_equal(dev.thread[0], dev.thread[1]) == !pq &&
+	ok(core_flush(&t) &&
+	   pthread_equal(dev.thread[0], dev.thread[1]) == !pq &&
 	   !pthread_equal(dev.thread[0], pthread_self()),
 	   pq ? "each queue ran on its own thread" :
 		"both queues ran on the device thread");
@@ -631,7 +654,7 @@ static void case_status(bool pq)
 	   "reset clears the MSI-X vectors");
 	ok(!v.enabled[0] && !v.enabled[1] && !v.mapped[0] && !v.mapped[1],
 	   "reset disables and unmaps the queues");
-	is_int(dev.resets, 1, "reset reaches the device");
+	is_int(dev.resets, 2, "reset reaches the device (drv_setup's, this)");
 	ok(drv_queue_config_allowed(&t), "queue config open again");
 
 	/* A new driver: the device works again. */
@@ -644,17 +667,6 @@ static void case_status(bool pq)
 	ok(wait_until(ring_used_idx(t.ring[0]) == 1),
 	   "after the reset the device serves a new driver");
 	core_free(&t);
-
-	/* A legacy-only device has no VERSION_1 to insist on. */
-	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO_LEGACY);
-	ok(!(drv_host_features(&t, 1) & 1),
-	   "legacy-only: VERSION_1 not offered");
-	drv_status(&t, S_ACK | S_DRV);
-	drv_features(&t, 0);
-	drv_status(&t, S_ACK | S_DRV | S_FOK);
-	is_int(core_view(&t).status, S_ACK | S_DRV | S_FOK,
-	       "legacy-only: FEATURES_OK without VERSION_1");
-	core_free(&t);
 }
 
 /* A ring outside guest RAM at DRIVER_OK. */
@@ -663,7 +675,7 @@ static void case_bad_layout(bool pq)
 	struct t t;
 	struct view v;
 
-	diag("bad ring layout, %s", mode_name(pq));
+	diag("bad ring layout, %s", MODE(pq));
 	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
 	t.ring[1] = BAD_RING;
 	drv_setup(&t, NQ);
@@ -689,7 +701,7 @@ static void case_bad_chain(bool pq)
 	struct view v;
 	unsigned int h[NQ];
 
-	diag("malformed chain, %s", mode_name(pq));
+	diag("malformed chain, %s", MODE(pq));
 	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
 	drv_setup(&t, NQ);
 	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
@@ -702,9 +714,8 @@ static void case_bad_chain(bool pq)
 	       "NEEDS_RESET set (2.1.2)");
 	is_int(sig.config, 1, "one config change interrupt");
 	is_int(ring_used_idx(t.ring[0]), 0, "nothing used");
-	for (unsigned int i = 0; i < NQ; i++)
-		h[i] = dev.handled[i];
 	for (unsigned int i = 0; i < NQ; i++) {
+		h[i] = dev.handled[i];
 		ring_post(&t, i, false);
 		drv_notify(&t, i);
 	}
@@ -721,7 +732,7 @@ static void case_dma(bool pq)
 	struct t t;
 	unsigned int h[NQ], s0;
 
-	diag("bus mastering, %s", mode_name(pq));
+	diag("bus mastering, %s", MODE(pq));
 	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
 	drv_setup(&t, NQ);
 	/* virtio.h: quiesce finishes in-flight work of a live device. */
@@ -767,7 +778,7 @@ static void case_reset_held(bool pq)
 	u16 held[NQ];
 	unsigned int h[NQ], r0;
 
-	diag("reset with chains in flight, %s", mode_name(pq));
+	diag("reset with chains in flight, %s", MODE(pq));
 	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
 	atomic_store(&dev.mode, HOLD);
 	drv_setup(&t, NQ);
@@ -789,9 +800,8 @@ static void case_reset_held(bool pq)
 	ok(!dev.holding[0] && !dev.holding[1], "the device dropped its chains");
 	ok(!v.mapped[0] && !v.mapped[1], "rings unmapped");
 	/* The backend finishes them now: nothing may reach the old rings. */
-	for (unsigned int i = 0; i < NQ; i++)
-		dev_complete(t.vdev, i, held[i], 1);
 	for (unsigned int i = 0; i < NQ; i++) {
+		dev_complete(t.vdev, i, held[i], 1);
 		h[i] = dev.handled[i];
 		drv_notify(&t, i);
 	}
@@ -838,7 +848,7 @@ static void case_reset_waits(bool pq)
 	pthread_t thr;
 	unsigned int h0, r0;
 
-	diag("reset during handle_queue, %s", mode_name(pq));
+	diag("reset during handle_queue, %s", MODE(pq));
 	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
 	atomic_store(&dev.mode, GATE);
 	drv_setup(&t, 1);
@@ -877,7 +887,8 @@ int main(void)
 	guest_mem_add(&kvm.mem, 0, MEM_SIZE, ram);
 
 	for (int pq = 0; pq <= 1; pq++) {
-		case_status(pq);
+		case_negotiation(pq);
+		case_lifecycle(pq);
 		case_bad_layout(pq);
 		case_bad_chain(pq);
 		case_dma(pq);
