@@ -168,8 +168,15 @@ void virtio_device_broken(struct virtio_device *vdev, const char *why, int err)
 	 * needs every lock.  A queue thread holds only its own:
 	 * virtio_queue_run() reports it once that lock is dropped.
 	 */
-	if (virtio_per_queue(vdev) && ctx.vdev == vdev && !ctx.all && ctx.q) {
-		if (!ctx.q->broken_err) {
+	if (virtio_per_queue(vdev) && ctx.vdev == vdev && !ctx.all) {
+		if (!ctx.q) {
+			/* A device watch: vdev->lock is held, take the rest. */
+			for (unsigned int i = 0; i < vdev->nr_queues; i++)
+				pthread_mutex_lock(&vdev->queues[i].lock);
+			virtio_mark_broken(vdev, why, err);
+			for (unsigned int i = vdev->nr_queues; i-- > 0;)
+				pthread_mutex_unlock(&vdev->queues[i].lock);
+		} else if (!ctx.q->broken_err) {
 			ctx.q->broken_why = why;
 			ctx.q->broken_err = err;
 		}
