@@ -3,7 +3,7 @@
  * virtio-pci registers as a driver drives them, without /dev/kvm: common
  * config (feature words, queue selection and sizing, vectors, freezing at
  * DRIVER_OK, reset), ISR and INTx status, MSI-X through BAR1 with route
- * pushes, the legacy register block and its ring layout.
+ * pushes.  The legacy register block is tests/unit/virtio/pci-legacy.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -184,35 +184,6 @@ static void test_msix(struct virtio_device *vdev)
 	       "and back to 0x14 without");
 }
 
-static void test_legacy(struct virtio_device *vdev)
-{
-	const struct vring_state *vq = &vdev->queues[1].ring;
-
-	lwr(VIRTIO_PCI_STATUS, 0, 1);
-	lwr(VIRTIO_PCI_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
-	ok(vdev->legacy, "legacy BAR use marks a legacy driver");
-	is_int(lrd(VIRTIO_PCI_HOST_FEATURES, 4),
-	       (u32)vdev->host_features, "host features: low word");
-	lwr(VIRTIO_PCI_QUEUE_SEL, 1, 2);
-	is_int(lrd(VIRTIO_PCI_QUEUE_NUM, 2), 256, "queue 1 size");
-	lwr(VIRTIO_PCI_QUEUE_PFN, 0x30, 4);
-	ok(vdev->queues[1].enabled && vq->desc_gpa == 0x30000 &&
-	   vq->avail_gpa == 0x30000 + 16 * 256 &&
-	   vq->used_gpa == 0x32000, "PFN: legacy ring layout, 4 KiB aligned");
-	is_int(lrd(VIRTIO_PCI_QUEUE_PFN, 4), 0x30, "PFN reads back");
-	lwr(VIRTIO_PCI_QUEUE_SEL, 5, 2);
-	is_int(lrd(VIRTIO_PCI_QUEUE_NUM, 2), 0, "nonexistent queue: size 0");
-	lwr(VIRTIO_PCI_QUEUE_PFN, 0x40, 4);
-	lwr(VIRTIO_PCI_QUEUE_NOTIFY, 42, 2);
-	ok(true, "PFN write and notify on a nonexistent queue ignored");
-	lwr(VIRTIO_PCI_QUEUE_SEL, 1, 2);
-	lwr(VIRTIO_PCI_QUEUE_PFN, 0, 4);
-	ok(!vdev->queues[1].enabled, "PFN 0 releases the queue");
-	is_int(lrd(VIRTIO_PCI_HOST_FEATURES, 2), 0,
-	       "wrong-width register read sees 0");
-	lwr(VIRTIO_PCI_STATUS, 0, 1);
-}
-
 static u32 pba(void)
 {
 	u32 v = 0;
@@ -326,7 +297,7 @@ int main(void)
 {
 	struct virtio_device *vdev = NULL;
 
-	tap_plan(65);
+	tap_plan(56);
 	fixture_setup(&t_ops, VIRTIO_TRANSPORT_PCI, &vdev,
 		      "virtio-pci device created");
 	b0 = bar_addr(0);
@@ -335,7 +306,6 @@ int main(void)
 	test_common(vdev);
 	test_isr_intx(vdev);
 	test_msix(vdev);
-	test_legacy(vdev);
 	test_msix_bus_master(vdev);
 	test_modern_only();
 
