@@ -206,7 +206,7 @@ all: $(LKVM) lkvm
 
 $(LKVM): $(MAIN_OBJ) $(CORE_OBJS)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 # The conventional ./lkvm is the plain gcc build; others stay in build/.
 lkvm: $(LKVM)
@@ -249,13 +249,13 @@ $(OBJDIR)/tests/stress/vring-order: tests/stress/vring-order.c \
 		$(OBJDIR)/virtio/vring.o $(STRESS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  STRESS  $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
 $(OBJDIR)/tests/stress/vring-order-nobarrier: tests/stress/vring-order.c \
 		$(OBJDIR)/tests/stress/vring-nobarrier.o $(STRESS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  STRESS  $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
 # --- tests/disk: disk-tool drives the block backends without a guest ------
 # (linked like the unit tests: every lkvm object but main.o).  Built by
