@@ -814,6 +814,36 @@ static void case_reset_held(bool pq)
 	core_free(&t);
 }
 
+/*
+ * virtio.h, ops->quiesce: bus mastering going off finishes everything the
+ * device has in flight "so nothing touches guest memory afterwards".  A
+ * device the driver broke (NEEDS_RESET) can still hold requests (async
+ * I/O popped before the bad chain): virtio-blk's completion writes the
+ * status byte into the guest buffer whatever the core's state, so it
+ * must be drained before DMA goes off here too.
+ */
+static void case_dma_broken_in_flight(bool pq)
+{
+	struct t t;
+
+	diag("bus mastering off on a broken device with chains in flight, %s",
+	     MODE(pq));
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
+	atomic_store(&dev.mode, HOLD);
+	drv_setup(&t, NQ);
+	ring_post(&t, 0, false);
+	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
+	ok(wait_until(dev.holding[0]) && core_flush(&t),
+	   "the device holds a chain (request in flight)");
+	/* 2.1.1: clearing a bit without a reset breaks the device. */
+	drv_status(&t, S_ACK | S_DRV | S_FOK);
+	ok(core_view(&t).broken, "device broken, request still in flight");
+	drv_bus_master(&t, false);
+	is_int(dev.quiesces, 1,
+	       "mastering off: the broken device's in-flight work is quiesced");
+	core_free(&t);
+}
+
 static void *reset_thread(void *opaque)
 {
 	struct t *t = opaque;
@@ -864,7 +894,7 @@ static void case_reset_waits(bool pq)
 
 int main(void)
 {
-	tap_plan(2 * 71);
+	tap_plan(2 * 74);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -877,6 +907,7 @@ int main(void)
 		case_bad_layout(pq);
 		case_bad_chain(pq);
 		case_dma(pq);
+		case_dma_broken_in_flight(pq);
 		case_reset_held(pq);
 		case_reset_waits(pq);
 	}
