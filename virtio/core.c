@@ -16,11 +16,6 @@
 #include "lkvm/log.h"
 #include "core-int.h"
 
-static bool virtio_driver_running(const struct virtio_device *vdev)
-{
-	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken;
-}
-
 /* vdev->lock held: take every queue lock, in index order. */
 static void virtio_lock_queues(struct virtio_device *vdev)
 {
@@ -407,7 +402,12 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 	 * rather than when, or if, mastering comes back.
 	 */
 	if (!enabled) {
-		if (vdev->ops->quiesce && virtio_driver_running(vdev))
+		/*
+		 * Broken (NEEDS_RESET) too: requests popped before the driver
+		 * erred are still in flight and would write guest memory.
+		 */
+		if (vdev->ops->quiesce &&
+		    (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK))
 			vdev->ops->quiesce(vdev);
 		virtio_queues__flush(vdev);
 	}
