@@ -14,7 +14,8 @@
  * thread over to the queue's.  The disk is thread-safe, and a queue only
  * pops a chain once disk_reserve() has set room aside for it, so a full
  * backend stalls the queue (virtio_queue_stall()) and never fails a
- * request; any completion resumes it.
+ * request; any completion resumes it.  Each queue may have at most its
+ * share (depth/N) in flight, so no queue starves the others.
  *
  * A backend error (ENOSPC, EIO) is VIRTIO_BLK_S_IOERR for that request
  * only.
@@ -56,6 +57,12 @@ struct virtio_blk {
 	/* Multi-queue: ops is a copy with the queue count and MQ. */
 	bool mq;
 	struct virtio_device_ops ops;
+	/*
+	 * mq: each queue's share of the backend's depth, so that one busy
+	 * queue cannot hold every slot and starve the others.
+	 */
+	unsigned int queue_depth;
+	atomic_uint inflight[VIRTIO_MAX_QUEUES];
 
 	/*
 	 * Reset or exit: the ring is gone.  The data already went where the
@@ -111,6 +118,16 @@ static void blk_req_finish(struct blk_req *r, u8 status)
 	free(r);
 }
 
+/* A submitted request is over (completed or dropped).  Any thread. */
+static void blk_req_retire(struct blk_req *r)
+{
+	/*
+	 * Before the completion, whose virtio_queue_complete() resumes a
+	 * queue stalled on its share (full fence there, see queue.c).
+	 */
+	atomic_fetch_sub(&r->blk->inflight[r->q->index], 1);
+}
+
 /* Inside disk_poll()/disk_drain(). */
 static void blk_req_done(struct disk_req *dreq, int ret)
 {
@@ -118,6 +135,7 @@ static void blk_req_done(struct disk_req *dreq, int ret)
 					       offsetof(struct blk_req, plan.dreq));
 	struct virtio_blk *blk = r->blk;
 
+	blk_req_retire(r);
 	if (blk->dropping) {
 		free(r);
 		return;
@@ -155,8 +173,10 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 	}
 	r->plan.dreq.done = blk_req_done;
 	r->plan.dreq.opaque = r;
+	atomic_fetch_add(&blk->inflight[r->q->index], 1);
 	ret = disk_submit_reserved(blk->disk, &r->plan.dreq);
 	if (ret) {
+		blk_req_retire(r);
 		pr_debug("virtio-blk %s: submit: %s", blk->path,
 			 strerror(-ret));
 		r->plan.written = 0;
@@ -171,15 +191,21 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 	struct blk_req *r;
 
 	for (;;) {
-		if (!disk_reserve(blk->disk)) {
+		if ((blk->mq && atomic_load(&blk->inflight[q->index]) >=
+				blk->queue_depth) ||
+		    !disk_reserve(blk->disk)) {
 			/* Backend full: a completion calls us again. */
 			virtio_queue_stall(q);
 			return;
 		}
 		r = blk_req_get(blk, q);
 		if (!r) {
+			/*
+			 * Out of memory: nothing may be in flight to resume
+			 * us, so try again on the next turn of the loop.
+			 */
 			disk_unreserve(blk->disk);
-			virtio_queue_stall(q);
+			virtio_queue_wake(q);
 			return;
 		}
 		if (virtio_queue_pop(q, &r->chain) <= 0) {
@@ -331,6 +357,8 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		blk->ops.features |= 1ULL << VIRTIO_BLK_F_MQ;
 		blk->ops.thread_per_queue = true;
 		ops = &blk->ops;
+		blk->queue_depth = max_t(unsigned int, 1,
+					 blk->disk->depth / disk->num_queues);
 	}
 	/* Linux shows it in /dev/disk/by-id/virtio-lkvm-<n>. */
 	snprintf(serial, sizeof(serial), "lkvm-%u", index);

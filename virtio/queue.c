@@ -170,12 +170,16 @@ void virtio_device_broken(struct virtio_device *vdev, const char *why, int err)
 	 */
 	if (virtio_per_queue(vdev) && ctx.vdev == vdev && !ctx.all) {
 		if (!ctx.q) {
-			/* A device watch: vdev->lock is held, take the rest. */
-			for (unsigned int i = 0; i < vdev->nr_queues; i++)
-				pthread_mutex_lock(&vdev->queues[i].lock);
-			virtio_mark_broken(vdev, why, err);
-			for (unsigned int i = vdev->nr_queues; i-- > 0;)
-				pthread_mutex_unlock(&vdev->queues[i].lock);
+			/*
+			 * A device watch, vdev->lock held.  Taking the queue
+			 * locks here could invert a queue thread's order if
+			 * the callback holds a backend's lock (a completion
+			 * inside disk_poll()): virtio_device_leave() does it.
+			 */
+			if (!vdev->watch_broken_err) {
+				vdev->watch_broken_why = why;
+				vdev->watch_broken_err = err;
+			}
 		} else if (!ctx.q->broken_err) {
 			ctx.q->broken_why = why;
 			ctx.q->broken_err = err;
@@ -445,6 +449,16 @@ void virtio_device_leave(struct virtio_device *vdev)
 	for (unsigned int i = 0; ctx.all && i < vdev->nr_queues; i++)
 		virtio_queue_interrupt(&vdev->queues[i]);
 	virtio_ctx_restore(enter_saved);
+	if (vdev->watch_broken_err) {
+		/* Deferred by virtio_device_broken(); vdev->lock held. */
+		for (unsigned int i = 0; i < vdev->nr_queues; i++)
+			pthread_mutex_lock(&vdev->queues[i].lock);
+		virtio_mark_broken(vdev, vdev->watch_broken_why,
+				   vdev->watch_broken_err);
+		vdev->watch_broken_err = 0;
+		for (unsigned int i = vdev->nr_queues; i-- > 0;)
+			pthread_mutex_unlock(&vdev->queues[i].lock);
+	}
 }
 
 static void virtio_on_watch(void *opaque, u32 events)

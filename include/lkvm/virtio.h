@@ -207,6 +207,9 @@ struct virtio_device {
 	int irq_fd;
 	struct evloop_watch irq_watch;
 	atomic_uint irq_pending;	/* bit i: interrupt for queue i */
+	/* thread_per_queue: broken from a device watch, until it returns. */
+	int watch_broken_err;
+	const char *watch_broken_why;
 
 	/* virtio_queue_stall(): queues waiting for any completion. */
 	atomic_uint stalled;
