@@ -82,6 +82,22 @@ static __unused void wr(u64 off, u64 v, u32 len)
 	bus_dispatch(&kvm.mmio_bus, b4 + off, &v, len, true);
 }
 
+/* The legacy register block in BAR0 (its address in b0). */
+static u64 b0;
+
+static __unused u32 lrd(u64 off, u32 len)
+{
+	u32 v = 0;
+
+	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, false);
+	return v;
+}
+
+static __unused void lwr(u64 off, u32 v, u32 len)
+{
+	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, true);
+}
+
 /* COMMAND.MASTER on (with memory decoding) or off. */
 static __unused void bus_master(bool on)
 {

@@ -17,21 +17,6 @@
 #include "tap.h"
 #include "virtio-pci-fixture.h"
 
-static u64 b0;
-
-static u32 lrd(u64 off, u32 len)
-{
-	u32 v = 0;
-
-	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, false);
-	return v;
-}
-
-static void lwr(u64 off, u32 v, u32 len)
-{
-	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, true);
-}
-
 static void test_legacy(struct virtio_device *vdev)
 {
 	const struct vring_state *vq = &vdev->queues[1].ring;

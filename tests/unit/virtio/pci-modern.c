@@ -18,20 +18,7 @@
 #include "tap.h"
 #include "virtio-pci-fixture.h"
 
-static u64 b0, b1;
-
-static u32 lrd(u64 off, u32 len)
-{
-	u32 v = 0;
-
-	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, false);
-	return v;
-}
-
-static void lwr(u64 off, u32 v, u32 len)
-{
-	bus_dispatch(&kvm.pio_bus, b0 + off, &v, len, true);
-}
+static u64 b1;
 
 static int find_msix_cap(void)
 {
