@@ -42,6 +42,7 @@ struct blk_req {
 	struct blk_plan plan;		/* plan.dreq: the completion's handle */
 	struct virtio_blk *blk;
 	struct virtio_queue *q;
+	struct blk_req *next;		/* in blk->pool */
 	struct vring_chain chain;
 };
 
@@ -72,8 +73,15 @@ struct virtio_blk {
 	 * reset/quiesce).
 	 */
 	bool dropping;
-	/* One request kept per queue, so a busy queue does not malloc. */
-	struct blk_req *spare[VIRTIO_MAX_QUEUES];	/* the queue's lock */
+	/*
+	 * Requests are recycled, not freed: a request (its chain's iovecs)
+	 * is 16 KiB, and malloc/free of that per request costs more than
+	 * the request itself.  The pool grows to the most ever in flight.
+	 * Taken on queue threads, given back by completions on any thread:
+	 * pool_lock is a leaf.
+	 */
+	pthread_mutex_t pool_lock;
+	struct blk_req *pool;
 };
 
 static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
@@ -85,15 +93,17 @@ static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
 	memcpy(data, (u8 *)&blk->config + offset, len);
 }
 
-/* The queue's lock held. */
 static struct blk_req *blk_req_get(struct virtio_blk *blk,
 				   struct virtio_queue *q)
 {
-	struct blk_req *r = blk->spare[q->index];
+	struct blk_req *r;
 
+	pthread_mutex_lock(&blk->pool_lock);
+	r = blk->pool;
 	if (r)
-		blk->spare[q->index] = NULL;
-	else
+		blk->pool = r->next;
+	pthread_mutex_unlock(&blk->pool_lock);
+	if (!r)
 		r = malloc(sizeof(*r));
 	if (r) {
 		r->blk = blk;
@@ -102,12 +112,13 @@ static struct blk_req *blk_req_get(struct virtio_blk *blk,
 	return r;
 }
 
-static void blk_req_put_spare(struct virtio_blk *blk, struct blk_req *r)
+/* Any thread. */
+static void blk_req_put(struct virtio_blk *blk, struct blk_req *r)
 {
-	if (!blk->spare[r->q->index])
-		blk->spare[r->q->index] = r;
-	else
-		free(r);
+	pthread_mutex_lock(&blk->pool_lock);
+	r->next = blk->pool;
+	blk->pool = r;
+	pthread_mutex_unlock(&blk->pool_lock);
 }
 
 /* Status byte, then the chain back to the driver.  Any thread. */
@@ -115,7 +126,7 @@ static void blk_req_finish(struct blk_req *r, u8 status)
 {
 	*r->plan.status = status;
 	virtio_queue_complete(r->q, r->chain.id, r->plan.written + 1);
-	free(r);
+	blk_req_put(r->blk, r);
 }
 
 /* A submitted request is over (completed or dropped).  Any thread. */
@@ -137,7 +148,7 @@ static void blk_req_done(struct disk_req *dreq, int ret)
 
 	blk_req_retire(r);
 	if (blk->dropping) {
-		free(r);
+		blk_req_put(blk, r);
 		return;
 	}
 	if (ret) {
@@ -160,13 +171,13 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 			 blk->path);
 		disk_unreserve(blk->disk);
 		virtio_queue_complete(r->q, r->chain.id, 0);
-		blk_req_put_spare(blk, r);
+		blk_req_put(blk, r);
 		return;
 	case BLK_PLAN_DONE:
 		disk_unreserve(blk->disk);
 		*r->plan.status = r->plan.result;
 		virtio_queue_complete(r->q, r->chain.id, r->plan.written + 1);
-		blk_req_put_spare(blk, r);
+		blk_req_put(blk, r);
 		return;
 	case BLK_PLAN_SUBMIT:
 		break;
@@ -210,7 +221,7 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 		}
 		if (virtio_queue_pop(q, &r->chain) <= 0) {
 			disk_unreserve(blk->disk);
-			blk_req_put_spare(blk, r);
+			blk_req_put(blk, r);
 			return;
 		}
 		blk_start(blk, r);
@@ -257,8 +268,13 @@ static void virtio_blk__free(void *priv)
 
 	blk->dropping = true;
 	disk_close(blk->disk);
-	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		free(blk->spare[i]);
+	while (blk->pool) {
+		struct blk_req *r = blk->pool;
+
+		blk->pool = r->next;
+		free(r);
+	}
+	pthread_mutex_destroy(&blk->pool_lock);
 	free(blk);
 }
 
@@ -333,6 +349,7 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 	blk = calloc(1, sizeof(*blk));
 	if (!blk)
 		return -ENOMEM;
+	pthread_mutex_init(&blk->pool_lock, NULL);
 	blk->mq = disk->num_queues > 1;
 	blk->path = disk->path;
 	ret = disk_open(&o, &blk->disk, err, sizeof(err));
