@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lkvm/arch.h"
@@ -37,6 +38,7 @@ enum {
 	OPT_DEBUG_MMIO,
 	OPT_DEBUG_SINGLE_STEP,
 	OPT_NO_DHCP,
+	OPT_9P,
 	/* Set in the value of "--no-<name>", kvmtool's negation of a flag. */
 	OPT_NEGATED = 0x10000,
 };
@@ -61,6 +63,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
 	FLAG("rng", OPT_RNG),
+	{ "9p", required_argument, NULL, OPT_9P },
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
 	FLAG("virtio-legacy", OPT_VIRTIO_LEGACY),
 	{ "hugetlbfs", required_argument, NULL, OPT_HUGETLBFS },
@@ -115,6 +118,14 @@ void config_print_run_help(FILE *f)
 "                          raw image look like qcow2 fail. Repeatable (up to\n"
 "                          %d disks: vda, vdb, ...)\n"
 "    --rng                 virtio-rng device fed from the host's getrandom()\n"
+"    --9p <dir>[,<tag>][,ro]\n"
+"                          share host directory <dir> with the guest over\n"
+"                          virtio-9p (9P2000.L); the guest mounts it with\n"
+"                          'mount -t 9p -o trans=virtio,version=9p2000.L\n"
+"                          <tag> /mnt'. <tag>: 1 to %d bytes, unique,\n"
+"                          default \"" LKVM_9P_DEFAULT_TAG "\" (kvmtool's); ',ro': the\n"
+"                          guest cannot change anything. Repeatable (up\n"
+"                          to %d)\n"
 "    -n, --network mode=tap|user|none[,<opt>=<value>...]\n"
 "                          a virtio-net device (none unless asked for);\n"
 "                          options: guest_mac=, tapif=, fd=, script=,\n"
@@ -185,7 +196,8 @@ void config_print_run_help(FILE *f)
 "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to the test port;\n"
 "2 usage error; 4 lkvm/KVM failure; 6 guest fault (KVM internal error,\n"
 "triple fault); 8 guest reset; 128+n killed by signal n.\n",
-		LKVM_MAX_CPUS, LKVM_MAX_DISKS, LKVM_MAX_NETS);
+		LKVM_MAX_CPUS, LKVM_MAX_DISKS, LKVM_9P_TAG_MAX, LKVM_MAX_9P,
+		LKVM_MAX_NETS);
 }
 
 int config_parse_size(const char *s, u64 *out)
@@ -351,6 +363,99 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 	return 0;
 }
 
+/* --9p copies: directory and tag split apart, as the disk paths. */
+static char *p9_dirs[LKVM_MAX_9P];
+static char *p9_tags[LKVM_MAX_9P];
+
+static void free_p9_strings(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(p9_dirs); i++) {
+		free(p9_dirs[i]);
+		p9_dirs[i] = NULL;
+		free(p9_tags[i]);
+		p9_tags[i] = NULL;
+	}
+}
+
+/*
+ * "dir[,tag][,ro]", kvmtool's "<host dir>,<mount tag>" plus ",ro".  The
+ * second field is always the tag (as in kvmtool), so "dir,ro" exports
+ * under the tag "ro".  The directory is checked here so that a typo is
+ * a usage error (status 2), not a VM that boots without its files.
+ */
+static int parse_9p(struct lkvm_config *cfg, const char *arg)
+{
+	unsigned int n = cfg->nr_p9;
+	struct lkvm_9p *p = &cfg->p9[n];
+	const char *comma = strchr(arg, ','), *tag = LKVM_9P_DEFAULT_TAG;
+	const char *opt = NULL;
+	size_t dir_len = comma ? (size_t)(comma - arg) : strlen(arg);
+	size_t tag_len = strlen(tag);
+	struct stat st;
+	char why[128];
+
+	if (n == LKVM_MAX_9P) {
+		fprintf(stderr, "lkvm run: too many --9p shares (at most %d)\n",
+			LKVM_MAX_9P);
+		return -EINVAL;
+	}
+	if (!dir_len)
+		return bad_value("--9p", arg, "expected a host directory");
+	if (comma) {
+		tag = comma + 1;
+		opt = strchr(tag, ',');
+		tag_len = opt ? (size_t)(opt - tag) : strlen(tag);
+		if (opt)
+			opt++;
+	}
+	if (!tag_len)
+		return bad_value("--9p", arg, "the mount tag is empty");
+	if (tag_len > LKVM_9P_TAG_MAX) {
+		snprintf(why, sizeof(why),
+			 "the mount tag is %zu bytes, at most %d are allowed",
+			 tag_len, LKVM_9P_TAG_MAX);
+		return bad_value("--9p", arg, why);
+	}
+	if (opt && strcmp(opt, "ro")) {
+		fprintf(stderr,
+			"lkvm run: unknown --9p option '%s' in '%s' (ro)\n",
+			opt, arg);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (strlen(cfg->p9[i].tag) == tag_len &&
+		    !strncmp(cfg->p9[i].tag, tag, tag_len)) {
+			snprintf(why, sizeof(why),
+				 "mount tag '%.*s' is already used by another --9p",
+				 (int)tag_len, tag);
+			return bad_value("--9p", arg, why);
+		}
+	}
+	free(p9_dirs[n]);
+	free(p9_tags[n]);
+	p9_dirs[n] = strndup(arg, dir_len);
+	p9_tags[n] = strndup(tag, tag_len);
+	if (!p9_dirs[n] || !p9_tags[n]) {
+		fprintf(stderr, "lkvm run: out of memory\n");
+		return -ENOMEM;
+	}
+	if (stat(p9_dirs[n], &st)) {
+		snprintf(why, sizeof(why), "%s: %s", p9_dirs[n],
+			 errno == ENOENT ? "no such directory" :
+			 strerror(errno));
+		return bad_value("--9p", arg, why);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, sizeof(why), "%s: not a directory", p9_dirs[n]);
+		return bad_value("--9p", arg, why);
+	}
+	*p = (struct lkvm_9p){
+		.dir = p9_dirs[n], .tag = p9_tags[n], .readonly = opt != NULL,
+	};
+	cfg->nr_p9++;
+	return 0;
+}
+
 /* -n mode=...,...: kvmtool's syntax, parsed by net/options.c. */
 static int parse_net(struct lkvm_config *cfg, const char *arg)
 {
@@ -395,6 +500,7 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 		.tty = -1,
 	};
 	free_disk_paths();
+	free_p9_strings();
 
 	/* 0, not 1: glibc then also resets its internal state for reuse. */
 	optind = 0;
@@ -458,6 +564,10 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_RNG:
 			cfg->rng = on;
+			break;
+		case OPT_9P:
+			if (parse_9p(cfg, optarg))
+				return -EINVAL;
 			break;
 		case OPT_VIRTIO_TRANSPORT:
 			for (n = 0; n < ARRAY_SIZE(virtio_transports); n++)

@@ -53,6 +53,22 @@ struct lkvm_disk {
 	const char *backing_path;	/* ,backing=PATH */
 };
 
+/*
+ * --9p DIR[,TAG][,ro]: one virtio-9p device each.  The tag is what the
+ * guest names in `mount -t 9p TAG /mnt`.  kvmtool refuses tags over 32
+ * bytes; 64 leaves room for longer names and still fits every
+ * transport's config space (the legacy PCI BAR has 232 bytes for it).
+ */
+#define LKVM_MAX_9P		8
+#define LKVM_9P_TAG_MAX		64
+#define LKVM_9P_DEFAULT_TAG	"kvm_9p"	/* kvmtool's, without a TAG */
+
+struct lkvm_9p {
+	const char *dir;		/* host directory to export */
+	const char *tag;		/* mount tag, 1..LKVM_9P_TAG_MAX bytes */
+	bool readonly;			/* ,ro: mutating messages get EROFS */
+};
+
 /* Everything `lkvm run` was asked to do, after option parsing. */
 struct lkvm_config {
 	const char *kernel;
@@ -86,6 +102,8 @@ struct lkvm_config {
 	bool no_dhcp;			/* --no-dhcp: kvmtool compat, no-op */
 	struct lkvm_net nets[LKVM_MAX_NETS];	/* -n, --network */
 	unsigned int nr_nets;
+	struct lkvm_9p p9[LKVM_MAX_9P];		/* --9p */
+	unsigned int nr_p9;
 };
 
 /*
