@@ -23,6 +23,8 @@ int virtio__init_devices(struct kvm *kvm)
 		ret = virtio_blk__create(kvm, &cfg->disks[i], i, kind, NULL);
 	for (unsigned int i = 0; !ret && i < cfg->nr_nets; i++)
 		ret = virtio_net__create(kvm, &cfg->nets[i], i, kind, NULL);
+	for (unsigned int i = 0; !ret && i < cfg->nr_p9; i++)
+		ret = virtio_9p__create(kvm, &cfg->p9[i], kind, NULL, NULL);
 	if (!ret && cfg->rng)
 		ret = virtio_rng__create(kvm, kind, NULL);
 	return ret;

@@ -7,6 +7,9 @@
  * by virtio/devices.c and by the unit tests, which drive the devices on a
  * fake struct kvm; @out (optional) gets the device.
  */
+#include <stddef.h>
+#include <sys/uio.h>
+
 #include "lkvm/config.h"
 #include "lkvm/virtio.h"
 
@@ -18,6 +21,29 @@ int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
 		       unsigned int index, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
+/*
+ * The 9P2000.L server behind a virtio-9p device: fs/p9.h's functions
+ * (virtio_9p_server), or a test's fake, which then needs no host files.
+ */
+struct p9_opts;
+struct p9_server;
+struct virtio_9p_server_ops {
+	int (*open)(const struct p9_opts *opts, struct p9_server **out,
+		    char *err, size_t errlen);
+	void (*close)(struct p9_server *s);
+	size_t (*handle)(struct p9_server *s, const struct iovec *req,
+			 unsigned int nreq, size_t req_len,
+			 const struct iovec *resp, unsigned int nresp,
+			 size_t resp_len);
+	void (*reset)(struct p9_server *s);
+};
+extern const struct virtio_9p_server_ops virtio_9p_server;
+
+/* @sops: NULL for virtio_9p_server. */
+int virtio_9p__create(struct kvm *kvm, const struct lkvm_9p *cfg,
+		      enum virtio_transport_kind kind,
+		      const struct virtio_9p_server_ops *sops,
+		      struct virtio_device **out);
 int virtio_rng__create(struct kvm *kvm, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
 
