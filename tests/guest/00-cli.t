@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 [ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
 
-plan 21
+plan 31
 
 out=$TAP_TMP/out
 err=$TAP_TMP/err
@@ -24,7 +24,7 @@ missing=
 for o in --kernel --initrd --params --mem --cpus --name --console --debug \
 	 --loglevel --cpu-features --debug-exit --help -k -i -p -m -c -h \
 	 --tty --hugetlbfs --virtio-legacy --nodefaults --no-dhcp \
-	 --debug-ioport --debug-mmio --debug-single-step; do
+	 --debug-ioport --debug-mmio --debug-single-step --9p; do
 	grep -q -- "$o[ ,]" "$out" || missing="$missing $o"
 done
 is "$missing" "" "run --help documents every option"
@@ -52,6 +52,18 @@ check_usage_error "missing initrd" "Unable to open initrd /nonexistent/initrd" \
 	run -k /dev/null -i /nonexistent/initrd
 check_usage_error "unknown command" "'frob' is not an lkvm command" frob
 check_usage_error "unknown CPU feature" "nosuchfeature" run --cpu-features=-nosuchfeature -k /dev/null
+# --9p: every mistake is caught before the VM is built.
+touch "$TAP_TMP/file"
+check_usage_error "--9p missing directory" "/nonexistent/share: no such directory" \
+	run -k /dev/null --9p /nonexistent/share,t
+check_usage_error "--9p not a directory" "$TAP_TMP/file: not a directory" \
+	run -k /dev/null --9p "$TAP_TMP/file,t"
+check_usage_error "--9p empty tag" "the mount tag is empty" \
+	run -k /dev/null --9p "$TAP_TMP,"
+check_usage_error "--9p tag too long" "the mount tag is 65 bytes, at most 64" \
+	run -k /dev/null --9p "$TAP_TMP,$(printf '%065d' 0)"
+check_usage_error "--9p duplicate tag" "mount tag 'x' is already used" \
+	run -k /dev/null --9p "$TAP_TMP,x" --9p "$TAP_TMP,x,ro"
 
 # Without -k: say which default kernels were tried.
 (cd "$TAP_TMP" && "$LKVM" run </dev/null >"$out" 2>"$err"); st=$?

@@ -10,6 +10,12 @@
 #include "lkvm/virtio.h"
 #include "tap.h"
 
+#define ARGC(a) ({ int __n = 0; while ((a)[__n]) __n++; __n; })
+#define PARSE_ERR(cfg, ...)                                      \
+	({                                                       \
+		char **__a = ARGV(__VA_ARGS__);                  \
+		parse_err(cfg, ARGC(__a), __a);                  \
+	})
 #define ARGV(...) ((char *[]){ "run", __VA_ARGS__, NULL })
 
 static int parse(struct lkvm_config *cfg, int argc, char **argv)
@@ -20,6 +26,37 @@ static int parse(struct lkvm_config *cfg, int argc, char **argv)
 	fflush(stderr);
 	ret = config_parse_run(cfg, argc, argv);
 	return ret;
+}
+
+/* What the last PARSE_ERR() wrote to stderr. */
+static char errbuf[512];
+
+static int parse_err(struct lkvm_config *cfg, int argc, char **argv)
+{
+	FILE *tmp = tmpfile();
+	int saved, ret;
+	size_t n;
+
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tmp), 2);
+	ret = config_parse_run(cfg, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(errbuf, 1, sizeof(errbuf) - 1, tmp);
+	errbuf[n] = 0;
+	fclose(tmp);
+	return ret;
+}
+
+/* One line that says @what. */
+static bool one_line(const char *what)
+{
+	char *nl = strchr(errbuf, '\n');
+
+	return nl && !nl[1] && strstr(errbuf, what);
 }
 
 #define PARSE(cfg, ...)                                          \
@@ -36,7 +73,7 @@ int main(void)
 	struct lkvm_config cfg;
 	u64 sz;
 
-	tap_plan(105);
+	tap_plan(133);
 
 	is_int(PARSE(&cfg, "-k", "bz"), 0, "-k alone");
 	is_str(cfg.kernel, "bz", "kernel set");
@@ -126,6 +163,82 @@ int main(void)
 		     "-d", "15", "-d", "16", "-d", "17"), -EINVAL,
 	       "17 disks refused");
 	{
+		char dir[] = "/tmp/lkvm-test-9p-XXXXXX", file[64], tag65[66];
+		char arg[128], arg2[128];
+
+		ok(mkdtemp(dir) != NULL, "--9p: a directory to share");
+		snprintf(file, sizeof(file), "%s/f", dir);
+		fclose(fopen(file, "w"));
+		snprintf(arg, sizeof(arg), "%s,hostshare", dir);
+		snprintf(arg2, sizeof(arg2), "%s,other,ro", dir);
+		is_int(PARSE(&cfg, "--9p", arg, "--9p", arg2), 0,
+		       "--9p DIR,TAG and DIR,TAG,ro");
+		is_int(cfg.nr_p9, 2, "two shares");
+		ok(!strcmp(cfg.p9[0].dir, dir) &&
+		   !strcmp(cfg.p9[0].tag, "hostshare") && !cfg.p9[0].readonly,
+		   "first: dir and tag split, read-write");
+		ok(!strcmp(cfg.p9[1].tag, "other") && cfg.p9[1].readonly,
+		   "second: ',ro' read-only");
+		is_int(PARSE(&cfg, "--9p", dir), 0, "--9p DIR alone (kvmtool)");
+		is_str(cfg.p9[0].tag, "kvm_9p", "kvmtool's default tag");
+		snprintf(arg, sizeof(arg), "%s,ro", dir);
+		is_int(PARSE(&cfg, "--9p", arg), 0, "--9p DIR,ro");
+		ok(!strcmp(cfg.p9[0].tag, "ro") && !cfg.p9[0].readonly,
+		   "the second field is the tag, as in kvmtool");
+		memset(tag65, 't', 64);
+		tag65[64] = 0;
+		snprintf(arg, sizeof(arg), "%s,%s", dir, tag65);
+		is_int(PARSE(&cfg, "--9p", arg), 0, "a 64-byte tag");
+		tag65[64] = 't';
+		tag65[65] = 0;
+		snprintf(arg, sizeof(arg), "%s,%s", dir, tag65);
+		is_int(PARSE_ERR(&cfg, "--9p", arg), -EINVAL, "a 65-byte tag");
+		ok(one_line("the mount tag is 65 bytes, at most 64"),
+		   "... one line naming the limit");
+		is_int(PARSE_ERR(&cfg, "--9p", "/nonexistent/lkvm-dir,t"),
+		       -EINVAL, "missing directory");
+		ok(one_line("/nonexistent/lkvm-dir: no such directory"),
+		   "... one line naming it");
+		snprintf(arg, sizeof(arg), "%s,t", file);
+		is_int(PARSE_ERR(&cfg, "--9p", arg), -EINVAL, "a file, not a directory");
+		ok(one_line("/f: not a directory"), "... one line saying so");
+		snprintf(arg, sizeof(arg), "%s,", dir);
+		is_int(PARSE_ERR(&cfg, "--9p", arg), -EINVAL, "empty tag");
+		ok(one_line("the mount tag is empty"), "... one line saying so");
+		snprintf(arg, sizeof(arg), "%s,,ro", dir);
+		is_int(PARSE_ERR(&cfg, "--9p", arg), -EINVAL, "empty tag before ,ro");
+		snprintf(arg, sizeof(arg), "%s,a", dir);
+		snprintf(arg2, sizeof(arg2), "%s,a,ro", dir);
+		is_int(PARSE_ERR(&cfg, "--9p", arg, "--9p", arg2), -EINVAL,
+		       "duplicate tag");
+		ok(one_line("mount tag 'a' is already used"),
+		   "... one line naming the tag");
+		snprintf(arg, sizeof(arg), "%s,a,rw", dir);
+		is_int(PARSE_ERR(&cfg, "--9p", arg), -EINVAL, "unknown option");
+		ok(one_line("unknown --9p option 'rw'"), "... one line naming it");
+		is_int(PARSE_ERR(&cfg, "--9p", ",a"), -EINVAL, "no directory");
+		is_int(PARSE_ERR(&cfg, "--9p", dir, "--9p", dir), -EINVAL,
+		       "two shares with the default tag");
+		snprintf(arg, sizeof(arg), "%s,t", dir);
+		{
+			char tags[9][64];
+			char *argv[20] = { "run" };
+
+			for (int i = 0; i < 9; i++) {
+				snprintf(tags[i], sizeof(tags[i]), "%s,t%d", dir, i);
+				argv[1 + 2 * i] = "--9p";
+				argv[2 + 2 * i] = tags[i];
+			}
+			is_int(parse(&cfg, 17, argv), 0, "8 shares");
+			is_int(parse_err(&cfg, 19, argv), -EINVAL,
+			       "a ninth refused");
+			ok(one_line("too many --9p shares (at most 8)"),
+			   "... one line with the limit");
+		}
+		unlink(file);
+		rmdir(dir);
+	}
+	{
 		char *help = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&help, &len);
@@ -134,7 +247,8 @@ int main(void)
 		fclose(f);
 		ok(help && strstr(help, "--disk") && strstr(help, "--rng") &&
 		   strstr(help, "--virtio-transport") &&
-		   strstr(help, "'virtio'") && strstr(help, "mmio-legacy"),
+		   strstr(help, "'virtio'") && strstr(help, "mmio-legacy") &&
+		   strstr(help, "--9p <dir>[,<tag>][,ro]"),
 		   "help documents the virtio options");
 		free(help);
 	}
