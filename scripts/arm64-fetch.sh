@@ -145,14 +145,45 @@ fetch_netmods() {
 	[ -s "$dir/modules/virtio_net.ko" ]
 }
 
-# Only the nested boot's net case needs these two; it says when they are
-# missing and skips.
+# The 9p client (9p, 9pnet_virtio and what they need), for the nested
+# boot's 9p case, from the very package the cached Image came from.
+# modules/order9p lists them in load order; 9p.ko last marks the set done.
+fetch_9pmods() {
+	local dir=$cache/linux-arm64 tmp deb pkg ver m
+	[ -s "$dir/modules/9p.ko" ] && return 0
+	[ -s "$dir/version" ] || return 1
+	deb=$(cat "$dir/version")
+	pkg=${deb%%_*} ver=${deb#*_}
+	ver=${ver%_*}
+	ver=${ver//%3a/:}
+	tmp=$(mktemp -d "$cache/9pmods.XXXXXX")
+	mkdir -p "$tmp/x"
+	if download "$tmp" "$pkg:arm64=$ver" &&
+	   dpkg-deb --fsys-tarfile "$tmp/$deb" |
+		tar -x -C "$tmp/x" --wildcards '*/fs/9p/*.ko' '*/net/9p/*.ko' \
+		'*/fs/netfs/*.ko' '*/fs/fscache/*.ko'; then
+		: > "$dir/modules/order9p"
+		# Dependencies first (modinfo's depends, as Debian 12 builds them).
+		for m in netfs fscache 9pnet 9pnet_virtio 9p; do
+			find "$tmp/x/lib/modules" -name "$m.ko" -exec cp {} "$dir/modules/$m.ko.tmp" \;
+			[ -s "$dir/modules/$m.ko.tmp" ] || continue
+			mv "$dir/modules/$m.ko.tmp" "$dir/modules/$m.ko"
+			echo "$m.ko" >> "$dir/modules/order9p"
+		done
+	fi
+	rm -rf "$tmp"
+	[ -s "$dir/modules/9p.ko" ]
+}
+
+# Only the nested boot's net and 9p cases need these; they say when
+# they are missing and skip.
 optional() {
-	"$@" || echo "arm64-fetch: $* failed; tests/arm64's net case will skip" >&2
+	"$@" || echo "arm64-fetch: $* failed; a case of tests/arm64 will skip" >&2
 }
 
 fetch_sysroot
 fetch_kernel
 optional fetch_netmods
+optional fetch_9pmods
 fetch_busybox
 optional fetch_slirp

@@ -46,6 +46,7 @@ mkroot "$stage/l2" "$top/tests/arm64/l2-init"
 if [ -n "$modules" ] && [ -s "$modules/order" ]; then
 	mkdir -p "$stage/l2/modules"
 	cp "$modules"/*.ko "$modules/order" "$stage/l2/modules/"
+	[ -s "$modules/order9p" ] && cp "$modules/order9p" "$stage/l2/modules/"
 fi
 mkcpio "$stage/l2" "$out/l2.cpio"
 

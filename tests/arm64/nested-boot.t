@@ -61,6 +61,11 @@ cases+=",longp:gicv3:poweroff"
 cases+=",vmmio:gicv3:poweroff,vpci:gicv3-its:poweroff,vpcix:gicv3:poweroff"
 cases+=",vcon:gicv3:poweroff,v2:gicv2:poweroff,v2m:gicv2m:poweroff"
 [ -n "$lkvm_net" ] && cases+=",net:gicv3-its:poweroff"
+# virtio-9p needs the kernel's 9p modules (scripts/arm64-fetch.sh).
+p9_why=
+[ -s "$cache/linux-arm64/modules/9p.ko" ] ||
+	p9_why="no 9p.ko in $cache/linux-arm64/modules (scripts/setup.sh fetches it)"
+[ -z "$p9_why" ] && cases+=",v9p:gicv3-its:poweroff"
 cases_g4="g4its:gicv3-its:poweroff,g4vpci:gicv3-its:poweroff"
 [ -n "$lkvm_net" ] && cases_g4+=",g4noits:auto:poweroff"
 # The GICv2 host: gicv2 (INTx), gicv2m (MSI-X as SPIs) and auto.
@@ -278,6 +283,29 @@ like "$s" '^L2: cpus=2 online=0-1' "vcon: markers arrive through virtio-console"
 like "$s" '^L2: hwrng=virtio_rng.0 bytes=64' "vcon: virtio-rng next to the console"
 is "$(status_of vcon)" 0 "vcon: status 0"
 timing vcon
+
+# --9p: L2 mounts two of L1's directories over virtio-9p (pci, MSI-X),
+# reads L1's file, writes one back, and cannot write the ro share.
+if [ -z "$p9_why" ]; then
+	s=$(section v9p)
+	want=$(yes lkvm-9p-from-l2 | head -c 100000 | md5sum | cut -d' ' -f1)
+	like "$s" '^L2: 9p-mount rw=0 ro=0' "v9p: L2 mounts both shares (9p2000.L over virtio)"
+	like "$s" '^L2: 9p-read lkvm-9p-from-l1$' "v9p: L2 reads the file L1 put in the share"
+	like "$s" "^L2: 9p-write rc=0 md5=$want " "v9p: L2 writes 100000 bytes and reads them back"
+	is "$(marker v9p l2-md5)" "$want" "v9p: L1 finds L2's file with the same content"
+	is "$(marker v9p l2-link)" "from-l2" "v9p: and L2's symlink, pointing where L2 said"
+	like "$s" '^L2: 9p-ro create=[1-9]' "v9p: creating a file in the ro share fails"
+	is "$(marker v9p ro-ls)" "keep " "v9p: L1's ro share is unchanged (no new file)"
+	is "$(marker v9p ro-keep)" "keep" "v9p: and its file is still there, intact"
+	like "$s" '^L2: 9p-escape 0$' "v9p: a symlink out of the share leads nowhere in L2"
+	is "$(status_of v9p)" 0 "v9p: status 0"
+	timing v9p
+else
+	for t in mount read write "L1 sees" symlink "ro create" "ro unchanged" \
+		 "ro intact" escape status; do
+		skip "v9p: $t" "$p9_why"
+	done
+fi
 
 # -n mode=user (libslirp): L2's udhcpc gets slirp's lease, then fetches a
 # file L1's busybox httpd serves on 127.0.0.1:8080 through 10.0.2.2.
