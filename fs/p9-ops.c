@@ -696,8 +696,10 @@ int p9_op_readlink(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	f = p9_fid_get(s, fid);
 	if (!f)
 		return -EBADF;
-	n = readlinkat(f->pfd, "", buf, sizeof(buf));
-	if (n < 0)
+	n = S_ISLNK(f->type) ? readlinkat(f->pfd, "", buf, sizeof(buf)) : -1;
+	if (!S_ISLNK(f->type))
+		ret = -EINVAL;
+	else if (n < 0)
 		ret = -errno;
 	else if ((size_t)n >= sizeof(buf))
 		ret = -ENAMETOOLONG;
