@@ -57,15 +57,18 @@ static struct p9_fid *dir_fid(struct p9_server *s, u32 no, const char *name, int
 static int made(struct p9_server *s, struct p9_fid *d, const char *name,
 		mode_t mode, struct p9_out *out)
 {
+	struct p9_qid q;
 	struct stat st;
 
+	/*
+	 * fchmodat2 (Linux 6.6) changes the mode without following a symlink
+	 * swapped in meanwhile; older kernels keep the umask's mode.
+	 */
 	if ((mode & s->umask) && !S_ISLNK(mode))
 		(void)!syscall(SYS_fchmodat2, d->pfd, name, mode & 07777,
 			       AT_SYMLINK_NOFOLLOW);
 	if (fstatat(d->pfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return -errno;
-	struct p9_qid q;
-
 	p9_qid_from_stat(&q, &st);
 	p9_put_qid(out, &q);
 	return 0;

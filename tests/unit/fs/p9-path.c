@@ -120,8 +120,7 @@ static void symlinks(void)
 
 static void swaps(void)
 {
-	char buf[64];
-	int ret, n = 0;
+	int ret;
 
 	/* a file swapped for a symlink pointing out */
 	is_int(c_walk(ROOT, 4, "victim"), 0, "walk to victim (a file)");
@@ -154,8 +153,6 @@ static void swaps(void)
 	ret = c_lopen(7, 0);
 	ok(ret < 0, "which, a symlink, does not open (%d)", ret);
 	c_clunk(7);
-	(void)n;
-	(void)buf;
 }
 
 /* /proc mounted inside the export: its magic links must not lead anywhere. */
