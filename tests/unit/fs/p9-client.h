@@ -409,7 +409,7 @@ static inline void export_remove(void)
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", tmpdir);
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 }
