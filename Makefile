@@ -157,6 +157,7 @@ endif
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
 		   $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
+		   $(wildcard fs/*.c) \
 		   $(wildcard $(ARCH_DIR)/*.c)
 # net/user-fds.c (slirp's fd table) needs no libslirp: built either way,
 # so its unit test runs on every build.
@@ -200,6 +201,8 @@ endif
 # Unit tests that replace a libc call with a scripted fake (the vGIC's
 # KVM ioctls): the test defines __wrap_<call>, lkvm's code is unchanged.
 $(OBJDIR)/tests/unit/arm/gic.t: TEST_LDFLAGS := -Wl,--wrap=ioctl
+# fs/p9 on a kernel without fchmodat2: the test answers ENOSYS for it.
+$(OBJDIR)/tests/unit/fs/p9-ops-compat.t: TEST_LDFLAGS := -Wl,--wrap=syscall
 
 .PHONY: all
 all: $(LKVM) lkvm
