@@ -39,16 +39,6 @@
 /* size[4] Rlerror[1] tag[2] ecode[4]: the least a reply can be. */
 #define P9_MIN_REPLY		11
 
-/*
- * Until the server (fs/p9*.c) is linked in, its functions are weak: an
- * lkvm without it still builds, and refuses --9p when creating the
- * device.
- */
-#pragma weak p9_server_open
-#pragma weak p9_server_close
-#pragma weak p9_server_handle
-#pragma weak p9_server_reset
-
 const struct virtio_9p_server_ops virtio_9p_server = {
 	.open = p9_server_open,
 	.close = p9_server_close,
@@ -340,11 +330,6 @@ int virtio_9p__create(struct kvm *kvm, const struct lkvm_9p *cfg,
 
 	if (!sops)
 		sops = &virtio_9p_server;
-	if (!sops->open) {
-		pr_err("--9p %s: this lkvm was built without the 9P server",
-		       cfg->dir);
-		return -ENOSYS;
-	}
 	/* The command line refuses these; a caller that did not, here. */
 	if (!tag_len || tag_len > LKVM_9P_TAG_MAX) {
 		pr_err("--9p %s: mount tag must be 1 to %d bytes", cfg->dir,

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # virtio-9p with the bare-metal v9p guest on every transport: the mount
 # tag from config space, then Tversion, Tattach and a refused Tclunk
-# through the real 9P server on a host directory.  Until lkvm is built
-# with the server (fs/p9*.c), lkvm refuses --9p and this skips.
+# through the real 9P server (fs/) on a host directory.
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
 need_guest v9p
 mkdir -p "$TAP_TMP/share"
-run_guest v9p --9p "$TAP_TMP/share,hostshare" -p transport=pci
-grep -q 'built without the 9P server' "$ERR" &&
-	skip_all "lkvm has no 9P server yet (fs/p9*.c)"
 
 transports="pci pci-legacy mmio mmio-legacy"
 plan $((6 * 4))
