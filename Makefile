@@ -157,7 +157,7 @@ endif
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
 		   $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
-		   $(wildcard $(ARCH_DIR)/*.c)
+		   $(wildcard sandbox/*.c) $(wildcard $(ARCH_DIR)/*.c)
 # net/user-fds.c (slirp's fd table) needs no libslirp: built either way,
 # so its unit test runs on every build.
 ifeq ($(NO_SLIRP),1)
