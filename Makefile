@@ -201,8 +201,32 @@ endif
 # KVM ioctls): the test defines __wrap_<call>, lkvm's code is unchanged.
 $(OBJDIR)/tests/unit/arm/gic.t: TEST_LDFLAGS := -Wl,--wrap=ioctl
 
+# --- lkvm sandbox's guest init: static, one per guest architecture --------
+# Built with gcc for the guest (never $(CC): make CC=clang or a sanitized
+# build must not change what runs inside the guest), only where that
+# compiler exists: on x86, build/sandbox-init-arm64 needs
+# aarch64-linux-gnu-gcc (scripts/setup-arm64.sh installs it).
+HOST_MACHINE	:= $(shell uname -m)
+ifeq ($(HOST_MACHINE),aarch64)
+INIT_CC_arm64	?= gcc
+INIT_CC_x86_64	?= x86_64-linux-gnu-gcc
+else
+INIT_CC_x86_64	?= gcc
+INIT_CC_arm64	?= aarch64-linux-gnu-gcc
+endif
+SANDBOX_INIT_SRCS := sandbox/init/init.c sandbox/initcfg.c sandbox/report.c
+SANDBOX_INIT_DEPS := $(SANDBOX_INIT_SRCS) sandbox/initcfg.h sandbox/report.h
+SANDBOX_INITS	:= $(foreach a,x86_64 arm64,$(if $(shell command -v $(INIT_CC_$(a)) 2>/dev/null),$(BUILD)/sandbox-init-$(a)))
+INIT_CFLAGS	:= -std=gnu11 -Os -static -s -Wall -Wextra -Werror -Wshadow \
+		   -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE
+
+$(BUILD)/sandbox-init-%: $(SANDBOX_INIT_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  INIT    $@"
+	$(Q)$(INIT_CC_$*) $(INIT_CFLAGS) -o $@ $(SANDBOX_INIT_SRCS)
+
 .PHONY: all
-all: $(LKVM) lkvm
+all: $(LKVM) lkvm $(SANDBOX_INITS)
 
 $(LKVM): $(MAIN_OBJ) $(CORE_OBJS)
 	@echo "  LINK    $@"

@@ -27,6 +27,37 @@ const char *sandbox_reason_name(enum sandbox_reason r)
 	return (unsigned int)r < SANDBOX_NR_REASONS ? names[r] : "unknown";
 }
 
+/*
+ * What mount(2) and finit_module(2) say when the kernel lacks a piece:
+ * ENODEV, an unknown filesystem type; for 9p, EPROTONOSUPPORT when no
+ * "virtio" transport is registered (9pnet_virtio), ENOENT when no virtio
+ * device carries the tag (no virtio-pci/-mmio driver probed it);
+ * EOPNOTSUPP from finit_module for a compressed file it cannot inflate.
+ */
+const char *sandbox_missing_config(const char *step, int err)
+{
+	if (!strcmp(step, "9p-root")) {
+		if (err == ENODEV)
+			return "CONFIG_9P_FS";
+		if (err == EPROTONOSUPPORT)
+			return "CONFIG_NET_9P_VIRTIO";
+		if (err == ENOENT)
+			return "CONFIG_VIRTIO_PCI or CONFIG_VIRTIO_MMIO (no virtio-9p device with the root's tag)";
+		return NULL;
+	}
+	if (!strcmp(step, "overlay"))
+		return err == ENODEV ? "CONFIG_OVERLAY_FS" : NULL;
+	if (!strcmp(step, "devtmpfs"))
+		return err == ENODEV ? "CONFIG_DEVTMPFS" : NULL;
+	if (!strcmp(step, "tmpfs"))
+		return err == ENODEV ? "CONFIG_TMPFS" : NULL;
+	if (!strcmp(step, "module-decompress"))
+		return err == EOPNOTSUPP || err == EINVAL ? "CONFIG_MODULE_DECOMPRESS" : NULL;
+	if (!strcmp(step, "status-port"))
+		return err == ENOENT ? "CONFIG_VIRTIO_CONSOLE" : NULL;
+	return NULL;
+}
+
 static int text_ok(const char *s)
 {
 	if (!*s)

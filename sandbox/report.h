@@ -41,6 +41,14 @@ struct sandbox_report {
 	char detail[SANDBOX_REPORT_MAX];
 };
 
+/*
+ * The kernel option a failure of the init's step @step ("9p-root",
+ * "overlay", "devtmpfs", "tmpfs", "module-decompress") with @err (a
+ * positive errno) points at, or NULL if @err says nothing about the
+ * kernel's configuration (then it is an init-error).
+ */
+const char *sandbox_missing_config(const char *step, int err);
+
 /* The line for @r, '\n' included; -EINVAL for what cannot travel. */
 int sandbox_report_format(const struct sandbox_report *r, char *buf,
 			  size_t len);

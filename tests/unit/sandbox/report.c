@@ -42,7 +42,7 @@ int main(void)
 	struct sandbox_report r = { .reason = SANDBOX_EXIT, .code = 300 };
 	char line[SANDBOX_REPORT_MAX], longl[SANDBOX_REPORT_MAX + 16];
 
-	tap_plan(14 + (int)(sizeof(bad) / sizeof(bad[0])));
+	tap_plan(18 + (int)(sizeof(bad) / sizeof(bad[0])));
 	roundtrip(SANDBOX_EXIT, 0, NULL, "lkvm-status: exit 0\n");
 	roundtrip(SANDBOX_EXIT, 255, NULL, "lkvm-status: exit 255\n");
 	roundtrip(SANDBOX_SIGNAL, 9, NULL, "lkvm-status: signal 9\n");
@@ -58,6 +58,12 @@ int main(void)
 	   "a CR before the newline (a tty's doing) is tolerated");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		is_int(sandbox_report_parse(bad[i], &r), -EINVAL, bad[i]);
+	is_str(sandbox_missing_config("9p-root", EPROTONOSUPPORT), "CONFIG_NET_9P_VIRTIO",
+	       "9p mount without the virtio transport: CONFIG_NET_9P_VIRTIO");
+	is_str(sandbox_missing_config("9p-root", ENODEV), "CONFIG_9P_FS", "no 9p filesystem: CONFIG_9P_FS");
+	is_str(sandbox_missing_config("overlay", ENODEV), "CONFIG_OVERLAY_FS", "no overlayfs: CONFIG_OVERLAY_FS");
+	ok(!sandbox_missing_config("9p-root", EIO) && !sandbox_missing_config("overlay", EINVAL),
+	   "other errors are no missing option (an init-error)");
 	memset(longl, 'x', sizeof(longl));
 	memcpy(longl, "lkvm-status: init-error ", 24);
 	longl[sizeof(longl) - 1] = 0;
