@@ -29,9 +29,12 @@ const char *sandbox_reason_name(enum sandbox_reason r)
 
 /*
  * What mount(2) and finit_module(2) say when the kernel lacks a piece:
- * ENODEV, an unknown filesystem type; for 9p, EPROTONOSUPPORT when no
- * "virtio" transport is registered (9pnet_virtio), ENOENT when no virtio
- * device carries the tag (no virtio-pci/-mmio driver probed it);
+ * ENODEV, an unknown filesystem type; for 9p, EINVAL when no "virtio"
+ * transport is registered (9pnet_virtio missing: Linux 6.1's parse_opts()
+ * says "Could not find request transport" and fails with EINVAL; the
+ * init's own options are known good, so that is what EINVAL means here),
+ * ENOENT when no virtio device carries the tag (no virtio-pci/-mmio
+ * driver probed it);
  * EOPNOTSUPP from finit_module for a compressed file it cannot inflate.
  */
 const char *sandbox_missing_config(const char *step, int err)
@@ -39,7 +42,7 @@ const char *sandbox_missing_config(const char *step, int err)
 	if (!strcmp(step, "9p-root")) {
 		if (err == ENODEV)
 			return "CONFIG_9P_FS";
-		if (err == EPROTONOSUPPORT)
+		if (err == EINVAL || err == EPROTONOSUPPORT)
 			return "CONFIG_NET_9P_VIRTIO";
 		if (err == ENOENT)
 			return "CONFIG_VIRTIO_PCI or CONFIG_VIRTIO_MMIO (no virtio-9p device with the root's tag)";
@@ -54,7 +57,7 @@ const char *sandbox_missing_config(const char *step, int err)
 	if (!strcmp(step, "module-decompress"))
 		return err == EOPNOTSUPP || err == EINVAL ? "CONFIG_MODULE_DECOMPRESS" : NULL;
 	if (!strcmp(step, "status-port"))
-		return err == ENOENT ? "CONFIG_VIRTIO_CONSOLE" : NULL;
+		return err == ENOENT || err == ENODEV ? "CONFIG_VIRTIO_CONSOLE" : NULL;
 	return NULL;
 }
 

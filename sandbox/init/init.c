@@ -60,12 +60,16 @@
 static const char *status_dev = "/dev/hvc2";
 static int status_fd = -1;
 
+/* At KERN_ERR, so that even a "quiet" console shows it. */
 static void kmsg(const char *line)
 {
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	char rec[SANDBOX_REPORT_MAX + 8];
 
+	/* One write is one record. */
+	snprintf(rec, sizeof(rec), "<3>%s", line);
 	if (fd >= 0) {
-		if (write(fd, line, strlen(line)) < 0) {
+		if (write(fd, rec, strlen(rec)) < 0) {
 			/* Nothing else to tell it to. */
 		}
 		close(fd);
@@ -82,7 +86,11 @@ static void raw_tty(int fd)
 	}
 }
 
-/* Waits for a device node a driver's probe creates asynchronously. */
+/*
+ * Waits for a device a driver's probe brings up asynchronously: its node
+ * may not exist yet (ENOENT), or exist before the hvc console behind it
+ * is registered (ENODEV, seen with virtio_console just loaded).
+ */
 static int open_dev(const char *path, int flags)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -90,7 +98,8 @@ static int open_dev(const char *path, int flags)
 
 	for (i = 0; i < DEVICE_WAIT_S * 100; i++) {
 		fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
+		if (fd >= 0 || (errno != ENOENT && errno != ENODEV &&
+				errno != ENXIO))
 			return fd;
 		nanosleep(&ts, NULL);
 	}
