@@ -157,7 +157,7 @@ endif
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
 		   $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
-		   $(wildcard fs/*.c) \
+		   $(wildcard fs/*.c) $(wildcard sandbox/*.c) \
 		   $(wildcard $(ARCH_DIR)/*.c)
 # net/user-fds.c (slirp's fd table) needs no libslirp: built either way,
 # so its unit test runs on every build.
@@ -204,8 +204,32 @@ $(OBJDIR)/tests/unit/arm/gic.t: TEST_LDFLAGS := -Wl,--wrap=ioctl
 # fs/p9 on a kernel without fchmodat2: the test answers ENOSYS for it.
 $(OBJDIR)/tests/unit/fs/p9-ops-compat.t: TEST_LDFLAGS := -Wl,--wrap=syscall
 
+# --- lkvm sandbox's guest init: static, one per guest architecture --------
+# Built with gcc for the guest (never $(CC): make CC=clang or a sanitized
+# build must not change what runs inside the guest), only where that
+# compiler exists: on x86, build/sandbox-init-arm64 needs
+# aarch64-linux-gnu-gcc (scripts/setup-arm64.sh installs it).
+HOST_MACHINE	:= $(shell uname -m)
+ifeq ($(HOST_MACHINE),aarch64)
+INIT_CC_arm64	?= gcc
+INIT_CC_x86_64	?= x86_64-linux-gnu-gcc
+else
+INIT_CC_x86_64	?= gcc
+INIT_CC_arm64	?= aarch64-linux-gnu-gcc
+endif
+SANDBOX_INIT_SRCS := sandbox/init/init.c sandbox/initcfg.c sandbox/report.c
+SANDBOX_INIT_DEPS := $(SANDBOX_INIT_SRCS) sandbox/initcfg.h sandbox/report.h
+SANDBOX_INITS	:= $(foreach a,x86_64 arm64,$(if $(shell command -v $(INIT_CC_$(a)) 2>/dev/null),$(BUILD)/sandbox-init-$(a)))
+INIT_CFLAGS	:= -std=gnu11 -Os -static -s -Wall -Wextra -Werror -Wshadow \
+		   -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE
+
+$(BUILD)/sandbox-init-%: $(SANDBOX_INIT_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  INIT    $@"
+	$(Q)$(INIT_CC_$*) $(INIT_CFLAGS) -o $@ $(SANDBOX_INIT_SRCS)
+
 .PHONY: all
-all: $(LKVM) lkvm
+all: $(LKVM) lkvm $(SANDBOX_INITS)
 
 $(LKVM): $(MAIN_OBJ) $(CORE_OBJS)
 	@echo "  LINK    $@"
@@ -290,7 +314,8 @@ setup:
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
 TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t \
-			   tests/stress/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t))
+			   tests/stress/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t \
+			   tests/sandbox/*.t))
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup

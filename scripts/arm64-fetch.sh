@@ -3,6 +3,11 @@
 # unpacks them into the cache:
 #   $cache/arm64-sysroot/   libfdt, libaio, zlib headers + static libs
 #   $cache/linux-arm64/     Image (raw, decompressed), config, version
+#   $cache/linux-arm64/modtree/lib/modules/VERSION/
+#                           the module tree's metadata (modules.dep,
+#                           .builtin, .order) and the modules lkvm
+#                           sandbox loads (9p, overlay, virtio and their
+#                           dependencies), for tests/unit/sandbox/modules
 #   $cache/busybox-arm64/   busybox (static)
 #   $cache/arm64-slirp/     libslirp (headers + shared) and the shared
 #                           libraries it needs (glib & co.): Debian has
@@ -175,8 +180,35 @@ fetch_9pmods() {
 	[ -s "$dir/modules/9p.ko" ]
 }
 
-# Only the nested boot's net and 9p cases need these; they say when
-# they are missing and skip.
+# A slice of the image package's module tree, laid out as on a Debian
+# system, for the sandbox's module resolver tests: all of the metadata,
+# but only the modules the sandbox wants (and what they need), not the
+# whole 300 MB tree.
+fetch_sandboxmods() {
+	local dir=$cache/linux-arm64 tmp deb pkg ver
+	[ -s "$dir/modtree/.done" ] && return 0
+	[ -s "$dir/version" ] || return 1
+	deb=$(cat "$dir/version")
+	pkg=${deb%%_*} ver=${deb#*_}
+	ver=${ver%_*}
+	ver=${ver//%3a/:}
+	tmp=$(mktemp -d "$cache/modtree.XXXXXX")
+	mkdir -p "$tmp/x"
+	if download "$tmp" "$pkg:arm64=$ver" &&
+	   dpkg-deb --fsys-tarfile "$tmp/$deb" |
+		tar -x -C "$tmp/x" --wildcards './lib/modules/*/modules.*' \
+		'*/fs/9p/*' '*/net/9p/*' '*/fs/overlayfs/*' '*/fs/netfs/*' \
+		'*/fs/fscache/*' '*/virtio*' '*failover.ko'; then
+		rm -rf "$dir/modtree"
+		echo "$deb" > "$tmp/x/.done"
+		mv "$tmp/x" "$dir/modtree"
+	fi
+	rm -rf "$tmp"
+	[ -s "$dir/modtree/.done" ]
+}
+
+# Only the nested boot's net and 9p cases and the sandbox module tests
+# need these; they say when theirs are missing and skip.
 optional() {
 	"$@" || echo "arm64-fetch: $* failed; a case of tests/arm64 will skip" >&2
 }
@@ -185,5 +217,6 @@ fetch_sysroot
 fetch_kernel
 optional fetch_netmods
 optional fetch_9pmods
+optional fetch_sandboxmods
 fetch_busybox
 optional fetch_slirp

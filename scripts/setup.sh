@@ -10,7 +10,8 @@ set -euo pipefail
 # Build: compiler, libraries.  Test: prove (perl), qemu for the
 # differential checks, clang for the second-compiler build check.
 PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
-      perl clang qemu-system-x86 qemu-utils bsdutils procps libslirp-dev iproute2)
+      perl clang qemu-system-x86 qemu-utils bsdutils procps libslirp-dev iproute2
+      cpio)
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
 
