@@ -12,6 +12,10 @@
  * pipe rather than being dropped; the guest's next kick on the receiveq
  * drains the buffer and polling resumes.  Ctrl-A x quits, as with the
  * serial console, when stdin is a raw terminal.
+ *
+ * Further consoles (virtio_console__create_port(), hvc1...) carry a
+ * pair of plain fds instead of the terminal: no escape, no raw mode, and
+ * output that cannot be written (EPIPE) is dropped from then on.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +42,9 @@
 struct virtio_console {
 	struct virtio_device *vdev;
 	struct kvm *kvm;
+	bool term;			/* lkvm's terminal (hvc0) */
+	int in_fd, out_fd;		/* !term: the port's fds */
+	bool out_lost;			/* !term: out_fd failed */
 
 	/* Device thread only, under vdev->lock. */
 	struct virtio_watch in;
@@ -91,7 +98,7 @@ static void virtio_console__flush_rx(struct virtio_console *c)
 /* Ctrl-A x quits; Ctrl-A Ctrl-A sends one Ctrl-A (as the 8250 console). */
 static bool virtio_console__escape(struct virtio_console *c, u8 ch)
 {
-	if (!term__is_raw())
+	if (!c->term || !term__is_raw())
 		return false;
 	if (c->escape) {
 		c->escape = false;
@@ -133,16 +140,35 @@ static void virtio_console__on_input(void *opaque, u32 events __unused)
 	virtio_console__flush_rx(c);
 }
 
-/* Writes all of @iov to stdout; output that cannot be written is lost. */
-static void virtio_console__write_out(struct iovec *iov, unsigned int cnt)
+static bool virtio_console__out_lost(const struct virtio_console *c)
 {
-	while (cnt && !term__output_lost()) {
-		ssize_t n = writev(term__out_fd(), iov, (int)cnt);
+	return c->term ? term__output_lost() : c->out_lost;
+}
+
+static void virtio_console__out_failed(struct virtio_console *c, int err)
+{
+	if (c->term) {
+		term__output_failed("virtio-console", err);
+		return;
+	}
+	pr_warn("virtio-console: output fd %d: %s; dropping its output",
+		c->out_fd, strerror(err));
+	c->out_lost = true;
+}
+
+/* Writes all of @iov out; output that cannot be written is lost. */
+static void virtio_console__write_out(struct virtio_console *c,
+				      struct iovec *iov, unsigned int cnt)
+{
+	int fd = c->term ? term__out_fd() : c->out_fd;
+
+	while (cnt && !virtio_console__out_lost(c)) {
+		ssize_t n = writev(fd, iov, (int)cnt);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			term__output_failed("virtio-console", n < 0 ? errno : EIO);
+			virtio_console__out_failed(c, n < 0 ? errno : EIO);
 			return;
 		}
 		while (cnt && (size_t)n >= iov->iov_len) {
@@ -164,7 +190,7 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 
 	while (virtio_queue_pop(q, ch) > 0) {
 		/* Writable buffers on the transmitq carry nothing. */
-		virtio_console__write_out(ch->iov, ch->out_num);
+		virtio_console__write_out(c, ch->iov, ch->out_num);
 		virtio_queue_complete(q, ch->id, 0);
 	}
 }
@@ -192,8 +218,9 @@ static const struct virtio_device_ops virtio_console_ops = {
 	.free = free,
 };
 
-int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
-			   struct virtio_device **out)
+static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
+			       bool term, int in_fd, int out_fd,
+			       struct virtio_device **out)
 {
 	struct virtio_console *c;
 	struct virtio_device *vdev;
@@ -203,6 +230,9 @@ int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 	if (!c)
 		return -ENOMEM;
 	c->kvm = kvm;
+	c->term = term;
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
 	/* The transport owns c from here, on failure too. */
 	ret = virtio_transport__create(kvm, kind, &virtio_console_ops, c,
 				       &vdev);
@@ -215,8 +245,8 @@ int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 	 * thread, which may already run.
 	 */
 	pthread_mutex_lock(&vdev->lock);
-	if (!virtio_device_watch(vdev, &c->in, term__in_fd(), EPOLLIN,
-				 virtio_console__on_input, c))
+	if (in_fd >= 0 && !virtio_device_watch(vdev, &c->in, in_fd, EPOLLIN,
+					       virtio_console__on_input, c))
 		c->in_watched = true;
 	else
 		c->in_eof = true;
@@ -224,4 +254,21 @@ int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 	if (out)
 		*out = vdev;
 	return 0;
+}
+
+int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
+			   struct virtio_device **out)
+{
+	return virtio_console__new(kvm, kind, true, term__in_fd(), -1, out);
+}
+
+int virtio_console__create_port(struct kvm *kvm,
+				enum virtio_transport_kind kind,
+				const struct lkvm_console_port *port,
+				struct virtio_device **out)
+{
+	if (port->out_fd < 0)
+		return -EBADF;
+	return virtio_console__new(kvm, kind, false, port->in_fd, port->out_fd,
+				   out);
 }

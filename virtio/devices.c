@@ -18,6 +18,10 @@ int virtio__init_devices(struct kvm *kvm)
 	/* The console first: it is hvc0 whatever else exists. */
 	if (cfg->console == CONSOLE_VIRTIO)
 		ret = virtio_console__create(kvm, kind, NULL);
+	/* Then the extra ports: hvc1, hvc2, ... in order. */
+	for (unsigned int i = 0; !ret && i < cfg->nr_console_ports; i++)
+		ret = virtio_console__create_port(kvm, kind,
+						  &cfg->console_ports[i], NULL);
 	/* In command-line order, so the first -d is vda. */
 	for (unsigned int i = 0; !ret && i < cfg->nr_disks; i++)
 		ret = virtio_blk__create(kvm, &cfg->disks[i], i, kind, NULL);

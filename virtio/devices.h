@@ -16,8 +16,14 @@
 int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		       unsigned int index, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
+/* hvc0 on lkvm's terminal (stdin/stdout, Ctrl-A x, raw mode). */
 int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 			   struct virtio_device **out);
+/* Another console on @port's fds, without the terminal's handling. */
+int virtio_console__create_port(struct kvm *kvm,
+				enum virtio_transport_kind kind,
+				const struct lkvm_console_port *port,
+				struct virtio_device **out);
 int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
 		       unsigned int index, enum virtio_transport_kind kind,
 		       struct virtio_device **out);

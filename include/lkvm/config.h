@@ -69,6 +69,20 @@ struct lkvm_9p {
 	bool readonly;			/* ,ro: mutating messages get EROFS */
 };
 
+/*
+ * More virtio-console devices after hvc0, each a single port (hvc1,
+ * hvc2, ... in this order): not a command-line option, but how `lkvm
+ * sandbox` gives a guest command separate stdout, stderr and status
+ * channels.  The fds stay the caller's; output that cannot be written is
+ * dropped.
+ */
+#define LKVM_MAX_CONSOLE_PORTS	4
+
+struct lkvm_console_port {
+	int in_fd;			/* host -> guest; -1 for none */
+	int out_fd;			/* guest -> host */
+};
+
 /* Everything `lkvm run` was asked to do, after option parsing. */
 struct lkvm_config {
 	const char *kernel;
@@ -104,6 +118,8 @@ struct lkvm_config {
 	unsigned int nr_nets;
 	struct lkvm_9p p9[LKVM_MAX_9P];		/* --9p */
 	unsigned int nr_p9;
+	struct lkvm_console_port console_ports[LKVM_MAX_CONSOLE_PORTS];
+	unsigned int nr_console_ports;
 };
 
 /*
