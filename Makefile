@@ -166,7 +166,8 @@ CORE_SRCS	:= $(filter-out net/user.c,$(CORE_SRCS))
 else
 CORE_SRCS	:= $(filter-out net/user-none.c,$(CORE_SRCS))
 endif
-CORE_OBJS	:= $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRCS))
+CORE_OBJS	:= $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRCS)) \
+		   $(OBJDIR)/sandbox/init-blob.o
 MAIN_OBJ	:= $(OBJDIR)/main.o
 
 # Pure parsers of the other architecture's boot formats, built on every
@@ -230,6 +231,15 @@ $(BUILD)/sandbox-init-%: $(SANDBOX_INIT_DEPS)
 
 .PHONY: all
 all: $(LKVM) lkvm $(SANDBOX_INITS)
+
+# lkvm carries its own architecture's init (sandbox/init-blob.S), so it
+# is built before lkvm links, whatever SANDBOX_INITS found.
+SANDBOX_INIT	:= $(BUILD)/sandbox-init-$(if $(filter x86,$(ARCH)),x86_64,arm64)
+
+$(OBJDIR)/sandbox/init-blob.o: sandbox/init-blob.S $(SANDBOX_INIT)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CPPFLAGS)) -DSANDBOX_INIT_PATH='"$(SANDBOX_INIT)"' -c -o $@ $<
 
 $(LKVM): $(MAIN_OBJ) $(CORE_OBJS)
 	@echo "  LINK    $@"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lkvm's command dispatcher: `lkvm run|version|help`. */
+/* lkvm's command dispatcher: `lkvm run|sandbox|version|help`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include "lkvm/disk.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
+#include "sandbox/sandbox.h"
 
 #ifndef LKVM_VERSION
 #define LKVM_VERSION "unknown"
@@ -25,81 +26,11 @@ static void usage(FILE *f)
 "\n"
 "The most commonly used lkvm commands are:\n"
 "   run        Start a virtual machine\n"
+"   sandbox    Run a command in a throwaway VM on the host's files\n"
 "   version    Print the version of the lkvm binary\n"
-"   help       Show this text, or `lkvm help run` for run's options\n"
+"   help       Show this text, or `lkvm help run|sandbox` for options\n"
 "\n"
 "See 'lkvm help <command>' for more information on a specific command.\n");
-}
-
-/*
- * Without -k, pick the first default kernel that exists; name every path
- * tried when none does.  Then make sure the chosen file can be opened, so
- * a typo ends in one clear line before /dev/kvm is even touched.
- */
-static int resolve_kernel(struct lkvm_config *cfg)
-{
-	const char *const *c;
-
-	/* --firmware replaces the kernel; the arch loader opens it. */
-	if (cfg->firmware)
-		return 0;
-	if (!cfg->kernel) {
-		for (c = arch__default_kernels(); *c; c++) {
-			if (!access(*c, F_OK)) {
-				cfg->kernel = *c;
-				break;
-			}
-		}
-	}
-	if (!cfg->kernel) {
-		fprintf(stderr, "lkvm run: no kernel given (-k) and no default found; tried:");
-		for (c = arch__default_kernels(); *c; c++)
-			fprintf(stderr, " %s", *c);
-		fprintf(stderr, "\n");
-		return -ENOENT;
-	}
-	if (access(cfg->kernel, R_OK)) {
-		fprintf(stderr, "  Fatal: Unable to open kernel %s: %s\n",
-			cfg->kernel, strerror(errno));
-		return -ENOENT;
-	}
-	if (cfg->initrd && access(cfg->initrd, R_OK)) {
-		fprintf(stderr, "  Fatal: Unable to open initrd %s: %s\n",
-			cfg->initrd, strerror(errno));
-		return -ENOENT;
-	}
-	return 0;
-}
-
-/*
- * Opens every disk the way virtio-blk will (read-write unless ",ro", the
- * format detected or given, a qcow2 header fully validated, a mounted
- * block device refused), so a bad image is a usage error in one line
- * before /dev/kvm is even touched.
- */
-static int check_disks(const struct lkvm_config *cfg)
-{
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		const struct lkvm_disk *d = &cfg->disks[i];
-		struct disk_opts o = {
-			.path = d->path, .format = (enum disk_format)d->format,
-			.readonly = d->readonly, .direct = d->direct,
-			.backing = (enum disk_backing)d->backing,
-			.backing_path = d->backing_path,
-		};
-		struct disk *disk;
-		char err[256] = "";
-		int ret;
-
-		ret = disk_open(&o, &disk, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "lkvm run: cannot open disk %s: %s\n",
-				d->path, err);
-			return ret;
-		}
-		disk_close(disk);
-	}
-	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -112,7 +43,7 @@ static int cmd_run(int argc, char **argv)
 		return LKVM_EXIT_USAGE;
 	if (ret > 0)
 		return 0;
-	if (resolve_kernel(&cfg) || check_disks(&cfg))
+	if (config_resolve_kernel(&cfg, "run") || config_check_disks(&cfg, "run"))
 		return LKVM_EXIT_USAGE;
 	return kvm__run(&cfg);
 }
@@ -134,6 +65,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sandbox"))
+		return sandbox_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("lkvm version %s\n", LKVM_VERSION);
 		return 0;
@@ -142,6 +75,8 @@ int main(int argc, char **argv)
 	    !strcmp(cmd, "-h")) {
 		if (argc > 2 && !strcmp(argv[2], "run"))
 			config_print_run_help(stdout);
+		else if (argc > 2 && !strcmp(argv[2], "sandbox"))
+			return sandbox_main(2, (char *[]){ "sandbox", "--help", NULL });
 		else
 			usage(stdout);
 		return 0;

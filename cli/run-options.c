@@ -263,10 +263,13 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* "run" or "sandbox": the command named in every message. */
+static const char *prog = "run";
+
 static int bad_value(const char *opt, const char *val, const char *why)
 {
-	fprintf(stderr, "lkvm run: invalid value '%s' for %s: %s\n", val, opt,
-		why);
+	fprintf(stderr, "lkvm %s: invalid value '%s' for %s: %s\n", prog, val,
+		opt, why);
 	return -EINVAL;
 }
 
@@ -485,7 +488,56 @@ static const char *const virtio_transports[] = {
 	[VIRTIO_TRANSPORT_PCI_MODERN] = "pci-modern",
 };
 
+static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
+		      const struct option *options,
+		      const struct config_extra_opts *extra);
+
 int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
+{
+	return config_parse_opts(cfg, argc, argv, NULL);
+}
+
+/*
+ * getopt_long() takes one table: run's options followed by the caller's
+ * (whose values must not collide with run's: they start at
+ * CONFIG_EXTRA_OPT_BASE).
+ */
+static struct option *merge_options(const struct option *extra)
+{
+	size_t nr_run = ARRAY_SIZE(run_options) - 1, nr_extra = 0;
+	struct option *all;
+
+	while (extra && extra[nr_extra].name)
+		nr_extra++;
+	all = calloc(nr_run + nr_extra + 1, sizeof(*all));
+	if (!all)
+		return NULL;
+	memcpy(all, run_options, nr_run * sizeof(*all));
+	if (nr_extra)
+		memcpy(all + nr_run, extra, nr_extra * sizeof(*all));
+	return all;
+}
+
+int config_parse_opts(struct lkvm_config *cfg, int argc, char **argv,
+		      const struct config_extra_opts *extra)
+{
+	struct option *options;
+	int ret;
+
+	prog = extra ? extra->prog : "run";
+	options = merge_options(extra ? extra->options : NULL);
+	if (!options) {
+		fprintf(stderr, "lkvm %s: out of memory\n", prog);
+		return -ENOMEM;
+	}
+	ret = parse_opts(cfg, argc, argv, options, extra);
+	free(options);
+	return ret;
+}
+
+static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
+		      const struct option *options,
+		      const struct config_extra_opts *extra)
 {
 	unsigned long n;
 	bool on;
@@ -499,15 +551,25 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 		.loglevel = LOG_WARNING,
 		.tty = -1,
 	};
+	if (extra && extra->ram_size)
+		cfg->ram_size = extra->ram_size;
+	if (extra && extra->nr_cpus)
+		cfg->nr_cpus = extra->nr_cpus;
 	free_disk_paths();
 	free_p9_strings();
 
 	/* 0, not 1: glibc then also resets its internal state for reuse. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", run_options,
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", options,
 				NULL)) != -1) {
 		on = !(c & OPT_NEGATED);
+		if (extra && c >= CONFIG_EXTRA_OPT_BASE &&
+		    c < CONFIG_EXTRA_OPT_BASE + 0x100) {
+			if (extra->parse(extra->opaque, c, optarg))
+				return -EINVAL;
+			continue;
+		}
 		switch (c & ~OPT_NEGATED) {
 		case 'k':
 			cfg->kernel = optarg;
@@ -650,16 +712,19 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 			cfg->disable_ptrauth = on;
 			break;
 		case 'h':
-			config_print_run_help(stdout);
+			if (extra)
+				extra->help(stdout);
+			else
+				config_print_run_help(stdout);
 			return 1;
 		case ':':
-			fprintf(stderr, "lkvm run: option '%s' needs a value\n",
-				argv[optind - 1]);
+			fprintf(stderr, "lkvm %s: option '%s' needs a value\n",
+				prog, argv[optind - 1]);
 			return -EINVAL;
 		default:
 			fprintf(stderr,
-				"lkvm run: unknown option '%s' (see lkvm run --help)\n",
-				argv[optind - 1]);
+				"lkvm %s: unknown option '%s' (see lkvm %s --help)\n",
+				prog, argv[optind - 1], prog);
 			return -EINVAL;
 		}
 	}
@@ -667,8 +732,8 @@ int config_parse_run(struct lkvm_config *cfg, int argc, char **argv)
 	/* kvmtool accepts the kernel as the one positional argument. */
 	if (optind < argc) {
 		if (cfg->kernel || optind + 1 < argc) {
-			fprintf(stderr, "lkvm run: unexpected argument '%s'\n",
-				argv[cfg->kernel ? optind : optind + 1]);
+			fprintf(stderr, "lkvm %s: unexpected argument '%s'\n",
+				prog, argv[cfg->kernel ? optind : optind + 1]);
 			return -EINVAL;
 		}
 		cfg->kernel = argv[optind];

@@ -52,12 +52,15 @@ char *cmdline__build(const struct lkvm_config *cfg, const char *defaults,
 
 	if (cfg->nodefaults)
 		defaults = NULL;
+	else if (cfg->default_params)
+		defaults = cfg->default_params;
 	/*
 	 * kvmtool roots the guest on the first disk unless -p names a root;
 	 * without a disk or initrd it would boot its 9p rootfs, which lkvm
 	 * does not have, so there is nothing to point at then.
 	 */
-	if (defaults && (cfg->nr_disks || cfg->initrd) &&
+	if (defaults && !cfg->default_params &&
+	    (cfg->nr_disks || cfg->initrd) &&
 	    !cmdline__has_word(cfg->params, "root="))
 		root = "root=/dev/vda rw";
 

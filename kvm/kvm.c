@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -326,6 +327,36 @@ static void kvm__on_signal(void *opaque, u32 events __unused)
 	kvm__request_stop(sw->kvm, LKVM_EXIT_SIGNAL_BASE + (int)si.ssi_signo);
 }
 
+static void kvm__on_timeout(void *opaque, u32 events __unused)
+{
+	struct signal_watch *tw = opaque;
+	u64 n;
+
+	if (read(tw->w.fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pr_info("stopping: the time limit of %u s is up",
+		tw->kvm->cfg->stop_after_s);
+	kvm__request_stop(tw->kvm, LKVM_EXIT_TIMEOUT);
+}
+
+/* cfg->stop_after_s: a timerfd on the main loop, armed before any vCPU runs. */
+static int kvm__arm_timeout(struct kvm *kvm, struct signal_watch *tw)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = kvm->cfg->stop_after_s,
+	};
+
+	tw->kvm = kvm;
+	tw->w.opaque = tw;
+	tw->w.cb = kvm__on_timeout;
+	tw->w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tw->w.fd < 0)
+		return -errno;
+	if (timerfd_settime(tw->w.fd, 0, &its, NULL))
+		return -errno;
+	return evloop_add(&kvm->loop, &tw->w, EPOLLIN);
+}
+
 static void kvm__noop_handler(int sig __unused)
 {
 }
@@ -350,7 +381,7 @@ static int kvm__setup_signals(sigset_t *stop_set)
 
 int kvm__run(const struct lkvm_config *cfg)
 {
-	struct signal_watch sw = { .w.fd = -1 };
+	struct signal_watch sw = { .w.fd = -1 }, tw = { .w.fd = -1 };
 	struct kvm *kvm;
 	sigset_t stop_set;
 	int ret, code;
@@ -393,6 +424,8 @@ int kvm__run(const struct lkvm_config *cfg)
 	sw.w.fd = signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sw.w.fd < 0 || evloop_add(&kvm->loop, &sw.w, EPOLLIN))
 		goto err_vmm;
+	if (cfg->stop_after_s && kvm__arm_timeout(kvm, &tw))
+		goto err_vmm;
 
 	term__init();
 	ret = kvm_cpu__start_all(kvm);
@@ -413,6 +446,8 @@ out:
 	kvm_cpu__destroy_all(kvm);
 	if (sw.w.fd >= 0)
 		close(sw.w.fd);
+	if (tw.w.fd >= 0)
+		close(tw.w.fd);
 	kvm__exit(kvm);
 	free(kvm);
 	return code;

@@ -120,6 +120,14 @@ struct lkvm_config {
 	unsigned int nr_p9;
 	struct lkvm_console_port console_ports[LKVM_MAX_CONSOLE_PORTS];
 	unsigned int nr_console_ports;
+	/*
+	 * Not options of `lkvm run`; set by `lkvm sandbox`.  default_params
+	 * replaces the arch's generated command-line words (and so the
+	 * "root=" one); stop_after_s > 0 stops the VM with
+	 * LKVM_EXIT_TIMEOUT after that many seconds.
+	 */
+	const char *default_params;
+	unsigned int stop_after_s;
 };
 
 /*
@@ -129,6 +137,36 @@ struct lkvm_config {
  */
 int config_parse_run(struct lkvm_config *cfg, int argc, char **argv);
 void config_print_run_help(FILE *f);
+
+/*
+ * Another command's options next to run's (`lkvm sandbox`): @options
+ * (getopt_long's struct option, NULL-name terminated) have values from
+ * CONFIG_EXTRA_OPT_BASE on; each is handed to @parse, which returns 0 or
+ * a negative errno after printing what was wrong.  -h prints @help.
+ */
+#define CONFIG_EXTRA_OPT_BASE	0x1000
+
+struct option;
+struct config_extra_opts {
+	const char *prog;		/* "sandbox": names it in messages */
+	const struct option *options;
+	int (*parse)(void *opaque, int opt, const char *arg);
+	void (*help)(FILE *f);
+	void *opaque;
+	u64 ram_size;			/* the default -m, 0: run's */
+	unsigned int nr_cpus;		/* the default -c, 0: run's */
+};
+
+int config_parse_opts(struct lkvm_config *cfg, int argc, char **argv,
+		      const struct config_extra_opts *extra);
+
+/*
+ * cli/prepare.c: the kernel (-k or the first default that exists) and the
+ * initrd must be readable, every disk must open; one line on stderr
+ * naming "lkvm @prog" and the problem otherwise, and a negative errno.
+ */
+int config_resolve_kernel(struct lkvm_config *cfg, const char *prog);
+int config_check_disks(const struct lkvm_config *cfg, const char *prog);
 
 /* "64M", "1G", "512" (MiB) ... -> bytes; -EINVAL on garbage or overflow. */
 int config_parse_size(const char *s, u64 *out);

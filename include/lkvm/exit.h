@@ -12,6 +12,8 @@
 #define LKVM_EXIT_VMM_ERROR	4	/* lkvm or a KVM ioctl failed */
 #define LKVM_EXIT_GUEST_FAULT	6	/* KVM_EXIT_INTERNAL_ERROR, triple fault, ... */
 #define LKVM_EXIT_RESET		8	/* guest asked for a reset / reboot */
+/* Only with cfg->stop_after_s (`lkvm sandbox --timeout`): timeout(1)'s. */
+#define LKVM_EXIT_TIMEOUT	124
 #define LKVM_EXIT_SIGNAL_BASE	128	/* 128 + signal number */
 
 #endif
