@@ -14,6 +14,10 @@
 #                 (from SLIRP_ROOT, then the cross compiler's libc) and
 #                 the dynamic loader in /lib, and /no-its.so, an
 #                 LD_PRELOAD shim hiding KVM's ITS (tests/arm64/no-its.c)
+#   OUT/l1.cpio   also /sbmods, if SBMODS (a module tree, the kernel's
+#                 /lib/modules/RELEASE) is set in the environment: what
+#                 `lkvm sandbox --mods /sbmods` loads the 9p, virtio and
+#                 overlay modules from
 # Usage: arm64-initramfs.sh OUT LKVM IMAGE BUSYBOX [MODULES [LKVM_NET SLIRP_ROOT]]
 set -euo pipefail
 
@@ -116,5 +120,8 @@ if [ -n "$lkvm_net" ]; then
 	# LD_PRELOAD shim: a KVM without the ITS (tests/arm64/no-its.c)
 	"${cross}gcc" -std=gnu11 -Wall -Wextra -Werror -O2 -shared -fPIC \
 		-o "$stage/l1/no-its.so" "$top/tests/arm64/no-its.c"
+fi
+if [ -n "${SBMODS:-}" ] && [ -d "$SBMODS" ]; then
+	cp -a "$SBMODS" "$stage/l1/sbmods"
 fi
 mkcpio "$stage/l1" "$out/l1.cpio"

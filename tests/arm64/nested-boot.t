@@ -45,7 +45,14 @@ elif ! make -C "$TOP" --no-print-directory -s ARCH=arm64 CROSS_COMPILE="$cross" 
 else
 	lkvm_net=$TOP/build/obj-arm64-dyn/lkvm
 fi
-CROSS_COMPILE=$cross "$TOP/scripts/arm64-initramfs.sh" "$out" "$lkvm" \
+# lkvm sandbox loads Debian's 9p/virtio/overlay modules from this slice
+# of the kernel's module tree (scripts/arm64-fetch.sh fetch_sandboxmods).
+sbmods=$(ls -d "$cache"/linux-arm64/modtree/lib/modules/*/ 2>/dev/null | head -1)
+sbox_why=
+[ -n "$sbmods" ] && [ -s "$cache/linux-arm64/modtree/.done" -o -s "${sbmods}modules.dep" ] ||
+	sbox_why="no module tree in $cache/linux-arm64/modtree (scripts/arm64-fetch.sh fetch_sandboxmods)"
+[ -z "$sbox_why" ] || sbmods=
+SBMODS=${sbmods%/} CROSS_COMPILE=$cross "$TOP/scripts/arm64-initramfs.sh" "$out" "$lkvm" \
 	"$kernel" "$busybox" "$cache/linux-arm64/modules" \
 	$lkvm_net ${lkvm_net:+"$cache/arm64-slirp"} >"$TAP_TMP/initramfs.log" 2>&1 || {
 	sed 's/^/# /' "$TAP_TMP/initramfs.log" | tail -30
@@ -66,6 +73,7 @@ p9_why=
 [ -s "$cache/linux-arm64/modules/9p.ko" ] ||
 	p9_why="no 9p.ko in $cache/linux-arm64/modules (scripts/setup.sh fetches it)"
 [ -z "$p9_why" ] && cases+=",v9p:gicv3-its:poweroff"
+[ -z "$sbox_why" ] && cases+=",sbox:gicv3-its:sandbox"
 cases_g4="g4its:gicv3-its:poweroff,g4vpci:gicv3-its:poweroff"
 [ -n "$lkvm_net" ] && cases_g4+=",g4noits:auto:poweroff"
 # The GICv2 host: gicv2 (INTx), gicv2m (MSI-X as SPIs) and auto.
@@ -305,6 +313,55 @@ else
 		 "ro intact" escape status; do
 		skip "v9p: $t" "$p9_why"
 	done
+fi
+
+# lkvm sandbox, inside L1 on the same kernel with Debian's modules
+# (--mods): CMD's status, stdout and stderr apart, --timeout, a panic,
+# --rwdir and the read-only root, --result-json.
+# sbox_val RUN KEY: KEY's value in "L1: sbox RUN ... KEY=value"
+sbox_val() { sed -n "s/^L1: sbox $1 .*$2=\([^ ]*\).*/\1/p" "$(section sbox)" | head -1; }
+sbox_line() { sed -n "s/^L1: sbox $1 out=/out=/p" "$(section sbox)" | head -1; }
+if ! picked sbox; then
+	for i in $(seq 16); do skip "sbox check $i" "sbox not in ARM64_CASES"; done
+elif [ -z "$sbox_why" ]; then
+	s=$(section sbox)
+	is "$(sbox_val true status)" 0 "sandbox -- true: status 0"
+	is "$(sbox_val exit7 status)" 7 "sandbox -- sh -c 'exit 7': status 7"
+	is "$(sbox_val echo status)" 0 "sandbox -- echo hi: status 0"
+	is "$(sbox_line echo)" "out=[ h i \n ] err=[]" "sandbox -- echo hi: 'hi' on stdout, nothing on stderr"
+	is "$(sbox_line stderr)" "out=[] err=[ e r r \n ]" "sandbox -- echo err >&2: 'err' on stderr only"
+	is "$(sbox_val timeout status)" 124 "sandbox --timeout 5 -- sleep 100: status 124"
+	t=$(sbox_val timeout secs)
+	awk "BEGIN { exit !(${t:-999} < 100) }"
+	ok $? "sandbox --timeout 5: ends long before sleep 100 would ($t s)"
+	is "$(sbox_val panic status)" 8 "sandbox -- echo c >/proc/sysrq-trigger: panic status 8"
+	is "$(sbox_val rwdir status)" 0 "sandbox --rwdir: status 0"
+	is "$(sbox_line rwdir)" "out=[ c h a n g e d \n ] err=[]" "sandbox: the guest sees its own write outside --rwdir (overlay)"
+	is "$(sbox_val 'rwdir l1:' rw-f)" changed "sandbox --rwdir: the guest's write reaches L1"
+	is "$(sbox_val 'rwdir l1:' rw-new)" new "sandbox --rwdir: a file the guest creates appears on L1"
+	is "$(sbox_val 'rwdir l1:' outside-f)" orig "sandbox: L1's file outside --rwdir is unchanged"
+	like "$s" '^L1: sbox cwd out=\[ / t m p / r w \\n c h a n g e d \\n 0 \\n r c = 1 \\n \] err=' \
+		"sandbox --rodir: cd, read, uid 0, writing refused"
+	is "$(sbox_val json status)" 3 "sandbox --result-json run: status 3"
+	sed -n 's/^L1: sbox json //p' "$s" >"$TAP_TMP/r.json"
+	if command -v python3 >/dev/null; then
+		python3 - "$TAP_TMP/r.json" >"$TAP_TMP/json.out" 2>&1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["reason"] == "exit" and r["status"] == 3 and r["signal"] is None, r
+assert r["kernel"] == "/Image" and r["command"] == ["sh", "-c", "exit 3"], r
+assert isinstance(r["duration_s"], float) and r["duration_s"] > 0, r
+assert "detail" in r, r
+print("ok")
+PY
+		is "$(cat "$TAP_TMP/json.out")" ok "sandbox --result-json: valid JSON with reason, status, signal, kernel, duration_s, command, detail"
+	else
+		skip "sandbox --result-json: valid JSON" "no python3 on the host"
+	fi
+	diag "sbox: lkvm sandbox -- true: $(sbox_val true secs) s start to exit (L1 uptime); lkvm run of the same kernel (L2 init, poweroff): $(sbox_val run-l2 secs) s"
+	diag "sbox json: $(cat "$TAP_TMP/r.json")"
+else
+	for i in $(seq 16); do skip "sbox check $i" "$sbox_why"; done
 fi
 
 # -n mode=user (libslirp): L2's udhcpc gets slirp's lease, then fetches a
