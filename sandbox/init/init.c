@@ -232,6 +232,14 @@ static void setup_root(const struct initcfg *cfg)
 	mkdirs(RWTMP "/work");
 	do_mount("overlay", "lkvm-overlay", NEWROOT, "overlay", 0,
 		 "lowerdir=" LOWER ",upperdir=" RWTMP "/upper,workdir=" RWTMP "/work");
+	do_mount("move", "/dev", NEWROOT "/dev", NULL, MS_MOVE, NULL);
+	do_mount("move", "/proc", NEWROOT "/proc", NULL, MS_MOVE, NULL);
+	do_mount("move", "/sys", NEWROOT "/sys", NULL, MS_MOVE, NULL);
+	do_mount("tmpfs", "tmpfs", NEWROOT "/tmp", "tmpfs", 0, "mode=1777");
+	/*
+	 * The shares last: a --rwdir under /tmp (or /dev, ...) must sit on
+	 * top of the guest's own /tmp, not under it.
+	 */
 	for (size_t i = 0; i < cfg->nr_shares; i++) {
 		const struct initcfg_share *s = &cfg->shares[i];
 
@@ -240,11 +248,7 @@ static void setup_root(const struct initcfg *cfg)
 		snprintf(path, sizeof(path), NEWROOT "%s", s->path);
 		do_mount("9p-share", s->tag, path, "9p", s->ro ? MS_RDONLY : 0, opts);
 	}
-	/* What already runs here moves along; /tmp is the guest's own. */
-	do_mount("move", "/dev", NEWROOT "/dev", NULL, MS_MOVE, NULL);
-	do_mount("move", "/proc", NEWROOT "/proc", NULL, MS_MOVE, NULL);
-	do_mount("move", "/sys", NEWROOT "/sys", NULL, MS_MOVE, NULL);
-	do_mount("tmpfs", "tmpfs", NEWROOT "/tmp", "tmpfs", 0, "mode=1777");
+	/* The initramfs cannot be pivot_root'ed away: move over it. */
 	if (chdir(NEWROOT) || mount(NEWROOT, "/", NULL, MS_MOVE, NULL) ||
 	    chroot(".") || chdir("/"))
 		init_error("switching to the new root: %s", strerror(errno));

@@ -343,7 +343,7 @@ elif [ -z "$sbox_why" ]; then
 	like "$s" '^L1: sbox cwd out=\[ / t m p / r w \\n c h a n g e d \\n 0 \\n r c = 1 \\n \] err=' \
 		"sandbox --rodir: cd, read, uid 0, writing refused"
 	is "$(sbox_val json status)" 3 "sandbox --result-json run: status 3"
-	sed -n 's/^L1: sbox json //p' "$s" >"$TAP_TMP/r.json"
+	sed -n 's/^L1: sbox json {/{/p' "$s" >"$TAP_TMP/r.json"
 	if command -v python3 >/dev/null; then
 		python3 - "$TAP_TMP/r.json" >"$TAP_TMP/json.out" 2>&1 <<'PY'
 import json, sys
