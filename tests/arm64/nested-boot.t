@@ -322,7 +322,7 @@ fi
 sbox_val() { sed -n "s/^L1: sbox $1 .*$2=\([^ ]*\).*/\1/p" "$(section sbox)" | head -1; }
 sbox_line() { sed -n "s/^L1: sbox $1 out=/out=/p" "$(section sbox)" | head -1; }
 if ! picked sbox; then
-	for i in $(seq 16); do skip "sbox check $i" "sbox not in ARM64_CASES"; done
+	for i in $(seq 17); do skip "sbox check $i" "sbox not in ARM64_CASES"; done
 elif [ -z "$sbox_why" ]; then
 	s=$(section sbox)
 	is "$(sbox_val true status)" 0 "sandbox -- true: status 0"
@@ -330,6 +330,7 @@ elif [ -z "$sbox_why" ]; then
 	is "$(sbox_val echo status)" 0 "sandbox -- echo hi: status 0"
 	is "$(sbox_line echo)" "out=[ h i \n ] err=[]" "sandbox -- echo hi: 'hi' on stdout, nothing on stderr"
 	is "$(sbox_line stderr)" "out=[] err=[ e r r \n ]" "sandbox -- echo err >&2: 'err' on stderr only"
+	is "$(sbox_line stdin)" "out=[ r e a d y \n f r o m - s t d i n \n ] err=[]" "sandbox -- head -n 1: lkvm's stdin reaches CMD"
 	is "$(sbox_val timeout status)" 124 "sandbox --timeout 5 -- sleep 100: status 124"
 	t=$(sbox_val timeout secs)
 	awk "BEGIN { exit !(${t:-999} < 100) }"
@@ -361,7 +362,7 @@ PY
 	diag "sbox: lkvm sandbox -- true: $(sbox_val true secs) s start to exit (L1 uptime); lkvm run of the same kernel (L2 init, poweroff): $(sbox_val run-l2 secs) s"
 	diag "sbox json: $(cat "$TAP_TMP/r.json")"
 else
-	for i in $(seq 16); do skip "sbox check $i" "$sbox_why"; done
+	for i in $(seq 17); do skip "sbox check $i" "$sbox_why"; done
 fi
 
 # -n mode=user (libslirp): L2's udhcpc gets slirp's lease, then fetches a
