@@ -18,6 +18,13 @@
 #include <stddef.h>
 
 #define SANDBOX_REPORT_PREFIX	"lkvm-status: "
+/*
+ * Sent by the init on the status port once CMD's stdin device is open in
+ * the guest: lkvm holds stdin back until then, because input that reaches
+ * a one-port virtio-console before anything opened it stays unread in
+ * the guest's console driver.
+ */
+#define SANDBOX_READY_LINE	"lkvm-ready\n"
 #define SANDBOX_REPORT_MAX	512	/* a whole line, '\n' and NUL included */
 
 enum sandbox_reason {

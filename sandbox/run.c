@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,13 +348,77 @@ static int initrd_memfd(const struct cpio *c, char *path, size_t len)
 }
 
 /* The status line, if the init sent one: the last well-formed line. */
-static bool read_report(int fd, struct sandbox_report *r)
+/*
+ * stdin is held back until the init's ready line (SANDBOX_READY_LINE) on
+ * the status port says CMD's stdin device is open in the guest: input a
+ * one-port virtio-console delivers before that stays unread in the
+ * guest's driver.  A thread reads the status pipe up to that line (or
+ * EOF: the VM ended first), then copies stdin into the pipe hvc0 reads.
+ * It is never joined: it may sit in read(stdin) on a terminal when the
+ * VM ends; the process's exit ends it.
+ */
+struct stdin_gate {
+	int status_rd;			/* the status pipe's read end */
+	int feed_wr;			/* hvc0's input: the thread's to close */
+	char buf[4 * SANDBOX_REPORT_MAX];	/* status bytes read meanwhile */
+	size_t len;
+	bool done_waiting;		/* no longer reads status_rd */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *stdin_gate_thread(void *opaque)
 {
-	char buf[4 * SANDBOX_REPORT_MAX], *line, *save = NULL;
-	size_t len = 0;
+	struct stdin_gate *g = opaque;
+	bool ready = false;
+	char tmp[4096];
+	ssize_t n, w;
+
+	while (!ready && g->len < sizeof(g->buf) - 1) {
+		n = read(g->status_rd, g->buf + g->len,
+			 sizeof(g->buf) - 1 - g->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		g->len += (size_t)n;
+		g->buf[g->len] = 0;
+		ready = strstr(g->buf, SANDBOX_READY_LINE) != NULL;
+	}
+	pthread_mutex_lock(&g->lock);
+	g->done_waiting = true;
+	pthread_cond_signal(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+	while (ready) {
+		n = read(STDIN_FILENO, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off < n; off += w) {
+			w = write(g->feed_wr, tmp + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				goto out;	/* the console is gone */
+		}
+	}
+out:
+	/* EOF for the guest's stdin. */
+	close(g->feed_wr);
+	return NULL;
+}
+
+/* @pre: status bytes the gate read first; then the rest of @fd. */
+static bool read_report(int fd, const char *pre, size_t pre_len,
+			struct sandbox_report *r)
+{
+	char buf[8 * SANDBOX_REPORT_MAX], *line, *save = NULL;
+	size_t len = min_t(size_t, pre_len, sizeof(buf) - 1);
 	ssize_t n;
 	bool found = false;
 
+	memcpy(buf, pre, len);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	while (len < sizeof(buf) - 1 &&
 	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
@@ -428,7 +493,13 @@ int sandbox_main(int argc, char **argv)
 	struct sandbox_opts o;
 	struct mod_list mods = { 0 };
 	struct cpio cpio = { 0 };
-	int status_pipe[2] = { -1, -1 }, memfd = -1, ret, code;
+	int status_pipe[2] = { -1, -1 }, feed[2] = { -1, -1 }, memfd = -1;
+	struct stdin_gate gate = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+	pthread_t gate_thread;
+	int ret, code;
 	double t0 = now_s();
 	char **cmd = NULL;
 
@@ -479,7 +550,7 @@ int sandbox_main(int argc, char **argv)
 		}
 	}
 	memfd = initrd_memfd(&cpio, initrd, sizeof(initrd));
-	if (memfd < 0 || pipe2(status_pipe, O_CLOEXEC)) {
+	if (memfd < 0 || pipe2(status_pipe, O_CLOEXEC) || pipe2(feed, O_CLOEXEC)) {
 		fprintf(stderr, "lkvm sandbox: %s\n", strerror(errno));
 		goto out;
 	}
@@ -494,9 +565,25 @@ int sandbox_main(int argc, char **argv)
 	cfg.console_ports[0] = (struct lkvm_console_port){ -1, STDERR_FILENO };
 	cfg.console_ports[1] = (struct lkvm_console_port){ -1, status_pipe[1] };
 	cfg.nr_console_ports = 2;
+	cfg.console_in_fd = feed[0];
+	gate.status_rd = status_pipe[0];
+	gate.feed_wr = feed[1];
+	if (pthread_create(&gate_thread, NULL, stdin_gate_thread, &gate)) {
+		fprintf(stderr, "lkvm sandbox: cannot start the stdin thread\n");
+		goto out;
+	}
+	feed[1] = -1;	/* the thread's now */
+	pthread_detach(gate_thread);
 
 	code = kvm__run(&cfg);
-	if (read_report(status_pipe[0], &report)) {
+	/* The VM is gone: EOF ends the gate's wait, if it still waits. */
+	close(status_pipe[1]);
+	status_pipe[1] = -1;
+	pthread_mutex_lock(&gate.lock);
+	while (!gate.done_waiting)
+		pthread_cond_wait(&gate.cond, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
+	if (read_report(status_pipe[0], gate.buf, gate.len, &report)) {
 		res.reason = report.reason;
 		res.code = report.code;
 		if (report.detail[0]) {
@@ -527,6 +614,9 @@ cleanup:
 		close(status_pipe[0]);
 	if (status_pipe[1] >= 0)
 		close(status_pipe[1]);
+	if (feed[1] >= 0)
+		close(feed[1]);
+	/* feed[0] stays open: the gate thread may still write to it. */
 	if (memfd >= 0)
 		close(memfd);
 	cpio_free(&cpio);

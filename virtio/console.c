@@ -259,7 +259,10 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 int virtio_console__create(struct kvm *kvm, enum virtio_transport_kind kind,
 			   struct virtio_device **out)
 {
-	return virtio_console__new(kvm, kind, true, term__in_fd(), -1, out);
+	int in = kvm->cfg && kvm->cfg->console_in_fd ? kvm->cfg->console_in_fd :
+						       term__in_fd();
+
+	return virtio_console__new(kvm, kind, true, in, -1, out);
 }
 
 int virtio_console__create_port(struct kvm *kvm,

@@ -128,6 +128,12 @@ struct lkvm_config {
 	 */
 	const char *default_params;
 	unsigned int stop_after_s;
+	/*
+	 * --console virtio reads this fd instead of the terminal's (0: the
+	 * terminal's, stdin or --tty's pty); the terminal keeps its raw mode
+	 * and Ctrl-A x.  lkvm sandbox feeds stdin through it.
+	 */
+	int console_in_fd;
 };
 
 /*

@@ -58,6 +58,7 @@
 #define DEVICE_WAIT_S	10	/* devtmpfs nodes of freshly probed drivers */
 
 static const char *status_dev = "/dev/hvc2";
+static int stdin_hold = -1;
 static int status_fd = -1;
 
 /* At KERN_ERR, so that even a "quiet" console shows it. */
@@ -335,6 +336,19 @@ int main(void)
 	status_fd = open_dev(status_dev, O_WRONLY);
 	if (status_fd < 0)
 		step_failed("status-port", errno, status_dev);
+	/*
+	 * Hold CMD's stdin open from now on and tell lkvm: input reaching
+	 * the console while a tty is open is kept for CMD; before, it would
+	 * sit unread in the driver (SANDBOX_READY_LINE).
+	 */
+	stdin_hold = open_dev(cfg.dev_stdin, O_RDONLY);
+	if (stdin_hold >= 0) {
+		raw_tty(stdin_hold);
+		raw_tty(status_fd);
+		if (write(status_fd, SANDBOX_READY_LINE,
+			  strlen(SANDBOX_READY_LINE)) < 0)
+			kmsg("lkvm-init: the status port refused the ready line\n");
+	}
 	setup_root(&cfg);
 
 	if (pipe2(pipefd, O_CLOEXEC))

@@ -330,7 +330,7 @@ elif [ -z "$sbox_why" ]; then
 	is "$(sbox_val echo status)" 0 "sandbox -- echo hi: status 0"
 	is "$(sbox_line echo)" "out=[ h i \n ] err=[]" "sandbox -- echo hi: 'hi' on stdout, nothing on stderr"
 	is "$(sbox_line stderr)" "out=[] err=[ e r r \n ]" "sandbox -- echo err >&2: 'err' on stderr only"
-	is "$(sbox_line stdin)" "out=[ r e a d y \n f r o m - s t d i n \n ] err=[]" "sandbox -- head -n 1: lkvm's stdin reaches CMD"
+	is "$(sbox_line stdin)" "out=[ f r o m - s t d i n \n ] err=[]" "sandbox -- head -n 1: piped stdin, there before the guest booted, reaches CMD"
 	is "$(sbox_val timeout status)" 124 "sandbox --timeout 5 -- sleep 100: status 124"
 	t=$(sbox_val timeout secs)
 	awk "BEGIN { exit !(${t:-999} < 100) }"

@@ -21,7 +21,7 @@ command -v cpio >/dev/null || skip_all "no cpio (scripts/setup.sh installs it)"
 [ -n "$tree" ] || skip_all "no arm64 module tree in $cache/linux-arm64/modtree (scripts/arm64-fetch.sh)"
 [ -x "$init" ] || skip_all "no $init (make builds it when aarch64-linux-gnu-gcc exists)"
 
-plan 11
+plan 12
 T=$TAP_TMP
 mkdir -p "$T"/ird/lkvm/modules "$T"/ird/{dev,proc,sys,tmp} \
 	 "$T"/root/{bin,etc,dev,proc,sys,tmp,home/me} "$T"/rw
@@ -71,7 +71,8 @@ start=$(date +%s.%N)
 boot none
 ok $? "the guest powered off (QEMU exited 0)"
 diag "boot to power-off: $(echo "$(date +%s.%N) - $start" | bc 2>/dev/null) s"
-is "$(cat "$T"/hvc2)" "lkvm-status: exit 7" "status port: CMD's exit status"
+is "$(head -n 1 "$T"/hvc2)" "lkvm-ready" "status port: the ready line first (stdin may flow)"
+is "$(tail -n 1 "$T"/hvc2)" "lkvm-status: exit 7" "status port: CMD's exit status"
 is "$(cat "$T"/hvc0)" "out: /home/me 1000 changed" \
 	"stdout port: CMD ran as uid 1000 in its cwd and could write /etc/file"
 is "$(cat "$T"/hvc1)" "err: to-stderr" "stderr port: only stderr"
@@ -80,11 +81,11 @@ is "$(cat "$T"/root/etc/file)" "original" "the host's /etc/file is unchanged (th
 like "$T"/console.log "lkvm-status: exit 7" "the status line is on the kernel console too"
 
 boot overlay
-is "$(cat "$T"/hvc2)" "lkvm-status: missing-kernel-support CONFIG_OVERLAY_FS" \
+is "$(tail -n 1 "$T"/hvc2)" "lkvm-status: missing-kernel-support CONFIG_OVERLAY_FS" \
 	"no overlayfs: named, then power-off"
 is "$(cat "$T"/hvc0)" "" "and CMD did not run"
 boot 9pnet_virtio
-is "$(cat "$T"/hvc2)" "lkvm-status: missing-kernel-support CONFIG_NET_9P_VIRTIO" \
+is "$(tail -n 1 "$T"/hvc2)" "lkvm-status: missing-kernel-support CONFIG_NET_9P_VIRTIO" \
 	"no 9p virtio transport: named"
 boot virtio_console
 like "$T"/console.log "lkvm-status: missing-kernel-support CONFIG_VIRTIO_CONSOLE" \
