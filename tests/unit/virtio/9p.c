@@ -28,6 +28,7 @@
 #include "lkvm/virtio-transport.h"
 #include "../../virtio/devices.h"
 #include "tap.h"
+#include "virtio-mmio-fixture.h"
 
 #define MEM_SIZE	(1024 * 1024)
 #define QSIZE		128
@@ -227,18 +228,6 @@ static struct vring_avail *avail_ring(void)
 static struct vring_used *used_ring(void)
 {
 	return gpa(RING_GPA + 0x2000, 6 + 8 * QSIZE);
-}
-
-static u64 slot_base(unsigned int n)
-{
-	static struct kvm scratch;
-	unsigned int irq;
-	u64 base = 0, size;
-
-	memset(&scratch, 0, sizeof(scratch));
-	for (unsigned int i = 0; i <= n; i++)
-		arch__virtio_mmio_alloc(&scratch, &base, &size, &irq);
-	return base;
 }
 
 static void wr(struct drv *d, u64 off, u32 v)

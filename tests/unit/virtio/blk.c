@@ -22,6 +22,7 @@
 #include "lkvm/virtio-transport.h"
 #include "../../virtio/devices.h"
 #include "tap.h"
+#include "virtio-mmio-fixture.h"
 
 #define MEM_SIZE	(1024 * 1024)
 #define DISK_SECTORS	64
@@ -50,19 +51,6 @@ struct drv {
 static void *gpa(u64 addr, u64 len)
 {
 	return guest_mem_ptr(&kvm.mem, addr, len);
-}
-
-/* Where the arch puts virtio-mmio slot @n (asked on a scratch VM). */
-static u64 slot_base(unsigned int n)
-{
-	static struct kvm scratch;
-	unsigned int irq;
-	u64 base = 0, size;
-
-	memset(&scratch, 0, sizeof(scratch));
-	for (unsigned int i = 0; i <= n; i++)
-		arch__virtio_mmio_alloc(&scratch, &base, &size, &irq);
-	return base;
 }
 
 static void wr(struct drv *d, u64 off, u32 v)

@@ -23,6 +23,7 @@
 #include "lkvm/virtio-transport.h"
 #include "virtio/devices.h"
 #include "tap.h"
+#include "virtio-mmio-fixture.h"
 
 #define MEM_SIZE	(1024 * 1024)
 #define QSIZE		16
@@ -55,18 +56,6 @@ static u32 rd_status(struct drv *d)
 
 	bus_dispatch(&kvm.mmio_bus, d->base + VIRTIO_MMIO_STATUS, &v, 4, false);
 	return v;
-}
-
-static u64 slot_base(unsigned int n)
-{
-	static struct kvm scratch;
-	unsigned int irq;
-	u64 base = 0, size;
-
-	memset(&scratch, 0, sizeof(scratch));
-	for (unsigned int i = 0; i <= n; i++)
-		arch__virtio_mmio_alloc(&scratch, &base, &size, &irq);
-	return base;
 }
 
 static void drv_init(struct drv *d)

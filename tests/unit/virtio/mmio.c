@@ -15,6 +15,7 @@
 #include "lkvm/kvm.h"
 #include "lkvm/virtio-transport.h"
 #include "tap.h"
+#include "virtio-mmio-fixture.h"
 
 #define MEM_SIZE	(1024 * 1024)
 #define DESC_GPA	0x1000
@@ -75,19 +76,6 @@ static u32 rd(u64 base, u64 off)
 static void wr(u64 base, u64 off, u32 v)
 {
 	bus_dispatch(&kvm.mmio_bus, base + off, &v, 4, true);
-}
-
-/* Where the arch puts virtio-mmio slot @n (asked on a scratch VM). */
-static u64 slot_base(unsigned int n)
-{
-	static struct kvm scratch;
-	unsigned int irq;
-	u64 base = 0, size;
-
-	memset(&scratch, 0, sizeof(scratch));
-	for (unsigned int i = 0; i <= n; i++)
-		arch__virtio_mmio_alloc(&scratch, &base, &size, &irq);
-	return base;
 }
 
 static void *gpa(u64 addr)
