@@ -22,6 +22,13 @@ struct virtio_ctx {
 	bool all;
 };
 
+/*
+ * vdev->lock held: take (release) every queue lock, in index order; a
+ * no-op without queue threads, where vdev->lock is every queue's lock.
+ */
+void virtio_lock_queues(struct virtio_device *vdev);
+void virtio_unlock_queues(struct virtio_device *vdev);
+
 struct virtio_ctx virtio_ctx_enter(struct virtio_device *vdev,
 				   struct virtio_queue *q, bool all);
 void virtio_ctx_restore(struct virtio_ctx old);

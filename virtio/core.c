@@ -16,8 +16,7 @@
 #include "lkvm/log.h"
 #include "core-int.h"
 
-/* vdev->lock held: take every queue lock, in index order. */
-static void virtio_lock_queues(struct virtio_device *vdev)
+void virtio_lock_queues(struct virtio_device *vdev)
 {
 	if (!virtio_per_queue(vdev))
 		return;
@@ -25,7 +24,7 @@ static void virtio_lock_queues(struct virtio_device *vdev)
 		pthread_mutex_lock(&vdev->queues[i].lock);
 }
 
-static void virtio_unlock_queues(struct virtio_device *vdev)
+void virtio_unlock_queues(struct virtio_device *vdev)
 {
 	if (!virtio_per_queue(vdev))
 		return;

@@ -194,14 +194,11 @@ void virtio_queue__report_broken(struct virtio_queue *q)
 	struct virtio_device *vdev = q->vdev;
 
 	pthread_mutex_lock(&vdev->lock);
-	/* Only queue threads defer (virtio_device_broken()). */
-	for (unsigned int i = 0; i < vdev->nr_queues; i++)
-		pthread_mutex_lock(&vdev->queues[i].lock);
+	virtio_lock_queues(vdev);
 	/* A reset in between cleared broken_err: the new driver is fine. */
 	if (q->broken_err)
 		virtio_mark_broken(vdev, q->broken_why, q->broken_err);
-	for (unsigned int i = vdev->nr_queues; i-- > 0;)
-		pthread_mutex_unlock(&vdev->queues[i].lock);
+	virtio_unlock_queues(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -451,13 +448,11 @@ void virtio_device_leave(struct virtio_device *vdev)
 	virtio_ctx_restore(enter_saved);
 	if (vdev->watch_broken_err) {
 		/* Deferred by virtio_device_broken(); vdev->lock held. */
-		for (unsigned int i = 0; i < vdev->nr_queues; i++)
-			pthread_mutex_lock(&vdev->queues[i].lock);
+		virtio_lock_queues(vdev);
 		virtio_mark_broken(vdev, vdev->watch_broken_why,
 				   vdev->watch_broken_err);
 		vdev->watch_broken_err = 0;
-		for (unsigned int i = vdev->nr_queues; i-- > 0;)
-			pthread_mutex_unlock(&vdev->queues[i].lock);
+		virtio_unlock_queues(vdev);
 	}
 }
 
