@@ -181,6 +181,14 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	}
 
 	memset(vdev, 0, sizeof(*vdev));
+	if (kvm) {
+		if (kvm->nr_vdevs == KVM_MAX_VDEVS) {
+			if (ops->free)
+				ops->free(priv);
+			return -ENOSPC;
+		}
+		kvm->vdevs[kvm->nr_vdevs++] = vdev;
+	}
 	vdev->kvm = kvm;
 	vdev->ops = ops;
 	vdev->tops = tops;
@@ -250,6 +258,8 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	return 0;
 err:
 	virtio_device_teardown(vdev);
+	if (kvm && kvm->nr_vdevs && kvm->vdevs[kvm->nr_vdevs - 1] == vdev)
+		kvm->nr_vdevs--;
 	return ret;
 }
 

@@ -157,6 +157,8 @@ static void virtio_mark_broken(struct virtio_device *vdev, const char *why,
 		why, strerror(-err));
 	vdev->broken = true;
 	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	atomic_fetch_add_explicit(&vdev->nr_needs_reset, 1,
+				  memory_order_relaxed);
 	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		vdev->tops->interrupt_config(vdev);
 }
@@ -339,6 +341,7 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 	struct virtio_device *vdev = q->vdev;
 	bool held = virtio_ctx_holds(q), wake = false;
 
+	atomic_fetch_add_explicit(&vdev->nr_requests, 1, memory_order_relaxed);
 	if (held && vdev->dma_enabled) {
 		virtio_queue_publish(q, id, len);
 	} else {

@@ -27,6 +27,9 @@ struct kvm_cpu {
 };
 
 #define KVM_MAX_EXIT_HOOKS 64
+#define KVM_MAX_VDEVS	32
+
+struct virtio_device;
 
 struct kvm_exit_hook {
 	void (*fn)(void *opaque);
@@ -49,6 +52,10 @@ struct kvm {
 
 	struct bus pio_bus;
 	struct bus mmio_bus;
+
+	/* Every virtio device, in creation order (lkvm stat lists them). */
+	struct virtio_device *vdevs[KVM_MAX_VDEVS];
+	unsigned int nr_vdevs;
 
 	/*
 	 * The first stop request wins: exit_code is written once under

@@ -215,9 +215,13 @@ struct virtio_device {
 	atomic_uint stalled;
 	atomic_ulong completions;
 
-	/* Statistics, for tests and benchmarks. */
+	/* Statistics, for `lkvm stat`, tests and benchmarks. */
 	atomic_ulong nr_kicks;
 	atomic_ulong nr_interrupts;
+	atomic_ulong nr_requests;	/* chains completed */
+	atomic_ulong nr_bytes;		/* payload moved, counted by the device */
+	atomic_ulong nr_errors;		/* requests that failed, by the device */
+	atomic_ulong nr_needs_reset;	/* times NEEDS_RESET was raised */
 };
 
 /*
