@@ -274,7 +274,9 @@ FORCE:
 # and a second copy whose full barriers are compiled out to prove the test
 # catches their absence.  VRING_TEST_NO_FULL_BARRIER is for this only.
 STRESS_BINS	:= $(OBJDIR)/tests/stress/vring-order \
-		   $(OBJDIR)/tests/stress/vring-order-nobarrier
+		   $(OBJDIR)/tests/stress/vring-order-nobarrier \
+		   $(OBJDIR)/tests/stress/vcpu-req \
+		   $(OBJDIR)/tests/stress/vcpu-req-nobarrier
 STRESS_DEPS	:= $(OBJDIR)/kvm/guest_mem.o
 
 $(OBJDIR)/tests/stress/vring-nobarrier.o: virtio/vring.c
@@ -293,6 +295,23 @@ $(OBJDIR)/tests/stress/vring-order-nobarrier: tests/stress/vring-order.c \
 	@mkdir -p $(dir $@)
 	@echo "  STRESS  $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
+
+# The same for the vCPU request/kick protocol (kvm/vcpu-req.c).
+$(OBJDIR)/tests/stress/vcpu-req-nobarrier.o: kvm/vcpu-req.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DVCPU_REQ_TEST_NO_FULL_BARRIER -c -o $@ $<
+
+$(OBJDIR)/tests/stress/vcpu-req: tests/stress/vcpu-req.c $(OBJDIR)/kvm/vcpu-req.o
+	@mkdir -p $(dir $@)
+	@echo "  STRESS  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) -lpthread
+
+$(OBJDIR)/tests/stress/vcpu-req-nobarrier: tests/stress/vcpu-req.c \
+		$(OBJDIR)/tests/stress/vcpu-req-nobarrier.o
+	@mkdir -p $(dir $@)
+	@echo "  STRESS  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) -lpthread
 
 # --- tests/disk: disk-tool drives the block backends without a guest ------
 # (linked like the unit tests: every lkvm object but main.o).  Built by

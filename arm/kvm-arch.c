@@ -114,7 +114,7 @@ int arch__handle_exit(struct kvm_cpu *cpu)
 		pr_err("vCPU %u: unhandled KVM exit reason %u", cpu->id,
 		       run->exit_reason);
 		if (cpu->kvm->cfg->debug)
-			arch__dump_vcpu(cpu);
+			arch__dump_vcpu(cpu, stderr);
 		kvm__request_stop(cpu->kvm, LKVM_EXIT_VMM_ERROR);
 		return -ENOSYS;
 	}

@@ -152,7 +152,7 @@ int arm__vcpu_nisv(struct kvm_cpu *cpu)
 		pr_debug("vCPU %u: undecodable MMIO access at %#llx: external data abort",
 			 cpu->id, ipa);
 	if (kvm->cfg->debug)
-		arch__dump_vcpu(cpu);
+		arch__dump_vcpu(cpu, stderr);
 	ev.exception.ext_dabt_pending = 1;
 	if (ioctl(cpu->fd, KVM_SET_VCPU_EVENTS, &ev)) {
 		int ret = -errno;
@@ -165,20 +165,26 @@ int arm__vcpu_nisv(struct kvm_cpu *cpu)
 	return 0;
 }
 
-void arch__dump_vcpu(struct kvm_cpu *cpu)
+void arch__dump_vcpu(struct kvm_cpu *cpu, FILE *f)
 {
 	u64 pc = 0, pstate = 0, sp = 0, x[31];
 
 	vcpu__get_reg(cpu, ARM64_CORE_REG(regs.pc), &pc);
 	vcpu__get_reg(cpu, ARM64_CORE_REG(regs.pstate), &pstate);
 	vcpu__get_reg(cpu, ARM64_CORE_REG(sp_el1), &sp);
-	fprintf(stderr, "vCPU %u: pc %016llx pstate %016llx sp_el1 %016llx mpidr %016llx\n",
+	fprintf(f, "vCPU %u: pc %016llx pstate %016llx sp_el1 %016llx mpidr %016llx\n",
 		cpu->id, (unsigned long long)pc, (unsigned long long)pstate,
 		(unsigned long long)sp, (unsigned long long)cpu->arch.mpidr);
 	for (int i = 0; i < 31; i++) {
 		x[i] = 0;
 		vcpu__get_reg(cpu, ARM64_CORE_REG(regs.regs[i]), &x[i]);
-		fprintf(stderr, " x%-2d %016llx%s", i, (unsigned long long)x[i],
+		fprintf(f, " x%-2d %016llx%s", i, (unsigned long long)x[i],
 			i % 4 == 3 || i == 30 ? "\n" : "");
 	}
+}
+
+/* KVM has no NMI for arm64 guests (KVM_NMI is x86's). */
+int arch__inject_nmi(struct kvm_cpu *cpu __unused)
+{
+	return -ENOTSUP;
 }

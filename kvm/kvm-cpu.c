@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lkvm/barrier.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
@@ -47,6 +48,7 @@ static int kvm_cpu__create(struct kvm *kvm, unsigned int id)
 		return -ENOMEM;
 	cpu->kvm = kvm;
 	cpu->id = id;
+	vcpu_req_init(&cpu->req);
 	kvm->cpus[id] = cpu;
 
 	cpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, id);
@@ -137,7 +139,7 @@ static void kvm_cpu__guest_fault(struct kvm_cpu *cpu, const char *what)
 	pr_err("vCPU %u: %s%s", cpu->id, what,
 	       cpu->kvm->cfg->debug ? "" : " (use --debug for registers)");
 	if (cpu->kvm->cfg->debug)
-		arch__dump_vcpu(cpu);
+		arch__dump_vcpu(cpu, stderr);
 	kvm__request_stop(cpu->kvm, LKVM_EXIT_GUEST_FAULT);
 }
 
@@ -185,7 +187,7 @@ static bool kvm_cpu__handle_exit(struct kvm_cpu *cpu)
 	case KVM_EXIT_DEBUG:
 		if (!cpu->kvm->cfg->debug_single_step)
 			return arch__handle_exit(cpu) == 0;
-		arch__dump_vcpu(cpu);
+		arch__dump_vcpu(cpu, stderr);
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
@@ -225,8 +227,25 @@ static void *kvm_cpu__thread(void *arg)
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
+	/* A VM paused before its vCPUs started keeps them from running. */
+	kvm_cpu__park(cpu);
 	while (!kvm__stopping(kvm)) {
-		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
+		int ret;
+
+		if (vcpu_req_enter_guest(&cpu->req)) {
+			if (!kvm_cpu__handle_requests(cpu))
+				break;
+			continue;
+		}
+		ret = ioctl(cpu->fd, KVM_RUN, 0);
+		vcpu_req_exit_guest(&cpu->req);
+		/*
+		 * A kick's immediate_exit has done its job (or will cost one
+		 * spurious EINTR if it lands after this store): requests are
+		 * looked at again before the next KVM_RUN either way.
+		 */
+		WRITE_ONCE(cpu->run->immediate_exit, 0);
+		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			pr_err("vCPU %u: KVM_RUN: %s", cpu->id, strerror(errno));
@@ -236,6 +255,7 @@ static void *kvm_cpu__thread(void *arg)
 		if (!kvm_cpu__handle_exit(cpu))
 			break;
 	}
+	kvm_cpu__gone(cpu);
 	return NULL;
 }
 
@@ -260,17 +280,11 @@ void kvm_cpu__stop_all(struct kvm *kvm)
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *cpu = kvm->cpus[i];
 
-		if (!cpu || !cpu->thread_started)
-			continue;
-		/*
-		 * immediate_exit makes a KVM_RUN that starts after our check
-		 * of stop_requested return at once; the signal interrupts one
-		 * already running.  The kernel reads the field on entry, and
-		 * pthread_kill() orders our store before the signal arrives.
-		 */
-		__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		pthread_kill(cpu->thread, SIGUSR1);
+		if (cpu && cpu->thread_started)
+			kvm_cpu__request(cpu, VCPU_REQ_STOP);
 	}
+	/* Parked vCPUs wait on a condition, not in KVM_RUN. */
+	kvm__pause_wake_all(kvm);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *cpu = kvm->cpus[i];
 

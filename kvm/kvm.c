@@ -123,6 +123,8 @@ void kvm__request_stop(struct kvm *kvm, int code)
 		evloop_stop(&kvm->loop);
 	}
 	pthread_mutex_unlock(&kvm->stop_lock);
+	/* Parked vCPUs and a pause waiting for them must see the stop. */
+	kvm__pause_wake_all(kvm);
 }
 
 bool kvm__stopping(struct kvm *kvm)
@@ -216,6 +218,9 @@ int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 	kvm->sys_fd = kvm->vm_fd = -1;
 	pthread_mutex_init(&kvm->stop_lock, NULL);
 	atomic_init(&kvm->stop_requested, false);
+	pthread_mutex_init(&kvm->pause_lock, NULL);
+	pthread_cond_init(&kvm->pause_cond, NULL);
+	pthread_cond_init(&kvm->resume_cond, NULL);
 
 	ret = evloop_init(&kvm->loop);
 	if (ret)
@@ -309,6 +314,9 @@ void kvm__exit(struct kvm *kvm)
 	bus_exit(&kvm->mmio_bus);
 	evloop_exit(&kvm->loop);
 	pthread_mutex_destroy(&kvm->stop_lock);
+	pthread_cond_destroy(&kvm->resume_cond);
+	pthread_cond_destroy(&kvm->pause_cond);
+	pthread_mutex_destroy(&kvm->pause_lock);
 }
 
 struct signal_watch {

@@ -27,6 +27,15 @@ struct virtio_ctx {
  * no-op without queue threads, where vdev->lock is every queue's lock.
  */
 void virtio_lock_queues(struct virtio_device *vdev);
+/*
+ * May the device touch guest memory: the driver's bus mastering is on
+ * and lkvm has not paused the device.  Any lock that covers the status.
+ */
+static inline bool virtio_dma_allowed(const struct virtio_device *vdev)
+{
+	return vdev->dma_enabled && !vdev->paused;
+}
+
 void virtio_unlock_queues(struct virtio_device *vdev);
 
 struct virtio_ctx virtio_ctx_enter(struct virtio_device *vdev,

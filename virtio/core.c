@@ -393,24 +393,42 @@ bool virtio_queue_config_allowed(struct virtio_device *vdev)
 	return !(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
-void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
+/* The two things that stop a device's DMA (virtio_dma_allowed()). */
+enum virtio_dma_gate {
+	VIRTIO_GATE_BUS_MASTER,		/* the driver's PCI COMMAND.MASTER */
+	VIRTIO_GATE_PAUSE,		/* lkvm pause */
+};
+
+static bool *virtio_gate_field(struct virtio_device *vdev,
+			       enum virtio_dma_gate gate)
 {
-	bool was = vdev->dma_enabled;
+	return gate == VIRTIO_GATE_BUS_MASTER ? &vdev->dma_enabled :
+						&vdev->paused;
+}
+
+/* Opens or closes @gate; vdev->lock held, queue locks not. */
+static void virtio_set_dma_gate(struct virtio_device *vdev,
+				enum virtio_dma_gate gate, bool open)
+{
+	bool was = virtio_dma_allowed(vdev);
+	bool *field = virtio_gate_field(vdev, gate);
+	/* paused is stored the other way round from an open gate. */
+	bool value = gate == VIRTIO_GATE_PAUSE ? !open : open;
 	struct virtio_ctx old;
 
-	if (enabled == was)
+	if (*field == value)
 		return;
 	/* A disable waits for every queue thread's in-flight work. */
 	virtio_lock_queues(vdev);
 	old = virtio_ctx_enter(vdev, NULL, true);
 	/*
 	 * Requests the backend still has in flight would write guest
-	 * buffers after mastering is off: finish them first, while DMA is
-	 * still allowed, so none is lost or written late.  Then publish and
+	 * buffers after DMA stops: finish them first, while DMA is still
+	 * allowed, so none is lost or written late.  Then publish and
 	 * interrupt for everything done so far, while that still may happen,
-	 * rather than when, or if, mastering comes back.
+	 * rather than when, or if, DMA comes back.
 	 */
-	if (!enabled) {
+	if (!open && was) {
 		/*
 		 * Broken (NEEDS_RESET) too: requests popped before the driver
 		 * erred are still in flight and would write guest memory.
@@ -420,15 +438,15 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 			vdev->ops->quiesce(vdev);
 		virtio_queues__flush(vdev);
 	}
-	vdev->dma_enabled = enabled;
-	if (enabled) {
+	*field = value;
+	if (open && virtio_dma_allowed(vdev)) {
 		/* Completions and interrupts held back meanwhile. */
 		virtio_queues__flush(vdev);
 		/*
 		 * Look at every enabled queue, not only those kicked
 		 * meanwhile: a device with host data waiting (console input)
-		 * had buffers posted before mastering went off and will get
-		 * no new kick for them.
+		 * had buffers posted before DMA stopped and will get no new
+		 * kick for them.
 		 */
 		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 			if (vdev->queues[i].enabled)
@@ -437,6 +455,25 @@ void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
 	}
 	virtio_ctx_restore(old);
 	virtio_unlock_queues(vdev);
+}
+
+void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled)
+{
+	virtio_set_dma_gate(vdev, VIRTIO_GATE_BUS_MASTER, enabled);
+}
+
+void virtio_device_pause(struct virtio_device *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	virtio_set_dma_gate(vdev, VIRTIO_GATE_PAUSE, false);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+void virtio_device_resume(struct virtio_device *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	virtio_set_dma_gate(vdev, VIRTIO_GATE_PAUSE, true);
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 void virtio_read_config(struct virtio_device *vdev, u32 offset, void *data,

@@ -66,7 +66,7 @@ bool virtio_queue_runnable(const struct virtio_queue *q)
 	const struct virtio_device *vdev = q->vdev;
 
 	return (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken &&
-	       vdev->dma_enabled && q->enabled && vring_mapped(&q->ring);
+	       virtio_dma_allowed(vdev) && q->enabled && vring_mapped(&q->ring);
 }
 
 void virtio_queue_wake(struct virtio_queue *q)
@@ -143,7 +143,7 @@ void virtio_device__on_irq(void *opaque, u32 events __unused)
 	 * An MSI is a DMA write too: with bus mastering off, leave the
 	 * bits for virtio_set_dma_enabled() to re-post when it comes back.
 	 */
-	if (vdev->dma_enabled)
+	if (virtio_dma_allowed(vdev))
 		virtio_signal_pending(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 }
@@ -275,7 +275,7 @@ static void virtio_queue_publish(struct virtio_queue *q, struct vring_id id,
 /* The queue's lock held: publish what waited on the done list. */
 static void virtio_queue_flush_done(struct virtio_queue *q)
 {
-	if (!q->vdev->dma_enabled)
+	if (!virtio_dma_allowed(q->vdev))
 		return;		/* published when mastering comes back */
 	/*
 	 * The completing thread wrote the buffers (a status byte, read
@@ -342,7 +342,7 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 	bool held = virtio_ctx_holds(q), wake = false;
 
 	atomic_fetch_add_explicit(&vdev->nr_requests, 1, memory_order_relaxed);
-	if (held && vdev->dma_enabled) {
+	if (held && virtio_dma_allowed(vdev)) {
 		virtio_queue_publish(q, id, len);
 	} else {
 		pthread_mutex_lock(&q->done_lock);
@@ -501,7 +501,7 @@ void virtio_queues__flush(struct virtio_device *vdev)
 		virtio_queue_flush_done(&vdev->queues[i]);
 		virtio_queue_interrupt(&vdev->queues[i]);
 	}
-	if (vdev->dma_enabled)
+	if (virtio_dma_allowed(vdev))
 		virtio_signal_pending(vdev);
 	virtio_ctx_restore(old);
 }

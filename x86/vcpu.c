@@ -284,9 +284,9 @@ int arch__vcpu_init(struct kvm_cpu *cpu)
 	return vcpu__ioctl(cpu, KVM_SET_MP_STATE, &mp, "KVM_SET_MP_STATE");
 }
 
-static void dump_seg(const char *name, const struct kvm_segment *s)
+static void dump_seg(FILE *f, const char *name, const struct kvm_segment *s)
 {
-	fprintf(stderr,
+	fprintf(f,
 		" %-3s sel %04x base %016llx limit %08x type %x p %u dpl %u db %u s %u l %u g %u%s\r\n",
 		name, s->selector, (unsigned long long)s->base, s->limit,
 		s->type, s->present, s->dpl, s->db, s->s, s->l, s->g,
@@ -294,7 +294,7 @@ static void dump_seg(const char *name, const struct kvm_segment *s)
 }
 
 /* Prints up to 16 code bytes at cs:rip, if they are in guest RAM. */
-static void dump_code(struct kvm_cpu *cpu, const struct kvm_regs *regs,
+static void dump_code(FILE *f, struct kvm_cpu *cpu, const struct kvm_regs *regs,
 		      const struct kvm_sregs *sregs)
 {
 	struct kvm_translation tr = {
@@ -304,7 +304,7 @@ static void dump_code(struct kvm_cpu *cpu, const struct kvm_regs *regs,
 	const u8 *p;
 
 	if (ioctl(cpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid) {
-		fprintf(stderr, " code: rip not mapped\r\n");
+		fprintf(f, " code: rip not mapped\r\n");
 		return;
 	}
 	/* Stay inside the page: the next one may not be contiguous. */
@@ -313,59 +313,64 @@ static void dump_code(struct kvm_cpu *cpu, const struct kvm_regs *regs,
 		len = room;
 	p = guest_mem_ptr(&cpu->kvm->mem, tr.physical_address, len);
 	if (!p) {
-		fprintf(stderr, " code: gpa %016llx is not RAM\r\n",
+		fprintf(f, " code: gpa %016llx is not RAM\r\n",
 			(unsigned long long)tr.physical_address);
 		return;
 	}
-	fprintf(stderr, " code at gpa %016llx:",
+	fprintf(f, " code at gpa %016llx:",
 		(unsigned long long)tr.physical_address);
 	for (u64 i = 0; i < len; i++)
-		fprintf(stderr, " %02x", p[i]);
-	fprintf(stderr, "\r\n");
+		fprintf(f, " %02x", p[i]);
+	fprintf(f, "\r\n");
 }
 
-void arch__dump_vcpu(struct kvm_cpu *cpu)
+void arch__dump_vcpu(struct kvm_cpu *cpu, FILE *f)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
 	if (ioctl(cpu->fd, KVM_GET_REGS, &r) < 0 ||
 	    ioctl(cpu->fd, KVM_GET_SREGS, &s) < 0) {
-		pr_err("vCPU %u: cannot read registers: %s", cpu->id,
-		       strerror(errno));
+		fprintf(f, "vCPU %u: cannot read registers: %s\r\n", cpu->id,
+			strerror(errno));
 		return;
 	}
-	fprintf(stderr, "vCPU %u registers:\r\n", cpu->id);
-	fprintf(stderr, " rip %016llx rflags %016llx\r\n",
+	fprintf(f, "vCPU %u registers:\r\n", cpu->id);
+	fprintf(f, " rip %016llx rflags %016llx\r\n",
 		(unsigned long long)r.rip, (unsigned long long)r.rflags);
-	fprintf(stderr, " rax %016llx rbx %016llx rcx %016llx rdx %016llx\r\n",
+	fprintf(f, " rax %016llx rbx %016llx rcx %016llx rdx %016llx\r\n",
 		(unsigned long long)r.rax, (unsigned long long)r.rbx,
 		(unsigned long long)r.rcx, (unsigned long long)r.rdx);
-	fprintf(stderr, " rsi %016llx rdi %016llx rsp %016llx rbp %016llx\r\n",
+	fprintf(f, " rsi %016llx rdi %016llx rsp %016llx rbp %016llx\r\n",
 		(unsigned long long)r.rsi, (unsigned long long)r.rdi,
 		(unsigned long long)r.rsp, (unsigned long long)r.rbp);
-	fprintf(stderr, " r8  %016llx r9  %016llx r10 %016llx r11 %016llx\r\n",
+	fprintf(f, " r8  %016llx r9  %016llx r10 %016llx r11 %016llx\r\n",
 		(unsigned long long)r.r8, (unsigned long long)r.r9,
 		(unsigned long long)r.r10, (unsigned long long)r.r11);
-	fprintf(stderr, " r12 %016llx r13 %016llx r14 %016llx r15 %016llx\r\n",
+	fprintf(f, " r12 %016llx r13 %016llx r14 %016llx r15 %016llx\r\n",
 		(unsigned long long)r.r12, (unsigned long long)r.r13,
 		(unsigned long long)r.r14, (unsigned long long)r.r15);
-	fprintf(stderr, " cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx\r\n",
+	fprintf(f, " cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx\r\n",
 		(unsigned long long)s.cr0, (unsigned long long)s.cr2,
 		(unsigned long long)s.cr3, (unsigned long long)s.cr4);
-	fprintf(stderr, " cr8 %016llx efer %016llx apic_base %016llx\r\n",
+	fprintf(f, " cr8 %016llx efer %016llx apic_base %016llx\r\n",
 		(unsigned long long)s.cr8, (unsigned long long)s.efer,
 		(unsigned long long)s.apic_base);
-	dump_seg("cs", &s.cs);
-	dump_seg("ss", &s.ss);
-	dump_seg("ds", &s.ds);
-	dump_seg("es", &s.es);
-	dump_seg("fs", &s.fs);
-	dump_seg("gs", &s.gs);
-	dump_seg("tr", &s.tr);
-	dump_seg("ldt", &s.ldt);
-	fprintf(stderr, " gdt %016llx/%04x idt %016llx/%04x\r\n",
+	dump_seg(f, "cs", &s.cs);
+	dump_seg(f, "ss", &s.ss);
+	dump_seg(f, "ds", &s.ds);
+	dump_seg(f, "es", &s.es);
+	dump_seg(f, "fs", &s.fs);
+	dump_seg(f, "gs", &s.gs);
+	dump_seg(f, "tr", &s.tr);
+	dump_seg(f, "ldt", &s.ldt);
+	fprintf(f, " gdt %016llx/%04x idt %016llx/%04x\r\n",
 		(unsigned long long)s.gdt.base, s.gdt.limit,
 		(unsigned long long)s.idt.base, s.idt.limit);
-	dump_code(cpu, &r, &s);
+	dump_code(f, cpu, &r, &s);
+}
+
+int arch__inject_nmi(struct kvm_cpu *cpu)
+{
+	return ioctl(cpu->fd, KVM_NMI) < 0 ? -errno : 0;
 }

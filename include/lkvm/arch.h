@@ -2,6 +2,8 @@
 #ifndef LKVM_ARCH_H
 #define LKVM_ARCH_H
 
+#include <stdio.h>
+
 /*
  * The arch interface: everything that differs between x86 and arm lives
  * behind these hooks, implemented in x86/ or arm/.  Shared code never
@@ -43,8 +45,10 @@ void arch__exit(struct kvm *kvm);
  * keep running, or a negative errno after requesting a stop.
  */
 int arch__handle_exit(struct kvm_cpu *cpu);
-/* Prints registers (and what else helps) to stderr. */
-void arch__dump_vcpu(struct kvm_cpu *cpu);
+/* Prints registers (and what else helps) to @f; on the vCPU's thread. */
+void arch__dump_vcpu(struct kvm_cpu *cpu, FILE *f);
+/* Injects an NMI into @cpu, on its thread; -ENOTSUP where there is none. */
+int arch__inject_nmi(struct kvm_cpu *cpu);
 
 /*
  * virtio-mmio placement: the next free slot's base address and interrupt

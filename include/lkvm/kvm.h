@@ -13,6 +13,7 @@
 #include "lkvm/evloop.h"
 #include "lkvm/guest_mem.h"
 #include "lkvm/types.h"
+#include "lkvm/vcpu-req.h"
 
 struct kvm;
 
@@ -23,6 +24,17 @@ struct kvm_cpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	struct vcpu_req req;
+	/*
+	 * kvm/pause.c, under kvm->pause_lock: parked while the VM is
+	 * paused; gone once the thread left its run loop; the one work
+	 * item (VCPU_REQ_WORK) waiting to run on this thread.
+	 */
+	bool parked;
+	bool gone;
+	void (*work_fn)(struct kvm_cpu *cpu, void *arg);
+	void *work_arg;
+	bool work_done;
 	struct kvm_cpu_arch arch;
 };
 
@@ -66,6 +78,19 @@ struct kvm {
 	int exit_code;
 	struct evloop loop;		/* main thread: signals, console */
 
+	/*
+	 * kvm/pause.c.  pause_lock covers paused, nr_parked, nr_gone and
+	 * each vCPU's parked/gone/work fields.  pause_cond: a vCPU parked,
+	 * left, or finished a work item (the main thread waits on it);
+	 * resume_cond: resumed, work queued, or stopping (parked vCPUs wait).
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	pthread_cond_t resume_cond;
+	bool paused;
+	unsigned int nr_parked;
+	unsigned int nr_gone;
+
 	/* Device teardown, run in reverse order once all vCPUs are gone. */
 	struct kvm_exit_hook exit_hooks[KVM_MAX_EXIT_HOOKS];
 	unsigned int nr_exit_hooks;
@@ -86,6 +111,23 @@ int kvm__set_irq_line(struct kvm *kvm, unsigned int irq, int level);
  */
 void kvm__request_stop(struct kvm *kvm, int code);
 bool kvm__stopping(struct kvm *kvm);
+/* kvm/pause.c: wakes every waiter there once a stop was requested. */
+void kvm__pause_wake_all(struct kvm *kvm);
+
+/*
+ * kvm/pause.c.  Sets @req on @cpu and kicks it out of KVM_RUN if needed;
+ * any thread.  The vCPU handles its requests before its next KVM_RUN;
+ * false from kvm_cpu__handle_requests() means leave the run loop.
+ */
+void kvm_cpu__request(struct kvm_cpu *cpu, unsigned int req);
+bool kvm_cpu__handle_requests(struct kvm_cpu *cpu);
+/* vCPU thread: waits while the VM is paused (also before its first run). */
+void kvm_cpu__park(struct kvm_cpu *cpu);
+/* The vCPU thread is leaving its run loop. */
+void kvm_cpu__gone(struct kvm_cpu *cpu);
+/* Runs @fn(@cpu, @arg) on @cpu's thread and waits for it (main thread). */
+int kvm_cpu__run_work(struct kvm_cpu *cpu,
+		      void (*fn)(struct kvm_cpu *cpu, void *arg), void *arg);
 
 int kvm_cpu__create_all(struct kvm *kvm);
 int kvm_cpu__start_all(struct kvm *kvm);

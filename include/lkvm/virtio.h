@@ -190,6 +190,7 @@ struct virtio_device {
 	bool legacy_only;		/* the transport offers no modern interface */
 	bool legacy;			/* driver uses the legacy interface */
 	bool dma_enabled;		/* PCI bus master (always true for MMIO) */
+	bool paused;			/* lkvm pause: like DMA off, lkvm's own */
 	bool broken;			/* NEEDS_RESET raised, queues stopped */
 	u8 isr;				/* ISR status bits (INTx / MMIO) */
 	u8 config_generation;
@@ -249,6 +250,13 @@ u32 virtio_get_host_features(struct virtio_device *vdev, unsigned int word);
 bool virtio_queue_config_allowed(struct virtio_device *vdev);
 /* Bus master enable/disable; a disable waits for in-flight work. */
 void virtio_set_dma_enabled(struct virtio_device *vdev, bool enabled);
+/*
+ * `lkvm pause`, from the main thread with no device lock held: finish
+ * what is in flight, publish and interrupt for it, then take no chain
+ * and touch no guest memory until virtio_device_resume().
+ */
+void virtio_device_pause(struct virtio_device *vdev);
+void virtio_device_resume(struct virtio_device *vdev);
 /* The driver kicked queue @index and no ioeventfd caught it. */
 void virtio_queue_kicked(struct virtio_device *vdev, unsigned int index);
 
