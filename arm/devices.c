@@ -6,6 +6,9 @@
  * --console virtio asked for hvc0.  No RTC: the MC146818 has no arm64
  * driver in Linux.
  */
+#include <errno.h>
+
+#include "lkvm/control.h"
 #include "lkvm/hw.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
@@ -22,4 +25,13 @@ int arch__init_devices(struct kvm *kvm)
 	if (ret)
 		pr_err("cannot set up the arm64 board devices: error %d", ret);
 	return ret;
+}
+
+/*
+ * No guest-visible power button on arm64 yet (a PL061 with a gpio-keys
+ * KEY_POWER is the plan): `lkvm stop` goes straight to its forced stop.
+ */
+int arch__request_poweroff(struct kvm *kvm __unused)
+{
+	return -ENOTSUP;
 }

@@ -39,6 +39,7 @@
 #define UART_IIR_MSI	0x00
 #define UART_IIR_THRI	0x02
 #define UART_IIR_RDI	0x04
+#define UART_IIR_RLSI	0x06
 #define UART_IIR_FIFO	0xc0
 
 #define UART_FCR_ENABLE	0x01
@@ -53,8 +54,10 @@
 #define UART_MCR_LOOP	0x10
 
 #define UART_LSR_DR	0x01
+#define UART_LSR_BI	0x10
 #define UART_LSR_THRE	0x20
 #define UART_LSR_TEMT	0x40
+#define UART_LSR_FIFOE	0x80
 
 #define UART_MSR_CTS	0x10
 #define UART_MSR_DSR	0x20
@@ -74,6 +77,7 @@ struct serial8250 {
 	bool thr_ipending;	/* THR-empty interrupt not yet acknowledged */
 
 	u8 rx[UART_FIFO_SIZE];
+	bool rx_brk[UART_FIFO_SIZE];	/* received with a break condition */
 	unsigned int rx_head, rx_count;
 
 	struct evloop_watch in;
@@ -86,7 +90,12 @@ static u8 serial8250__iir(const struct serial8250 *s)
 {
 	u8 fifo = (s->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO : 0;
 
-	/* Priority order of the 16550: receive data, THR empty, modem. */
+	/*
+	 * Priority order of the 16550: line status (a break at the top of
+	 * the FIFO), receive data, THR empty, modem.
+	 */
+	if ((s->ier & UART_IER_RLSI) && s->rx_count && s->rx_brk[s->rx_head])
+		return fifo | UART_IIR_RLSI;
 	if ((s->ier & UART_IER_RDI) && s->rx_count)
 		return fifo | UART_IIR_RDI;
 	if ((s->ier & UART_IER_THRI) && s->thr_ipending)
@@ -115,12 +124,37 @@ static void serial8250__watch_input(struct serial8250 *s, bool on)
 		s->in_watched = on;
 }
 
-static void serial8250__push_rx(struct serial8250 *s, u8 c)
+static void serial8250__push_rx_brk(struct serial8250 *s, u8 c, bool brk)
 {
+	unsigned int at = (s->rx_head + s->rx_count) % UART_FIFO_SIZE;
+
 	if (s->rx_count == UART_FIFO_SIZE)
 		return;	/* only loopback can get here: the wire drops it */
-	s->rx[(s->rx_head + s->rx_count) % UART_FIFO_SIZE] = c;
+	s->rx[at] = c;
+	s->rx_brk[at] = brk;
 	s->rx_count++;
+}
+
+static void serial8250__push_rx(struct serial8250 *s, u8 c)
+{
+	serial8250__push_rx_brk(s, c, false);
+}
+
+/* LSR: data ready, and the error bits of the character at the top. */
+static u8 serial8250__lsr(const struct serial8250 *s)
+{
+	u8 v = UART_LSR_THRE | UART_LSR_TEMT;
+
+	if (!s->rx_count)
+		return v;
+	v |= UART_LSR_DR;
+	if (s->rx_brk[s->rx_head])
+		v |= UART_LSR_BI;
+	for (unsigned int i = 0; i < s->rx_count; i++)
+		if ((s->fcr & UART_FCR_ENABLE) &&
+		    s->rx_brk[(s->rx_head + i) % UART_FIFO_SIZE])
+			v |= UART_LSR_FIFOE;
+	return v;
 }
 
 static void serial8250__output(struct serial8250 *s, u8 c)
@@ -166,8 +200,7 @@ static u8 serial8250__read(struct serial8250 *s, unsigned int reg)
 	case UART_MCR:
 		return s->mcr;
 	case UART_LSR:
-		return UART_LSR_THRE | UART_LSR_TEMT |
-		       (s->rx_count ? UART_LSR_DR : 0);
+		return serial8250__lsr(s);
 	case UART_MSR:
 		if (s->mcr & UART_MCR_LOOP) {
 			/* Loopback wires the modem outputs to the inputs. */
@@ -298,6 +331,28 @@ static void serial8250__on_input(void *opaque, u32 events __unused)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Magic SysRq, main thread: a break (received as a NUL with LSR BI, which
+ * Linux's 8250 driver hands to uart_handle_break()) and then @key, which
+ * the driver takes as the SysRq command within the next five seconds.
+ */
+static int serial8250__sysrq(void *dev, char key)
+{
+	struct serial8250 *s = dev;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (UART_FIFO_SIZE - s->rx_count < 2) {
+		ret = -EBUSY;	/* the guest is not reading its console */
+	} else {
+		serial8250__push_rx_brk(s, 0, true);
+		serial8250__push_rx(s, (u8)key);
+		serial8250__update_irq(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 static void serial8250__free(void *opaque)
 {
 	struct serial8250 *s = opaque;
@@ -334,6 +389,7 @@ int serial8250__init(struct kvm *kvm, struct bus *bus, u64 base,
 	if (ret)
 		return ret;
 	if (is_console) {
+		kvm__set_console_sysrq(kvm, serial8250__sysrq, s);
 		/* stdin may be a file or /dev/null (CI): then input is off. */
 		if (evloop_add(&kvm->loop, &s->in, EPOLLIN) == 0)
 			s->in_watched = true;

@@ -38,6 +38,7 @@
 #define CONSOLE_TXQ		1
 #define CONSOLE_RX_BUF		4096
 #define CTRL_A			0x01
+#define CTRL_O			0x0f	/* hvc's SysRq prefix */
 
 struct virtio_console {
 	struct virtio_device *vdev;
@@ -195,6 +196,29 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 	}
 }
 
+/*
+ * Magic SysRq, main thread: Ctrl-O then @key on hvc0's input, which
+ * Linux's hvc driver takes as a SysRq request.  Queued behind whatever
+ * input is waiting; the device thread delivers it.
+ */
+static int virtio_console__sysrq(void *dev, char key)
+{
+	struct virtio_console *c = dev;
+	int ret = 0;
+
+	pthread_mutex_lock(&c->vdev->lock);
+	if (sizeof(c->rx) - c->rx_len < 2) {
+		ret = -EBUSY;	/* the guest is not reading its console */
+	} else {
+		c->rx[c->rx_len++] = CTRL_O;
+		c->rx[c->rx_len++] = (u8)key;
+	}
+	pthread_mutex_unlock(&c->vdev->lock);
+	if (!ret)
+		virtio_queue_wake(&c->vdev->queues[CONSOLE_RXQ]);
+	return ret;
+}
+
 static void virtio_console__handle_queue(struct virtio_device *vdev,
 					 struct virtio_queue *q)
 {
@@ -251,6 +275,8 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 	else
 		c->in_eof = true;
 	pthread_mutex_unlock(&vdev->lock);
+	if (term)
+		kvm__set_console_sysrq(kvm, virtio_console__sysrq, c);
 	if (out)
 		*out = vdev;
 	return 0;

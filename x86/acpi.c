@@ -9,9 +9,10 @@
  *   RSDP (rev 2) -> XSDT and RSDT -> FADT -> FACS, DSDT
  *                                 -> MADT
  *
- * The FADT describes the PM1a control register at 0x604 (hw/pm.c) so that
- * Linux powers off through ACPI (S5), and the 0xcf9 reset register
- * (hw/pci.c) so that it reboots through ACPI.  The DSDT holds the \_S5_
+ * The FADT describes the PM1a registers at 0x600 and 0x604 (hw/pm.c) so
+ * that Linux powers off through ACPI (S5) and sees the fixed-feature power
+ * button, and the 0xcf9 reset register (hw/pci.c) so that it reboots
+ * through ACPI.  The DSDT holds the \_S5_
  * sleep type and a PCI host bridge: once Linux uses ACPI it only scans the
  * PCI buses that the namespace declares.  This file lays the tables out
  * and sums them; what the DSDT says is written below with the AML
@@ -137,7 +138,7 @@ struct acpi_fadt {
 /* FADT flags */
 #define FADT_WBINVD		(1u << 0)
 #define FADT_PROC_C1		(1u << 2)
-#define FADT_PWR_BUTTON		(1u << 4)	/* no fixed-feature button */
+#define FADT_PWR_BUTTON		(1u << 4)	/* set: no fixed-feature button */
 #define FADT_SLP_BUTTON		(1u << 5)
 #define FADT_RESET_REG_SUP	(1u << 10)
 
@@ -367,9 +368,9 @@ static void acpi__build_fadt(struct acpi_fadt *f, u64 facs, u64 dsdt)
 	/* No SMI_CMD: the machine is always in ACPI mode. */
 	f->smi_cmd = 0;
 	/*
-	 * ACPICA requires a PM1a event block.  Nothing answers at 0x600, so
-	 * reads return all-ones and writes are dropped; no SCI is ever
-	 * raised, so Linux only touches it to clear and mask events.
+	 * PM1_STS and PM1_EN (hw/pm.c): the fixed-feature power button
+	 * raises the SCI there, which `lkvm stop` uses to ask for a clean
+	 * shutdown.
 	 */
 	f->pm1a_evt_blk = ACPI_PM1A_EVT_PORT;
 	f->pm1_evt_len = 4;
@@ -384,8 +385,9 @@ static void acpi__build_fadt(struct acpi_fadt *f, u64 facs, u64 dsdt)
 	/* Serial, RTC and i8042 are there; no VGA. */
 	f->iapc_boot_arch = BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042 |
 			    BOOT_ARCH_NO_VGA;
-	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON |
-		   FADT_SLP_BUTTON | FADT_RESET_REG_SUP;
+	/* PWR_BUTTON clear: the fixed-feature power button exists. */
+	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON |
+		   FADT_RESET_REG_SUP;
 	f->reset_reg = (struct acpi_gas){
 		.space_id = ACPI_GAS_SYSTEM_IO,
 		.bit_width = 8,

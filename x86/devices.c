@@ -4,6 +4,10 @@
  * and IRQs, following the standard PC layout so Linux finds them without
  * being told.
  */
+#include <errno.h>
+
+#include "arch/acpi.h"
+#include "lkvm/control.h"
 #include "lkvm/hw.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
@@ -12,7 +16,6 @@
 #define COM1_IRQ	4
 #define RTC_PORT	0x70
 #define DEBUG_EXIT_PORT	0xf4
-#define PM1A_CNT_PORT	0x604	/* where QEMU's PC machine has it */
 
 int arch__init_devices(struct kvm *kvm)
 {
@@ -29,10 +32,18 @@ int arch__init_devices(struct kvm *kvm)
 	if (!ret)
 		ret = pci_host__init(kvm, pio);
 	if (!ret)
-		ret = pm__init(kvm, pio, PM1A_CNT_PORT);
+		ret = pm__init(kvm, pio, ACPI_PM1A_EVT_PORT,
+			      ACPI_PM1A_CNT_PORT, ACPI_SCI_IRQ,
+			      &kvm->arch.pm);
 	if (!ret && kvm->cfg->debug_exit)
 		ret = debug_exit__init(kvm, pio, DEBUG_EXIT_PORT);
 	if (ret)
 		pr_err("cannot set up the PC devices: error %d", ret);
 	return ret;
+}
+
+/* The ACPI fixed-feature power button; the guest decides what it means. */
+int arch__request_poweroff(struct kvm *kvm)
+{
+	return pm__press_power_button(kvm->arch.pm);
 }

@@ -91,6 +91,13 @@ struct kvm {
 	unsigned int nr_parked;
 	unsigned int nr_gone;
 
+	/*
+	 * Magic SysRq on the guest's console (kvm__sysrq, kvm/sysrq.c): set
+	 * by whichever device carries it, the 8250 or virtio-console hvc0.
+	 */
+	int (*console_sysrq)(void *dev, char key);
+	void *console_dev;
+
 	/* Device teardown, run in reverse order once all vCPUs are gone. */
 	struct kvm_exit_hook exit_hooks[KVM_MAX_EXIT_HOOKS];
 	unsigned int nr_exit_hooks;
@@ -104,6 +111,9 @@ int kvm__register_ram(struct kvm *kvm, u64 gpa, u64 size, void *hva);
 /* Registers @fn(@opaque) to run at kvm__exit(); -ENOSPC when full. */
 int kvm__on_exit(struct kvm *kvm, void (*fn)(void *opaque), void *opaque);
 int kvm__set_irq_line(struct kvm *kvm, unsigned int irq, int level);
+/* The console device announces its SysRq entry (see kvm__sysrq). */
+void kvm__set_console_sysrq(struct kvm *kvm,
+			    int (*fn)(void *dev, char key), void *dev);
 
 /*
  * Ask the VM to stop with @code.  Safe from any thread, any number of

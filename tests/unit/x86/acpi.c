@@ -191,6 +191,8 @@ static void check(unsigned int nr, const u8 *buf, u64 gpa, int len)
 	ok(fadt[116] == 1 && fadt[117] == 8 && get64(fadt + 120) == 0xcf9 &&
 	   fadt[128] == 6, "FADT: reset register 0xcf9, value 6");
 	ok(!(get32(fadt + 112) & (1u << 20)), "FADT: not hardware-reduced");
+	ok(!(get32(fadt + 112) & (1u << 4)),
+	   "FADT: PWR_BUTTON clear (fixed-feature power button present)");
 	is_int(get16(fadt + 109), 0x7,
 	       "FADT: boot arch: legacy devices, 8042, no VGA");
 
@@ -201,7 +203,7 @@ static void check(unsigned int nr, const u8 *buf, u64 gpa, int len)
 	check_madt(nr, madt);
 }
 
-#define CHECKS_PER_BUILD	37
+#define CHECKS_PER_BUILD	38
 
 int main(void)
 {

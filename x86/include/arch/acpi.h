@@ -15,7 +15,7 @@
 struct guest_mem;
 
 /* I/O ports named in the FADT. */
-#define ACPI_PM1A_EVT_PORT	0x600	/* nothing behind it: reads all-ones */
+#define ACPI_PM1A_EVT_PORT	0x600	/* hw/pm.c: PM1_STS, PM1_EN */
 #define ACPI_PM1A_CNT_PORT	0x604	/* hw/pm.c: SLP_EN powers off */
 #define ACPI_RESET_PORT		0xcf9	/* hw/pci.c: PIIX reset control */
 #define ACPI_RESET_VALUE	0x06	/* SYS_RST | RST_CPU */

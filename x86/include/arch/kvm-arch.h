@@ -22,6 +22,7 @@ struct x86_boot_state {
 };
 
 struct kvm_cpuid2;
+struct pm;
 
 #define X86_EXTRA_CMDLINE_MAX	512
 
@@ -34,6 +35,7 @@ struct kvm_arch {
 	 */
 	char extra_cmdline[X86_EXTRA_CMDLINE_MAX];
 	unsigned int nr_virtio_mmio;	/* slots handed out */
+	struct pm *pm;			/* hw/pm.c: the power button */
 };
 
 struct kvm_cpu_arch {
