@@ -136,8 +136,10 @@ static void p9_run(struct virtio_9p *p9, struct p9_req *r)
 	 * After a reset the core would drop it anyway (the ring's map_gen
 	 * changed); not filing it keeps the done list for the new ring.
 	 */
-	if (!drop)
+	if (!drop) {
+		virtio_stat_bytes(r->q->vdev, c->out_len + len);
 		virtio_queue_complete(r->q, c->id, (u32)len);
+	}
 	pthread_mutex_lock(&p9->lock);
 	p9_req_put_locked(p9, r);
 	pthread_mutex_unlock(&p9->lock);

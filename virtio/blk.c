@@ -124,6 +124,13 @@ static void blk_req_put(struct virtio_blk *blk, struct blk_req *r)
 /* Status byte, then the chain back to the driver.  Any thread. */
 static void blk_req_finish(struct blk_req *r, u8 status)
 {
+	struct virtio_device *vdev = r->q->vdev;
+
+	if (status == VIRTIO_BLK_S_OK && (r->plan.dreq.op == DISK_OP_READ ||
+					  r->plan.dreq.op == DISK_OP_WRITE))
+		virtio_stat_bytes(vdev, r->plan.dreq.len);
+	else if (status != VIRTIO_BLK_S_OK)
+		virtio_stat_error(vdev);
 	*r->plan.status = status;
 	virtio_queue_complete(r->q, r->chain.id, r->plan.written + 1);
 	blk_req_put(r->blk, r);
@@ -169,12 +176,15 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 	case BLK_PLAN_NO_STATUS:
 		pr_debug("virtio-blk %s: request without status byte",
 			 blk->path);
+		virtio_stat_error(r->q->vdev);
 		disk_unreserve(blk->disk);
 		virtio_queue_complete(r->q, r->chain.id, 0);
 		blk_req_put(blk, r);
 		return;
 	case BLK_PLAN_DONE:
 		disk_unreserve(blk->disk);
+		if (r->plan.result != VIRTIO_BLK_S_OK)
+			virtio_stat_error(r->q->vdev);
 		*r->plan.status = r->plan.result;
 		virtio_queue_complete(r->q, r->chain.id, r->plan.written + 1);
 		blk_req_put(blk, r);

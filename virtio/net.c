@@ -118,11 +118,13 @@ static int virtio_net__fetch(struct virtio_net *n)
 			return 0;
 		if ((size_t)len < NET_HDR_LEN) {
 			n->rx_dropped++;
+			virtio_stat_error(n->vdev);
 			return -1;
 		}
 		flen = (size_t)len - NET_HDR_LEN;
 		if (net_hdr_check_rx(h, n->vdev->guest_features, flen)) {
 			n->rx_dropped++;
+			virtio_stat_error(n->vdev);
 			return -1;
 		}
 	} else {
@@ -154,6 +156,7 @@ static void virtio_net__rx_drop_pending(struct virtio_net *n,
 	for (unsigned int i = 0; i < n->rx_nbufs; i++)
 		virtio_queue_complete(q, n->rx_used[i].id, 0);
 	n->rx_dropped++;
+	virtio_stat_error(n->vdev);
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
 }
@@ -208,6 +211,7 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 	for (unsigned int i = 0; i < n->rx_nbufs; i++)
 		virtio_queue_complete(q, n->rx_used[i].id, n->rx_used[i].len);
 	n->rx_frames++;
+	virtio_stat_bytes(n->vdev, n->rx_len);
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
 	return 1;
@@ -279,12 +283,14 @@ static int virtio_net__tx_one(struct virtio_net *n, struct vring_chain *e)
 	}
 	if (e->out_len < hl || e->out_len - hl > NET_MAX_FRAME) {
 		n->tx_dropped++;
+		virtio_stat_error(n->vdev);
 		return 0;
 	}
 	flen = e->out_len - hl;
 	vring_chain_read(e, 0, &h, hl);
 	if (net_hdr_check_tx(&h, n->vdev->guest_features, flen)) {
 		n->tx_dropped++;
+		virtio_stat_error(n->vdev);
 		return 0;
 	}
 	if (n->be.vnet_hdr) {
@@ -312,10 +318,13 @@ static int virtio_net__tx_one(struct virtio_net *n, struct vring_chain *e)
 		one = (struct iovec){ n->tx_buf, flen };
 		ret = n->be.ops->send(&n->be, &one, 1);
 	}
-	if (ret)
+	if (ret) {
 		n->tx_dropped++;
-	else
+		virtio_stat_error(n->vdev);
+	} else {
 		n->tx_frames++;
+		virtio_stat_bytes(n->vdev, flen);
+	}
 	return 0;
 }
 

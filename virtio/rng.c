@@ -66,8 +66,12 @@ static void virtio_rng__handle_queue(struct virtio_device *vdev,
 	struct virtio_rng *rng = vdev->priv;
 	struct vring_chain *c = &rng->chain;
 
-	while (virtio_queue_pop(q, c) > 0)
-		virtio_queue_complete(q, c->id, virtio_rng__fill_chain(c));
+	while (virtio_queue_pop(q, c) > 0) {
+		u32 n = virtio_rng__fill_chain(c);
+
+		virtio_stat_bytes(vdev, n);
+		virtio_queue_complete(q, c->id, n);
+	}
 }
 
 static const struct virtio_device_ops virtio_rng_ops = {

@@ -235,6 +235,17 @@ struct virtio_device {
  * stopped, ops->free, then tops->free).  @legacy_only: the transport has
  * no modern interface (no VERSION_1 offered, the driver is legacy).
  */
+/* `lkvm stat` counters a device keeps itself; any thread. */
+static inline void virtio_stat_bytes(struct virtio_device *vdev, u64 n)
+{
+	atomic_fetch_add_explicit(&vdev->nr_bytes, n, memory_order_relaxed);
+}
+
+static inline void virtio_stat_error(struct virtio_device *vdev)
+{
+	atomic_fetch_add_explicit(&vdev->nr_errors, 1, memory_order_relaxed);
+}
+
 int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 		       const struct virtio_device_ops *ops,
 		       const struct virtio_transport_ops *tops, void *transport,
