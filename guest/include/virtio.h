@@ -244,6 +244,13 @@ void virtq_notify(struct virtq *vq);
 bool virtq_kick(struct virtq *vq);
 /* Next used buffer's cookie (and written length), or NULL. */
 void *virtq_get_buf(struct virtq *vq, uint32_t *len);
+/*
+ * The same, telling an empty ring (0) from an entry whose id is out of
+ * range or not in flight (-1: consumed, *data NULL, for callers that
+ * count such device bugs) and a good one (1).  @id and @len may be NULL.
+ */
+int virtq_get_used(struct virtq *vq, void **data, uint32_t *id,
+		   uint32_t *len);
 bool virtq_more_used(struct virtq *vq);
 /* Suppress interrupts for @vq. */
 void virtq_disable_cb(struct virtq *vq);

@@ -184,14 +184,16 @@ static void detach(struct virtq *vq, uint16_t head)
 	t->indirect = NULL;
 }
 
-void *virtq_get_buf(struct virtq *vq, uint32_t *len)
+int virtq_get_used(struct virtq *vq, void **datap, uint32_t *idp,
+		   uint32_t *len)
 {
 	struct vring_used_elem *e;
 	uint32_t id;
 	void *data;
 
+	*datap = NULL;
 	if (!virtq_more_used(vq))
-		return NULL;
+		return 0;
 	/*
 	 * Read used->idx before the element it covers; pairs with the
 	 * device's wmb between writing used->ring[] and used->idx in
@@ -200,12 +202,13 @@ void *virtq_get_buf(struct virtq *vq, uint32_t *len)
 	virt_rmb();
 	e = &vq->used->ring[vq->last_used & (vq->size - 1)];
 	id = e->id;
+	if (idp)
+		*idp = id;
 	if (len)
 		*len = e->len;
 	if (id >= vq->size || !vq->tokens[id].data) {
-		printf("virtq %u: device returned bad id %u\n", vq->index, id);
 		vq->last_used++;
-		return NULL;
+		return -1;
 	}
 	data = vq->tokens[id].data;
 	detach(vq, id);
@@ -220,6 +223,17 @@ void *virtq_get_buf(struct virtq *vq, uint32_t *len)
 		WRITE_ONCE16(*vq->used_event, vq->last_used);
 		virt_mb();
 	}
+	*datap = data;
+	return 1;
+}
+
+void *virtq_get_buf(struct virtq *vq, uint32_t *len)
+{
+	uint32_t id;
+	void *data;
+
+	if (virtq_get_used(vq, &data, &id, len) < 0)
+		printf("virtq %u: device returned bad id %u\n", vq->index, id);
 	return data;
 }
 
