@@ -23,6 +23,7 @@ enum {
 	OPT_CPU_FEATURES,
 	OPT_DEBUG_EXIT,
 	OPT_RNG,
+	OPT_BALLOON,
 	OPT_VIRTIO_TRANSPORT,
 	OPT_IRQCHIP,
 	OPT_PMU,
@@ -63,6 +64,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
 	FLAG("rng", OPT_RNG),
+	FLAG("balloon", OPT_BALLOON),
 	{ "9p", required_argument, NULL, OPT_9P },
 	{ "virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT },
 	FLAG("virtio-legacy", OPT_VIRTIO_LEGACY),
@@ -118,6 +120,9 @@ void config_print_run_help(FILE *f)
 "                          raw image look like qcow2 fail. Repeatable (up to\n"
 "                          %d disks: vda, vdb, ...)\n"
 "    --rng                 virtio-rng device fed from the host's getrandom()\n"
+"    --balloon             virtio-balloon device: 'lkvm balloon' asks the\n"
+"                          guest to give RAM back (released to the host) or\n"
+"                          take it again; not with --hugetlbfs\n"
 "    --9p <dir>[,<tag>][,ro]\n"
 "                          share host directory <dir> with the guest over\n"
 "                          virtio-9p (9P2000.L); the guest mounts it with\n"
@@ -626,6 +631,9 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 			break;
 		case OPT_RNG:
 			cfg->rng = on;
+			break;
+		case OPT_BALLOON:
+			cfg->balloon = on;
 			break;
 		case OPT_9P:
 			if (parse_9p(cfg, optarg))

@@ -499,3 +499,10 @@ void virtio_write_config(struct virtio_device *vdev, u32 offset,
 		return;
 	ops->write_config(vdev, offset, data, len);
 }
+
+void virtio_config_changed(struct virtio_device *vdev)
+{
+	vdev->config_generation++;
+	if ((vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdev->broken)
+		vdev->tops->interrupt_config(vdev);
+}

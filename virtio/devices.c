@@ -31,5 +31,7 @@ int virtio__init_devices(struct kvm *kvm)
 		ret = virtio_9p__create(kvm, &cfg->p9[i], kind, NULL, NULL);
 	if (!ret && cfg->rng)
 		ret = virtio_rng__create(kvm, kind, NULL);
+	if (!ret && cfg->balloon)
+		ret = virtio_balloon__create(kvm, kind, NULL);
 	return ret;
 }

@@ -52,5 +52,11 @@ int virtio_9p__create(struct kvm *kvm, const struct lkvm_9p *cfg,
 		      struct virtio_device **out);
 int virtio_rng__create(struct kvm *kvm, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
+/*
+ * The VM's one balloon (kvm->balloon), over the RAM registered in kvm->mem
+ * so far: -EEXIST for a second, -EINVAL with --hugetlbfs.
+ */
+int virtio_balloon__create(struct kvm *kvm, enum virtio_transport_kind kind,
+			   struct virtio_device **out);
 
 #endif

@@ -38,6 +38,7 @@
 #define VIRTIO_ID_BLOCK			2
 #define VIRTIO_ID_CONSOLE		3
 #define VIRTIO_ID_RNG			4
+#define VIRTIO_ID_BALLOON		5
 #define VIRTIO_ID_9P			9
 
 /* ---- split ring ---- */

@@ -384,6 +384,7 @@ static uint16_t transitional_id(uint32_t device_id)
 	switch (device_id) {
 	case VIRTIO_ID_NET: return 0x1000;
 	case VIRTIO_ID_BLOCK: return 0x1001;
+	case VIRTIO_ID_BALLOON: return 0x1002;
 	case VIRTIO_ID_CONSOLE: return 0x1003;
 	case VIRTIO_ID_RNG: return 0x1005;
 	case VIRTIO_ID_9P: return 0x1009;

@@ -96,6 +96,7 @@ struct lkvm_config {
 	struct lkvm_disk disks[LKVM_MAX_DISKS];
 	unsigned int nr_disks;
 	bool rng;			/* virtio-rng */
+	bool balloon;			/* virtio-balloon (one per VM) */
 	int virtio_transport;		/* enum virtio_transport_kind */
 	bool debug;			/* dump registers on a guest fault */
 	bool debug_exit;		/* isa-debug-exit style port at 0xf4 */

@@ -42,6 +42,7 @@ struct kvm_cpu {
 #define KVM_MAX_VDEVS	32
 
 struct virtio_device;
+struct balloon;
 
 struct kvm_exit_hook {
 	void (*fn)(void *opaque);
@@ -68,6 +69,8 @@ struct kvm {
 	/* Every virtio device, in creation order (lkvm stat lists them). */
 	struct virtio_device *vdevs[KVM_MAX_VDEVS];
 	unsigned int nr_vdevs;
+	/* --balloon's device (virtio/balloon.c), or NULL: one per VM. */
+	struct balloon *balloon;
 
 	/*
 	 * The first stop request wins: exit_code is written once under

@@ -22,6 +22,9 @@ typedef int64_t s64;
 #define SZ_1M 0x100000ULL
 #define SZ_1G 0x40000000ULL
 
+#ifndef U32_MAX
+#define U32_MAX	0xffffffffU
+#endif
 #define min_t(t, a, b) ((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b) ((t)(a) > (t)(b) ? (t)(a) : (t)(b))
 

@@ -359,6 +359,18 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev,
  */
 void virtio_device_broken(struct virtio_device *vdev, const char *why, int err);
 
+/*
+ * The device changed its config space (vdev->lock held, the change made
+ * under it): bumps config_generation, so a modern driver reading a
+ * multi-field config sees the change and reads again, and raises the
+ * configuration-change interrupt once the driver is running (before
+ * DRIVER_OK the driver reads the config anyway; a broken device already
+ * raised one).  Any thread: the transports keep their interrupt state
+ * under vdev->lock, and MSI-X holds the message back while bus mastering
+ * is off (pending bit).
+ */
+void virtio_config_changed(struct virtio_device *vdev);
+
 /* Creates the devices asked for on the command line (virtio/devices.c). */
 int virtio__init_devices(struct kvm *kvm);
 

@@ -179,6 +179,19 @@ static void drv_notify(struct t *t, unsigned int i)
 	virtio_queue_kicked(t->vdev, i);
 }
 
+/* A device changed its config: what virtio_config_changed() is for. */
+static u8 core_config_changed(struct t *t)
+{
+	struct virtio_device *vdev = t->vdev;
+	u8 gen;
+
+	pthread_mutex_lock(&vdev->lock);
+	virtio_config_changed(vdev);
+	gen = vdev->config_generation;
+	pthread_mutex_unlock(&vdev->lock);
+	return gen;
+}
+
 static struct view core_view(struct t *t)
 {
 	struct virtio_device *vdev = t->vdev;
@@ -892,9 +905,40 @@ static void case_reset_waits(bool pq)
 	core_free(&t);
 }
 
+/*
+ * 4.1.4.3 / 4.2.2: a device-side config change bumps the generation and,
+ * once the driver is running, raises the config-change interrupt (ISR
+ * bit 1); before DRIVER_OK and on a broken device it raises none.
+ */
+static void case_config_changed(bool pq)
+{
+	struct t t;
+	unsigned int c0;
+	u8 g0, g1;
+
+	diag("config change from the device, %s", MODE(pq));
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
+	drv_setup(&t, 1);
+	c0 = atomic_load(&sig.config);
+	g0 = t.vdev->config_generation;
+	g1 = core_config_changed(&t);
+	ok(g1 == (u8)(g0 + 1) && atomic_load(&sig.config) == c0,
+	   "before DRIVER_OK: generation bumped, no interrupt");
+	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
+	ok(core_config_changed(&t) == (u8)(g1 + 1) &&
+	   atomic_load(&sig.config) == c0 + 1 && (core_view(&t).isr & 2),
+	   "after DRIVER_OK: generation bumped, config interrupt, ISR bit 1");
+	drv_status(&t, S_ACK | S_DRV | S_FOK);	/* breaks the device */
+	c0 = atomic_load(&sig.config);
+	core_config_changed(&t);
+	is_int(atomic_load(&sig.config), c0,
+	       "a broken device raises no further config interrupt");
+	core_free(&t);
+}
+
 int main(void)
 {
-	tap_plan(2 * 74);
+	tap_plan(2 * 77);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -910,6 +954,7 @@ int main(void)
 		case_dma_broken_in_flight(pq);
 		case_reset_held(pq);
 		case_reset_waits(pq);
+		case_config_changed(pq);
 	}
 	free(ram);
 	return tap_done();
