@@ -203,7 +203,8 @@ endif
 # KVM ioctls): the test defines __wrap_<call>, lkvm's code is unchanged.
 $(OBJDIR)/tests/unit/arm/gic.t: TEST_LDFLAGS := -Wl,--wrap=ioctl
 # hw/: the tests record (or silence) the interrupt levels devices drive.
-$(OBJDIR)/tests/unit/hw/pm.t $(OBJDIR)/tests/unit/hw/serial8250.t: \
+$(OBJDIR)/tests/unit/hw/pm.t $(OBJDIR)/tests/unit/hw/serial8250.t \
+	$(OBJDIR)/tests/unit/hw/pl061.t: \
 	TEST_LDFLAGS := -Wl,--wrap=kvm__set_irq_line
 # fs/p9 on a kernel without fchmodat2: the test answers ENOSYS for it.
 $(OBJDIR)/tests/unit/fs/p9-ops-compat.t: TEST_LDFLAGS := -Wl,--wrap=syscall

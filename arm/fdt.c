@@ -11,12 +11,17 @@
 
 #include <libfdt.h>
 
+#include "lkvm/hw.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 #include "lkvm/pci.h"
 
 #define PHANDLE_GIC	1
 #define PHANDLE_MSI	2
+#define PHANDLE_APB_CLK	3
+#define PHANDLE_GPIO	4
+
+#define KEY_POWER	116	/* linux/input-event-codes.h */
 
 /* The GIC binding's first cell and trigger types. */
 #define GIC_SPI			0
@@ -178,6 +183,51 @@ static int fdt__uart(void *fdt)
 	return fdt_end_node(fdt);
 }
 
+/*
+ * The PL061 and its power key, as QEMU's virt describes them: the PrimeCell
+ * binding wants the APB clock (Linux's AMBA bus reads the ID registers
+ * only with it), here a fixed clock; gpio-keys names line 3, active high.
+ */
+static int fdt__gpio(void *fdt)
+{
+	static const char compat[] = "arm,pl061\0arm,primecell";
+	const fdt32_t gpios[] = {
+		cpu_to_fdt32(PHANDLE_GPIO), cpu_to_fdt32(ARM_PL061_POWER_LINE),
+		cpu_to_fdt32(0),
+	};
+	char name[32];
+
+	FDT_TRY(fdt_begin_node(fdt, "apb-pclk"));
+	FDT_TRY(fdt_property_string(fdt, "compatible", "fixed-clock"));
+	FDT_TRY(fdt_property_u32(fdt, "#clock-cells", 0));
+	FDT_TRY(fdt_property_u32(fdt, "clock-frequency", ARM_APB_CLOCK));
+	FDT_TRY(fdt_property_string(fdt, "clock-output-names", "clk24mhz"));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", PHANDLE_APB_CLK));
+	FDT_TRY(fdt_end_node(fdt));
+
+	snprintf(name, sizeof(name), "gpio@%llx",
+		 (unsigned long long)ARM_PL061_BASE);
+	FDT_TRY(fdt_begin_node(fdt, name));
+	FDT_TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+	FDT_TRY(fdt_reg(fdt, ARM_PL061_BASE, PL061_SIZE));
+	FDT_TRY(fdt_irq(fdt, GIC_SPI, ARM_PL061_SPI, IRQ_TYPE_LEVEL_HIGH));
+	FDT_TRY(fdt_property(fdt, "gpio-controller", NULL, 0));
+	FDT_TRY(fdt_property_u32(fdt, "#gpio-cells", 2));
+	FDT_TRY(fdt_property_u32(fdt, "clocks", PHANDLE_APB_CLK));
+	FDT_TRY(fdt_property_string(fdt, "clock-names", "apb_pclk"));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", PHANDLE_GPIO));
+	FDT_TRY(fdt_end_node(fdt));
+
+	FDT_TRY(fdt_begin_node(fdt, "gpio-keys"));
+	FDT_TRY(fdt_property_string(fdt, "compatible", "gpio-keys"));
+	FDT_TRY(fdt_begin_node(fdt, "poweroff"));
+	FDT_TRY(fdt_property_string(fdt, "label", "GPIO Key Poweroff"));
+	FDT_TRY(fdt_property_u32(fdt, "linux,code", KEY_POWER));
+	FDT_TRY(fdt_property(fdt, "gpios", gpios, sizeof(gpios)));
+	FDT_TRY(fdt_end_node(fdt));
+	return fdt_end_node(fdt);
+}
+
 static int fdt__pci(struct kvm *kvm, void *fdt)
 {
 	/*
@@ -288,6 +338,7 @@ static int fdt__tree(struct kvm *kvm, void *fdt, const char *cmdline)
 	FDT_TRY(fdt__psci_timer_pmu(kvm, fdt));
 	FDT_TRY(gic__generate_fdt(kvm, fdt, PHANDLE_GIC, PHANDLE_MSI));
 	FDT_TRY(fdt__uart(fdt));
+	FDT_TRY(fdt__gpio(fdt));
 	FDT_TRY(fdt__pci(kvm, fdt));
 	FDT_TRY(fdt__virtio(kvm, fdt));
 

@@ -180,6 +180,38 @@ fetch_9pmods() {
 	[ -s "$dir/modules/9p.ko" ]
 }
 
+# The power key's input stack (gpio_keys, evdev), for the nested boot's
+# pwrkey case (lkvm stop's gpio-keys power button), from the very package
+# the cached Image came from.  modules/orderkeys lists them in load
+# order; evdev.ko last marks the set done.
+fetch_keymods() {
+	local dir=$cache/linux-arm64 tmp deb pkg ver m
+	[ -s "$dir/modules/evdev.ko" ] && return 0
+	[ -s "$dir/version" ] || return 1
+	deb=$(cat "$dir/version")
+	pkg=${deb%%_*} ver=${deb#*_}
+	ver=${ver%_*}
+	ver=${ver//%3a/:}
+	tmp=$(mktemp -d "$cache/keymods.XXXXXX")
+	mkdir -p "$tmp/x"
+	if download "$tmp" "$pkg:arm64=$ver" &&
+	   dpkg-deb --fsys-tarfile "$tmp/$deb" |
+		tar -x -C "$tmp/x" --wildcards '*/keyboard/gpio_keys.ko' \
+		'*/input/evdev.ko'; then
+		: > "$dir/modules/orderkeys"
+		# Neither depends on another module (modinfo's depends is empty
+		# in Debian 12's build: input core and gpiolib are built in).
+		for m in gpio_keys evdev; do
+			find "$tmp/x/lib/modules" -name "$m.ko" -exec cp {} "$dir/modules/$m.ko.tmp" \;
+			[ -s "$dir/modules/$m.ko.tmp" ] || continue
+			mv "$dir/modules/$m.ko.tmp" "$dir/modules/$m.ko"
+			echo "$m.ko" >> "$dir/modules/orderkeys"
+		done
+	fi
+	rm -rf "$tmp"
+	[ -s "$dir/modules/evdev.ko" ]
+}
+
 # A slice of the image package's module tree, laid out as on a Debian
 # system, for the sandbox's module resolver tests: all of the metadata,
 # but only the modules the sandbox wants (and what they need), not the
@@ -207,7 +239,7 @@ fetch_sandboxmods() {
 	[ -s "$dir/modtree/.done" ]
 }
 
-# Only the nested boot's net and 9p cases and the sandbox module tests
+# Only the nested boot's net, 9p and pwrkey cases and the sandbox module tests
 # need these; they say when theirs are missing and skip.
 optional() {
 	"$@" || echo "arm64-fetch: $* failed; a case of tests/arm64 will skip" >&2
@@ -217,6 +249,7 @@ fetch_sysroot
 fetch_kernel
 optional fetch_netmods
 optional fetch_9pmods
+optional fetch_keymods
 optional fetch_sandboxmods
 fetch_busybox
 optional fetch_slirp

@@ -5,6 +5,9 @@
 #   OUT/l1.cpio   busybox + the static arm64 lkvm + the kernel Image +
 #                 l2.cpio + tests/arm64/l1-init
 #   OUT/l2.cpio   also the kernel's virtio modules, if MODULES is given
+#                 (with the 9p and power-key sets and their load orders),
+#                 and /bin/keywait (tests/arm64/keywait.c, static, built
+#                 with ${CROSS_COMPILE}gcc): the power-key reader
 #   OUT/l1.cpio   also kut.bin (tests/arm64/kut-env.c, a kvm-unit-tests
 #                 stand-in built with ${CROSS_COMPILE}gcc) and kut.env,
 #                 the environment file it gets as its initrd
@@ -51,7 +54,12 @@ if [ -n "$modules" ] && [ -s "$modules/order" ]; then
 	mkdir -p "$stage/l2/modules"
 	cp "$modules"/*.ko "$modules/order" "$stage/l2/modules/"
 	[ -s "$modules/order9p" ] && cp "$modules/order9p" "$stage/l2/modules/"
+	[ -s "$modules/orderkeys" ] && cp "$modules/orderkeys" "$stage/l2/modules/"
 fi
+cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
+"${cross}gcc" -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -O2 -static -s -o "$stage/l2/bin/keywait" \
+	"$top/tests/arm64/keywait.c"
 mkcpio "$stage/l2" "$out/l2.cpio"
 
 mkroot "$stage/l1" "$top/tests/arm64/l1-init"

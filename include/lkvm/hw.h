@@ -7,6 +7,7 @@
 struct kvm;
 struct bus;
 struct pm;
+struct pl061;
 
 /* Board devices in hw/; each registers itself on the bus it is given. */
 int serial8250__init(struct kvm *kvm, struct bus *bus, u64 base,
@@ -23,5 +24,19 @@ int pm__init(struct kvm *kvm, struct bus *bus, u64 evt_port, u64 cnt_port,
 	     unsigned int sci, struct pm **out);
 /* Sets PWRBTN_STS, raising the SCI if the guest enabled it; any thread. */
 int pm__press_power_button(struct pm *pm);
+
+/* ARM PL061 GPIO controller: 8 lines, 4 KiB of registers, one interrupt. */
+#define PL061_LINES	8
+#define PL061_SIZE	0x1000ULL
+/* At @base on @bus, raising @irq (level); *@out is freed at VM exit. */
+int pl061__init(struct kvm *kvm, struct bus *bus, u64 base, unsigned int irq,
+		struct pl061 **out);
+/* The board drives input @line to @level; any thread.  -ENOTSUP if !@g. */
+int pl061__set_input(struct pl061 *g, unsigned int line, bool level);
+/*
+ * A key on input @line: pressed (high) now, released @hold_ms later by a
+ * timer on the main loop; pressing a held key restarts the hold.
+ */
+int pl061__press(struct pl061 *g, unsigned int line, unsigned int hold_ms);
 
 #endif

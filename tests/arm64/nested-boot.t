@@ -74,6 +74,11 @@ p9_why=
 	p9_why="no 9p.ko in $cache/linux-arm64/modules (scripts/setup.sh fetches it)"
 [ -z "$p9_why" ] && cases+=",v9p:gicv3-its:poweroff"
 [ -z "$sbox_why" ] && cases+=",sbox:gicv3-its:sandbox"
+# The power key needs the kernel's gpio_keys and evdev modules.
+key_why=
+[ -s "$cache/linux-arm64/modules/gpio_keys.ko" ] && [ -s "$cache/linux-arm64/modules/evdev.ko" ] ||
+	key_why="no gpio_keys.ko/evdev.ko in $cache/linux-arm64/modules (scripts/arm64-fetch.sh fetch_keymods)"
+[ -z "$key_why" ] && cases+=",pwrkey:gicv3:poweroff"
 cases_g4="g4its:gicv3-its:poweroff,g4vpci:gicv3-its:poweroff"
 [ -n "$lkvm_net" ] && cases_g4+=",g4noits:auto:poweroff"
 # The GICv2 host: gicv2 (INTx), gicv2m (MSI-X as SPIs) and auto.
@@ -383,6 +388,30 @@ else
 		 "ITS-MSI" "status"; do
 		skip "net: $t" "$net_why"
 	done
+fi
+
+# lkvm stop on arm64: L2 waits for KEY_POWER from gpio-keys on lkvm's
+# PL061; L1 runs `lkvm stop --name l2key --timeout 60` once L2 says it is
+# armed; L2 powers off on the key, well before the forced stop.
+if ! picked pwrkey; then
+	for i in $(seq 7); do skip "pwrkey check $i" "pwrkey not in ARM64_CASES"; done
+elif [ -z "$key_why" ]; then
+	s=$(section pwrkey)
+	like "$s" '^L2: pwrkey pl061=1 gpio-keys=1' \
+		"pwrkey: L2's gpio-pl061 and gpio-keys bind to lkvm's device tree nodes"
+	like "$s" '^L2: pwrkey armed devices=1 ' "pwrkey: L2 has an input device with KEY_POWER"
+	like "$s" '^L2: pwrkey pressed code=116 ' "pwrkey: lkvm stop presses KEY_POWER (gpio-keys reports it)"
+	like "$s" '^L2: pwrkey released ' "pwrkey: ... and releases it"
+	is "$(marker pwrkey stop-status)" 0 "pwrkey: lkvm stop --name l2key --timeout 60: status 0"
+	is "$(status_of pwrkey)" 0 "pwrkey: L2 powered off on the key -> lkvm status 0"
+	t=$(marker pwrkey exit-secs)
+	awk "BEGIN { exit !(${t:-999} < 60) }"
+	ok $? "pwrkey: lkvm exited before stop's 60 s timeout (${t:-?} s): not forced"
+	diag "pwrkey: $(sed -n 's/^L2: pwrkey \(pressed\|released\)/\1/p' "$s" | tr '\n' ' ')"
+	diag "pwrkey: stop took $(marker pwrkey stop-secs) s, lkvm exited $(marker pwrkey exit-secs) s after the stop began (L1 uptime)"
+	grep '^L1: case=pwrkey stop: ' "$s" | while read -r l; do diag "$l"; done
+else
+	for i in $(seq 7); do skip "pwrkey check $i" "$key_why"; done
 fi
 
 # GICv2 guests on a GICv3 host need the CPU interface's GICv2

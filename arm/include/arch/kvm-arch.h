@@ -15,6 +15,8 @@ enum arm_irqchip {
 	ARM_IRQCHIP_GICV3_ITS,
 };
 
+struct pl061;
+
 struct arm_virtio_slot {
 	u64 base, size;
 	unsigned int spi;
@@ -33,6 +35,8 @@ struct kvm_arch {
 	 */
 	bool nisv_abort;
 	atomic_bool nisv_logged;	/* said so once */
+
+	struct pl061 *pl061;	/* GPIO with the power key (arm/devices.c) */
 
 	/* Boot state, decided by the loader. */
 	u64 entry;		/* PC of the boot vCPU */

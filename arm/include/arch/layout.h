@@ -11,6 +11,7 @@
  *   0x0000_0000  +64K    unused (a NULL dereference faults, not RAM)
  *   0x0100_0000  +4K     16550A UART (ttyS0), SPI 0
  *   0x0101_0000  +4K     reserved (kvmtool's RTC; lkvm has none on arm64)
+ *   0x0102_0000  +4K     PL061 GPIO, SPI 1; line 3 is the power key
  *   0x0800_0000  +64K    GIC distributor (v2 and v3)
  *   0x0801_0000  +8K     GICv2 CPU interface
  *   0x0802_0000  +4K     GICv2m MSI frame (--irqchip=gicv2m)
@@ -35,6 +36,17 @@
 
 #define ARM_RTC_BASE		0x01010000ULL
 #define ARM_RTC_SIZE		0x1000ULL
+
+/*
+ * The PL061 and its gpio-keys KEY_POWER on line 3 (QEMU virt's line),
+ * held for 100 ms per press as QEMU's gpio-key does.  Its APB clock is a
+ * fixed-clock node: Linux's AMBA bus will not probe without one.
+ */
+#define ARM_PL061_BASE		0x01020000ULL
+#define ARM_PL061_SPI		1
+#define ARM_PL061_POWER_LINE	3
+#define ARM_PL061_PRESS_MS	100
+#define ARM_APB_CLOCK		24000000
 
 #define ARM_GIC_DIST_BASE	0x08000000ULL
 #define ARM_GIC_DIST_SIZE	0x10000ULL

@@ -8,8 +8,10 @@
  * (secure, non-secure, virtual, hypervisor PPIs in that order), PSCI,
  * pci-host-ecam-generic (interrupt-map entries of child address, pin,
  * parent phandle, parent address, parent specifier; msi-map), /chosen,
- * and the DT spec's rule that a node's unit address is its first reg
- * address.  Slots come from the real arch__virtio_mmio_alloc/announce.
+ * arm,pl061 + arm,primecell (clocks/clock-names apb_pclk, the common
+ * clock binding's fixed-clock), gpio-keys (linux,code, gpios of the
+ * controller's phandle, line, flags), and the DT spec's rule that a
+ * node's unit address is its first reg address.  Slots come from the real arch__virtio_mmio_alloc/announce.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,8 @@
 #include <libfdt.h>
 
 #include "tap.h"
+#include "lkvm/hw.h"
+#include "lkvm/irq.h"
 #include "lkvm/kvm.h"
 #include "lkvm/pci.h"
 
@@ -346,6 +350,49 @@ static void check_uart_virtio(const char *m, const struct machine *mc)
 		   m, ARM_VIRTIO_MMIO_SPI);
 }
 
+/* The PL061 and its power key: always there, as on QEMU's virt. */
+static void check_gpio(const char *m)
+{
+	struct kvm_irq_routing_entry routes[64];
+	char path[32];
+	int gpio, clk, keys = node("/gpio-keys"), key = node("/gpio-keys/poweroff");
+	u32 first_free, n;
+	bool routed = false;
+
+	snprintf(path, sizeof(path), "/gpio@%llx",
+		 (unsigned long long)ARM_PL061_BASE);
+	gpio = node(path);
+	ok(compat(gpio, "arm,pl061") && compat(gpio, "arm,primecell") &&
+	   cell2(gpio, "reg", 0) == ARM_PL061_BASE &&
+	   cell2(gpio, "reg", 2) == PL061_SIZE &&
+	   irq_is(gpio, 0, GIC_SPI, ARM_PL061_SPI, LEVEL_HIGH) &&
+	   has(gpio, "gpio-controller") && cell(gpio, "#gpio-cells", 0) == 2,
+	   "%s: %s: arm,pl061 + arm,primecell, 4K, SPI %d level, gpio-controller, 2 gpio cells",
+	   m, path, ARM_PL061_SPI);
+	clk = fdt_node_offset_by_phandle(dtb, cell(gpio, "clocks", 0));
+	ok(ncells(gpio, "clocks") == 1 &&
+	   !strcmp(str(gpio, "clock-names") ?: "", "apb_pclk") &&
+	   compat(clk, "fixed-clock") && cell(clk, "#clock-cells", 0) == 0 &&
+	   cell(clk, "clock-frequency", 0) == ARM_APB_CLOCK,
+	   "%s: its apb_pclk is a fixed-clock of %d Hz", m, ARM_APB_CLOCK);
+	ok(compat(keys, "gpio-keys") && cell(key, "linux,code", 0) == 116 &&
+	   ncells(key, "gpios") == 3 &&
+	   fdt_node_offset_by_phandle(dtb, cell(key, "gpios", 0)) == gpio &&
+	   cell(key, "gpios", 1) == ARM_PL061_POWER_LINE &&
+	   cell(key, "gpios", 2) == 0 && str(key, "label"),
+	   "%s: gpio-keys/poweroff: KEY_POWER (116) on the PL061's line %d, active high",
+	   m, ARM_PL061_POWER_LINE);
+	n = arch__irq_default_routes(routes, ARRAY_SIZE(routes), &first_free);
+	for (u32 i = 0; i < n; i++)
+		routed |= routes[i].gsi == ARM_PL061_SPI &&
+			  routes[i].u.irqchip.pin == ARM_PL061_SPI;
+	ok(routed && ARM_PL061_SPI != ARM_UART_SPI &&
+	   (ARM_PL061_SPI < ARM_PCI_INTX_SPI ||
+	    ARM_PL061_SPI >= ARM_PCI_INTX_SPI + ARM_PCI_INTX_SPIS) &&
+	   ARM_PL061_SPI < ARM_VIRTIO_MMIO_SPI,
+	   "%s: the PL061's SPI is its own and has a default GSI route", m);
+}
+
 static void check_pci(const char *m, const struct machine *mc)
 {
 	char path[32];
@@ -476,7 +523,7 @@ int main(void)
 {
 	int saved, null, ret;
 
-	tap_plan(132);
+	tap_plan(148);
 
 	for (size_t i = 0; i < ARRAY_SIZE(machines); i++) {
 		const struct machine *m = &machines[i];
@@ -492,6 +539,7 @@ int main(void)
 		check_gic(m->name, m);
 		check_uart_virtio(m->name, m);
 		check_pci(m->name, m);
+		check_gpio(m->name);
 		check_chosen(m->name, m);
 	}
 	test_bootargs();
