@@ -79,6 +79,7 @@ key_why=
 [ -s "$cache/linux-arm64/modules/gpio_keys.ko" ] && [ -s "$cache/linux-arm64/modules/evdev.ko" ] ||
 	key_why="no gpio_keys.ko/evdev.ko in $cache/linux-arm64/modules (scripts/arm64-fetch.sh fetch_keymods)"
 [ -z "$key_why" ] && cases+=",pwrkey:gicv3:poweroff"
+cases+=",pause:gicv3-its:poweroff"
 cases_g4="g4its:gicv3-its:poweroff,g4vpci:gicv3-its:poweroff"
 [ -n "$lkvm_net" ] && cases_g4+=",g4noits:auto:poweroff"
 # The GICv2 host: gicv2 (INTx), gicv2m (MSI-X as SPIs) and auto.
@@ -412,6 +413,26 @@ elif [ -z "$key_why" ]; then
 	grep '^L1: case=pwrkey stop: ' "$s" | while read -r l; do diag "$l"; done
 else
 	for i in $(seq 7); do skip "pwrkey check $i" "$key_why"; done
+fi
+
+# lkvm pause/resume on arm64: L1 pauses and resumes L2 (virtio-pci with
+# MSI through the ITS) for as long as L2 writes and reads back its disk,
+# 20 s of guest time; a short run of the x86 10^4-cycle stress test.
+if ! picked pause; then
+	for i in $(seq 5); do skip "pause check $i" "pause not in ARM64_CASES"; done
+else
+	s=$(section pause)
+	n=$(marker pause cycles)
+	ok "$([ "${n:-0}" -gt 0 ]; echo $?)" "pause: L1 paused and resumed the running L2 (${n:-0} cycles)"
+	is "$(marker pause fails)" 0 "pause: every lkvm pause/resume succeeded"
+	like "$s" '^L2: pause done rounds=[1-9][0-9]* bad=0 ' \
+		"pause: L2's disk writes and reads all came back intact"
+	l2=$(sed -n 's/^L2: pause done .* l2secs=\([0-9.]*\).*/\1/p' "$s")
+	l1=$(marker pause l1secs)
+	awk "BEGIN { exit !(${l2:-999} <= ${l1:-0} + 2) }"
+	ok $? "pause: L2's clock did not run ahead of L1's (${l2:-?} s in L2, ${l1:-?} s in L1)"
+	is "$(status_of pause)" 0 "pause: L2 powered off afterwards -> lkvm status 0"
+	diag "pause: $(grep '^L2: pause done' "$s")"
 fi
 
 # GICv2 guests on a GICv3 host need the CPU interface's GICv2
