@@ -155,6 +155,7 @@ endif
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
+		   $(wildcard ctl/*.c) \
 		   $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
 		   $(wildcard fs/*.c) $(wildcard sandbox/*.c) \
