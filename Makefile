@@ -307,6 +307,16 @@ $(DISK_TOOL): tests/disk/disk-tool.c $(CORE_OBJS)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
 
+# --- tests/ctl: misbehaving control-socket clients (tests/guest/60-control.t)
+CTL_ABUSE	:= $(OBJDIR)/tests/ctl/ctl-abuse
+STRESS_BINS	+= $(CTL_ABUSE)
+CTL_CLIENT_OBJS	:= $(patsubst %,$(OBJDIR)/ctl/%.o,proto client path)
+
+$(CTL_ABUSE): tests/ctl/ctl-abuse.c $(CTL_CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
+
 -include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 
 # --- bare-metal test guests (always the host gcc, never sanitized) ----------
