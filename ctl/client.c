@@ -84,11 +84,21 @@ int ctl_request(int fd, const char *const argv[], int *status, char **body)
 			off += (size_t)w;
 	}
 	ctl_buf_free(&req);
-	if (ret)
+	/*
+	 * A server that refuses us (another uid) replies and closes before
+	 * reading: the send fails, but its reason is waiting to be read.
+	 */
+	if (ret && ret != -EPIPE && ret != -ECONNRESET)
 		return ret;
-	ret = ctl_read_full(fd, hdr, sizeof(hdr));
-	if (ret)
-		return ret;
+	if (ret) {
+		/* Either way the VM is gone for us: EOF is -ECONNRESET. */
+		if (ctl_read_full(fd, hdr, sizeof(hdr)))
+			return -ECONNRESET;
+	} else {
+		ret = ctl_read_full(fd, hdr, sizeof(hdr));
+		if (ret)
+			return ret;
+	}
 	len = ctl_get_u32(hdr);
 	if (len < 4 || len > CTL_MAX_REPLY)
 		return -EBADMSG;
