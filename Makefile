@@ -155,6 +155,7 @@ endif
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
+		   $(wildcard ctl/*.c) \
 		   $(wildcard hw/*.c) $(wildcard virtio/*.c) \
 		   $(wildcard net/*.c) $(wildcard disk/*.c) \
 		   $(wildcard fs/*.c) $(wildcard sandbox/*.c) \
@@ -328,6 +329,25 @@ $(DISK_TOOL): tests/disk/disk-tool.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
+
+# --- tests/ctl: misbehaving control-socket clients (tests/guest/60-control.t)
+CTL_ABUSE	:= $(OBJDIR)/tests/ctl/ctl-abuse
+STRESS_BINS	+= $(CTL_ABUSE)
+CTL_CLIENT_OBJS	:= $(patsubst %,$(OBJDIR)/ctl/%.o,proto client path)
+
+$(CTL_ABUSE): tests/ctl/ctl-abuse.c $(CTL_CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
+
+# The pause/resume driver of tests/guest/56-pause-stress.t.
+PAUSE_CYCLES	:= $(OBJDIR)/tests/stress/pause-cycles
+STRESS_BINS	+= $(PAUSE_CYCLES)
+
+$(PAUSE_CYCLES): tests/stress/pause-cycles.c $(CTL_CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
 -include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lkvm's command dispatcher: `lkvm run|sandbox|version|help`. */
+/*
+ * lkvm's command dispatcher: `lkvm run|sandbox|version|help` and the
+ * control commands list|stop|pause|resume|stat|debug|balloon (ctl/).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +13,7 @@
 
 #include "lkvm/arch.h"
 #include "lkvm/config.h"
+#include "lkvm/ctl.h"
 #include "lkvm/disk.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
@@ -27,8 +31,15 @@ static void usage(FILE *f)
 "The most commonly used lkvm commands are:\n"
 "   run        Start a virtual machine\n"
 "   sandbox    Run a command in a throwaway VM on the host's files\n"
+"   list       List the running VMs\n"
+"   stop       Stop a VM, or all of them (--all)\n"
+"   pause      Pause a VM\n"
+"   resume     Resume a paused VM\n"
+"   stat       Print a VM's device counters and memory figures\n"
+"   debug      Dump a VM's registers, inject an NMI or a SysRq key\n"
+"   balloon    Inflate or deflate a VM's balloon\n"
 "   version    Print the version of the lkvm binary\n"
-"   help       Show this text, or `lkvm help run|sandbox` for options\n"
+"   help       Show this text, or `lkvm help <command>` for its options\n"
 "\n"
 "See 'lkvm help <command>' for more information on a specific command.\n");
 }
@@ -67,6 +78,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sandbox"))
 		return sandbox_main(argc - 1, argv + 1);
+	if (ctl_cli_is_command(cmd))
+		return ctl_cli_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("lkvm version %s\n", LKVM_VERSION);
 		return 0;
@@ -77,6 +90,8 @@ int main(int argc, char **argv)
 			config_print_run_help(stdout);
 		else if (argc > 2 && !strcmp(argv[2], "sandbox"))
 			return sandbox_main(2, (char *[]){ "sandbox", "--help", NULL });
+		else if (argc > 2 && ctl_cli_is_command(argv[2]))
+			ctl_cli_help(argv[2], stdout);
 		else
 			usage(stdout);
 		return 0;

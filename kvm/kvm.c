@@ -21,6 +21,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "lkvm/ctl.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
@@ -390,6 +391,7 @@ static int kvm__setup_signals(sigset_t *stop_set)
 int kvm__run(const struct lkvm_config *cfg)
 {
 	struct signal_watch sw = { .w.fd = -1 }, tw = { .w.fd = -1 };
+	struct ctl_server *ctl = NULL;
 	struct kvm *kvm;
 	sigset_t stop_set;
 	int ret, code;
@@ -397,9 +399,20 @@ int kvm__run(const struct lkvm_config *cfg)
 	log_level = cfg->loglevel;
 	if (kvm__setup_signals(&stop_set))
 		return LKVM_EXIT_VMM_ERROR;
+	/*
+	 * The control socket first: a bad or duplicate --name is refused
+	 * before anything is built.  From here every way out goes through
+	 * ctl_server_close(), which removes the socket file.
+	 */
+	ret = ctl_server_open(cfg, &ctl);
+	if (ret)
+		return ret == -EINVAL || ret == -EEXIST || ret == -EPERM ?
+		       LKVM_EXIT_USAGE : LKVM_EXIT_VMM_ERROR;
 	kvm = calloc(1, sizeof(*kvm));
-	if (!kvm)
+	if (!kvm) {
+		ctl_server_close(ctl);
 		return LKVM_EXIT_VMM_ERROR;
+	}
 
 	/* Before the devices, which take the console's fds. */
 	if (cfg->tty >= 0 && term__open_pty((unsigned int)cfg->tty))
@@ -434,6 +447,9 @@ int kvm__run(const struct lkvm_config *cfg)
 		goto err_vmm;
 	if (cfg->stop_after_s && kvm__arm_timeout(kvm, &tw))
 		goto err_vmm;
+	/* Requests are served by evloop_run(), once the vCPUs have started. */
+	if (ctl_server_attach(ctl, kvm))
+		goto err_vmm;
 
 	term__init();
 	ret = kvm_cpu__start_all(kvm);
@@ -458,5 +474,7 @@ out:
 		close(tw.w.fd);
 	kvm__exit(kvm);
 	free(kvm);
+	/* Last: a client waiting for the socket to close sees lkvm gone. */
+	ctl_server_close(ctl);
 	return code;
 }

@@ -15,5 +15,11 @@
 /* Only with cfg->stop_after_s (`lkvm sandbox --timeout`): timeout(1)'s. */
 #define LKVM_EXIT_TIMEOUT	124
 #define LKVM_EXIT_SIGNAL_BASE	128	/* 128 + signal number */
+/*
+ * `lkvm stop` forced the VM off (--force, the --timeout ran out, or the
+ * board has no power-off request): what SIGTERM would have given, since
+ * that is what it stands for.
+ */
+#define LKVM_EXIT_STOPPED	(LKVM_EXIT_SIGNAL_BASE + 15)
 
 #endif

@@ -32,7 +32,7 @@ export XDG_RUNTIME_DIR=$TAP_TMP/xdg
 mkdir -m 0700 "$XDG_RUNTIME_DIR"
 
 N_RUN=6		# assertions of check_run
-plan $((N_RUN + 1 + N_RUN))
+plan $((N_RUN + 1 + 3 + N_RUN))
 
 # start_vm TAG: boots pstress in the background as --name pstress-TAG-$$,
 # stdin from a fifo held open on fd 3; sets PID, OUT, ERR, IMG, NAME.
@@ -122,6 +122,35 @@ fail_run() {	# fail_run LABEL WHY N: N failed assertions
 	sed 's/^/#   /' "$ERR" | tail -5
 }
 
+# The virtio-blk device's completed requests, from lkvm stat.
+blk_requests() {
+	"$LKVM" stat --name "$NAME" --json 2>/dev/null |
+		sed -n 's/.*"name":"blk"[^}]*"requests":\([0-9]*\).*/\1/p'
+}
+
+# A paused VM does nothing: its disk serves no request however long the
+# pause lasts, its registers can be read, and a resume starts it again.
+# (Without these, a pause that paused nothing would pass the rest.)
+paused_checks() {
+	local r1 r2 r3 i dump
+	"$LKVM" pause --name "$NAME" >/dev/null 2>&1
+	r1=$(blk_requests)
+	sleep 1
+	r2=$(blk_requests)
+	[ -n "$r1" ] && [ "$r1" = "$r2" ]
+	ok $? "paused: no disk request served in 1 s ($r1 -> $r2)"
+	"$LKVM" debug --name "$NAME" --dump >"$TAP_TMP/dump" 2>&1
+	like "$TAP_TMP/dump" 'rip [0-9a-f]{16}' "paused: lkvm debug --dump reads vCPU 0's registers"
+	"$LKVM" resume --name "$NAME" >/dev/null 2>&1
+	for ((i = 0; i < 300; i++)); do
+		r3=$(blk_requests)
+		[ -n "$r3" ] && [ "$r3" -gt "${r2:-0}" ] && break
+		sleep 0.1
+	done
+	[ -n "$r3" ] && [ "$r3" -gt "${r2:-0}" ]
+	ok $? "resumed: the disk serves requests again ($r2 -> $r3)"
+}
+
 # 1. Whole-process pauses.
 if start_vm sigstop; then
 	t0=$(date +%s%N)
@@ -143,25 +172,26 @@ fi
 
 # 2. lkvm pause / resume over the control socket.
 if [ ! -x "$DRIVER" ]; then
-	for ((i = 0; i < N_RUN + 1; i++)); do
+	for ((i = 0; i < N_RUN + 4; i++)); do
 		skip "pause-cycles $CYCLES" "no $DRIVER (the pause/resume driver is not built yet)"
 	done
 elif start_vm cycles; then
 	t0=$(date +%s%N)
 	dst=0
-	timeout -k 5 1800 "$DRIVER" --name "$NAME" --cycles "$CYCLES" \
+	timeout -k 5 1800 "$DRIVER" --name "$NAME" --cycles "$CYCLES" --gap-us 200 \
 		>"$TAP_TMP/driver.out" 2>"$TAP_TMP/driver.err" || dst=$?
 	t=$((($(date +%s%N) - t0) / 1000000))
 	is "$dst" 0 "pause-cycles: $CYCLES pause/resume cycles over the control socket"
 	diag "pause-cycles: $CYCLES cycles in $t ms"
 	sed 's/^/#   driver: /' "$TAP_TMP/driver.out" "$TAP_TMP/driver.err" | tail -10
+	paused_checks
 	stop_vm
 	check_run "pause-cycles"
 else
 	exec 3>&- 2>/dev/null
 	kill -KILL "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
-	fail_run pause-cycles "guest never said it was running" $((N_RUN + 1))
+	fail_run pause-cycles "guest never said it was running" $((N_RUN + 4))
 fi
 
 done_testing
