@@ -377,7 +377,14 @@ static void kvm__noop_handler(int sig __unused)
  */
 static int kvm__setup_signals(sigset_t *stop_set)
 {
-	struct sigaction sa = { .sa_handler = kvm__noop_handler };
+	/*
+	 * SA_RESTART: a kick that lands while a vCPU thread is in a
+	 * blocking write (the console) must not fail that write.  KVM_RUN
+	 * itself returns EINTR whatever the flag says.
+	 */
+	struct sigaction sa = {
+		.sa_handler = kvm__noop_handler, .sa_flags = SA_RESTART,
+	};
 
 	sigemptyset(stop_set);
 	sigaddset(stop_set, SIGINT);

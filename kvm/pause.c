@@ -14,12 +14,34 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <time.h>
 
 #include "lkvm/barrier.h"
 #include "lkvm/control.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 #include "lkvm/virtio.h"
+
+/*
+ * How long the main thread waits for vCPUs.  A vCPU parks within one
+ * exit; one that does not is stuck outside the guest (say, writing the
+ * console to a stdout nobody reads), and the main thread must not hang
+ * with it: the control socket and signals run there.
+ */
+#define KVM_PAUSE_WAIT_S	10
+
+/* Waits on pause_cond (pause_lock held) until @deadline; false: timed out. */
+static bool kvm__pause_wait(struct kvm *kvm, const struct timespec *deadline)
+{
+	return pthread_cond_timedwait(&kvm->pause_cond, &kvm->pause_lock,
+				      deadline) != ETIMEDOUT;
+}
+
+static void kvm__pause_deadline(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += KVM_PAUSE_WAIT_S;
+}
 
 void kvm_cpu__request(struct kvm_cpu *cpu, unsigned int req)
 {
@@ -58,8 +80,13 @@ void kvm_cpu__park(struct kvm_cpu *cpu)
 			kvm->nr_parked++;
 			pthread_cond_broadcast(&kvm->pause_cond);
 		}
-		if (vcpu_req_take(&cpu->req, VCPU_REQ_WORK))
-			kvm_cpu__do_work(cpu);
+		/*
+		 * The item, not only the bit: run_work() wakes parked vCPUs
+		 * before it sets the bit, and one woken then must not miss
+		 * the item and sleep again (nothing would wake it).
+		 */
+		vcpu_req_take(&cpu->req, VCPU_REQ_WORK);
+		kvm_cpu__do_work(cpu);
 		if (vcpu_req_pending(&cpu->req) & VCPU_REQ_STOP)
 			break;
 		pthread_cond_wait(&kvm->resume_cond, &kvm->pause_lock);
@@ -104,6 +131,7 @@ int kvm_cpu__run_work(struct kvm_cpu *cpu,
 		      void (*fn)(struct kvm_cpu *cpu, void *arg), void *arg)
 {
 	struct kvm *kvm = cpu->kvm;
+	struct timespec deadline;
 	int ret = 0;
 
 	if (!cpu->thread_started)
@@ -126,10 +154,17 @@ int kvm_cpu__run_work(struct kvm_cpu *cpu,
 	 * to run the item anyway).
 	 */
 	kvm_cpu__request(cpu, VCPU_REQ_WORK);
+	kvm__pause_deadline(&deadline);
 	pthread_mutex_lock(&kvm->pause_lock);
 	while (!cpu->work_done && !cpu->gone && !kvm__stopping(kvm))
-		pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
-	ret = cpu->work_done ? 0 : -ESHUTDOWN;
+		if (!kvm__pause_wait(kvm, &deadline))
+			break;
+	ret = cpu->work_done ? 0 :
+	      cpu->gone || kvm__stopping(kvm) ? -ESHUTDOWN : -ETIMEDOUT;
+	/*
+	 * A timed-out item is withdrawn: the vCPU runs an item only while
+	 * work_fn is set and not done, both read under pause_lock.
+	 */
 	cpu->work_fn = NULL;
 out:
 	pthread_mutex_unlock(&kvm->pause_lock);
@@ -148,7 +183,9 @@ bool kvm__paused(struct kvm *kvm)
 
 int kvm__pause(struct kvm *kvm)
 {
+	struct timespec deadline;
 	unsigned int started = 0;
+	bool parked = true;
 
 	pthread_mutex_lock(&kvm->pause_lock);
 	if (kvm->paused) {
@@ -165,9 +202,22 @@ int kvm__pause(struct kvm *kvm)
 		kvm_cpu__request(kvm->cpus[i], VCPU_REQ_PAUSE);
 	}
 	/* Every vCPU acknowledges by parking (or has left its loop). */
+	kvm__pause_deadline(&deadline);
 	pthread_mutex_lock(&kvm->pause_lock);
 	while (kvm->nr_parked + kvm->nr_gone < started && !kvm__stopping(kvm))
-		pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
+		if (!kvm__pause_wait(kvm, &deadline)) {
+			parked = false;
+			break;
+		}
+	if (!parked && !kvm__stopping(kvm)) {
+		/* Undo: the parked ones run again, the late ones never park. */
+		kvm->paused = false;
+		pthread_cond_broadcast(&kvm->resume_cond);
+		pthread_mutex_unlock(&kvm->pause_lock);
+		pr_warn("pause: a vCPU did not stop within %d s; the VM keeps running",
+			KVM_PAUSE_WAIT_S);
+		return -ETIMEDOUT;
+	}
 	pthread_mutex_unlock(&kvm->pause_lock);
 	if (kvm__stopping(kvm))
 		return -ESHUTDOWN;
