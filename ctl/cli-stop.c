@@ -40,10 +40,15 @@ struct ctl_stop {
 /*
  * Waits up to @secs for the VM to close our connection: it does so only
  * on its way out (the socket is removed after everything else is torn
- * down), so EOF means lkvm is exiting.
+ * down), so EOF means lkvm is exiting.  Every few seconds it asks for
+ * `info`, so the server never takes the connection for an idle one
+ * (those it drops after a minute, which would look like an exit).
  */
+#define CTL_STOP_PING_MS	5000
+
 static bool ctl_wait_gone(int fd, unsigned int secs)
 {
+	const char *info[] = { "info", NULL };
 	struct timespec end, now;
 	char c;
 
@@ -51,20 +56,31 @@ static bool ctl_wait_gone(int fd, unsigned int secs)
 	end.tv_sec += secs;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char *body = NULL;
 		long ms;
+		int n, st, err;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (end.tv_sec - now.tv_sec) * 1000 +
 		     (end.tv_nsec - now.tv_nsec) / 1000000;
 		if (ms <= 0)
 			return false;
-		if (poll(&p, 1, (int)ms) < 0 && errno != EINTR)
+		n = poll(&p, 1, (int)(ms < CTL_STOP_PING_MS ? ms :
+						     CTL_STOP_PING_MS));
+		if (n < 0 && errno != EINTR)
 			return false;
-		if (p.revents) {
+		if (n > 0 && p.revents) {
 			ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
 
 			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 				return true;
+			continue;
+		}
+		if (n == 0) {
+			err = ctl_request(fd, info, &st, &body);
+			free(body);
+			if (err)
+				return err == -ECONNRESET || err == -EPIPE;
 		}
 	}
 }

@@ -169,20 +169,28 @@ void ctl_cli_remove_stale(const char *name)
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
-	int fd;
+	int fd, lock;
 
 	if (ctl_dir(dir, sizeof(dir)) || ctl_sock_addr(dir, name, &sa))
 		return;
 	if (lstat(sa.sun_path, &st) || !S_ISSOCK(st.st_mode))
 		return;
-	/* Ask once more right before unlinking: it may have just started. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	/*
+	 * Ask once more right before unlinking, under the directory lock a
+	 * starting lkvm takes to put its socket in place: a socket that
+	 * refuses then is not one being set up.
+	 */
+	lock = ctl_dir_lock(dir);
+	if (lock < 0)
 		return;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    errno == ECONNREFUSED)
-		unlink(sa.sun_path);
-	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+		    errno == ECONNREFUSED)
+			unlink(sa.sun_path);
+		close(fd);
+	}
+	ctl_dir_unlock(lock);
 }
 
 void ctl_cli_connect_error(const char *cmd, const char *name, int err)

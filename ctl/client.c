@@ -33,13 +33,18 @@ int ctl_connect(const char *name)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * Before connect(): a VM whose main loop is stuck lets its backlog
+	 * fill, and a blocking connect() to it waits up to SO_SNDTIMEO.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret = -errno;
+		ret = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT :
+							       -errno;
 		close(fd);
 		return ret;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Where control sockets live, and which names and directories are safe. */
 #include <errno.h>
+#include <sys/file.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +72,47 @@ int ctl_sock_addr(const char *dir, const char *name, struct sockaddr_un *sa)
 	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int ctl_sock_tmp_addr(const char *dir, const char *name,
+		      struct sockaddr_un *sa)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/.%s.tmp", dir,
+		     name);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int ctl_dir_lock(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/.lock", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			int ret = -errno;
+
+			close(fd);
+			return ret;
+		}
+	}
+	return fd;
+}
+
+void ctl_dir_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
 }
 
 int ctl_dir_prepare(const char *dir, bool create, const char **why)

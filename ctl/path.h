@@ -27,6 +27,22 @@ int ctl_name_check(const char *dir, const char *name, const char **why);
 int ctl_sock_addr(const char *dir, const char *name, struct sockaddr_un *sa);
 
 /*
+ * <dir>/.<name>.tmp, where a new socket is bound and made to listen
+ * before it is renamed into place (names never start with a dot, and
+ * ".tmp" is as long as ".sock").
+ */
+int ctl_sock_tmp_addr(const char *dir, const char *name,
+		      struct sockaddr_un *sa);
+
+/*
+ * Serialises, between lkvm processes, looking at a socket path and
+ * replacing or removing it (an flock on <dir>/.lock).  Returns the
+ * lock's fd, to give to ctl_dir_unlock(), or a negative errno.
+ */
+int ctl_dir_lock(const char *dir);
+void ctl_dir_unlock(int fd);
+
+/*
  * Makes @dir (0700) if missing, then checks it: a directory owned by us
  * with no group or other access.  -EPERM with @why filled otherwise.
  * @create false: a missing directory is -ENOENT (the client's case).

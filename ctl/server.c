@@ -201,8 +201,17 @@ static bool ctl_client_read(struct ctl_client *c)
 /* Runs the client until it waits for the peer; then picks what to wait for. */
 static void ctl_client_update(struct ctl_client *c)
 {
+	/*
+	 * A client that pipelines requests and reads every reply would
+	 * keep the main loop here; after this many, its reply waits for
+	 * EPOLLOUT, which comes back after the loop's other events.
+	 */
+	unsigned int budget = 16;
+
 	for (;;) {
 		if (c->out.len) {
+			if (!budget)
+				break;		/* others first */
 			if (!ctl_client_flush(c))
 				return;
 			if (c->out.len)
@@ -210,8 +219,10 @@ static void ctl_client_update(struct ctl_client *c)
 			continue;
 		}
 		ctl_client_process(c);
-		if (c->out.len)
+		if (c->out.len) {
+			budget--;
 			continue;
+		}
 		if (c->eof) {
 			/* A half-closed client may still read its replies. */
 			if (c->in_len)
@@ -345,36 +356,65 @@ static void ctl_on_tick(void *opaque, u32 events __unused)
 }
 
 /*
- * Binds @srv->addr.  A socket file already there is a live VM (connect
- * works: -EEXIST) or a stale one left by a killed lkvm (ECONNREFUSED),
- * which is removed and bound again.
+ * Puts a listening socket at @srv->addr without a moment where another
+ * lkvm could take it for a stale one: it is bound, made 0600 and set
+ * listening under a temporary name, then renamed into place.  A socket
+ * file already there is a live VM (connect works: -EEXIST) or a stale
+ * one left by a killed lkvm (ECONNREFUSED), which the rename replaces.
+ * The directory lock makes the look and the rename one step against
+ * other lkvm processes doing the same.
  */
-static int ctl_bind(struct ctl_server *srv)
+static int ctl_bind(struct ctl_server *srv, const char *dir)
 {
-	for (int tries = 0; tries < 2; tries++) {
-		int probe, err;
+	struct sockaddr_un tmp;
+	int lock, probe, err, ret;
 
-		if (!bind(srv->lw.fd, (struct sockaddr *)&srv->addr,
-			  sizeof(srv->addr)))
-			return 0;
-		if (errno != EADDRINUSE)
-			return -errno;
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe < 0)
-			return -errno;
-		err = connect(probe, (struct sockaddr *)&srv->addr,
-			      sizeof(srv->addr)) ? errno : 0;
-		close(probe);
-		if (!err || err == EAGAIN)
-			return -EEXIST;
-		if (err != ECONNREFUSED)
-			return -err;
+	ret = ctl_sock_tmp_addr(dir, srv->name, &tmp);
+	if (ret)
+		return ret;
+	lock = ctl_dir_lock(dir);
+	if (lock < 0)
+		return lock;
+	unlink(tmp.sun_path);
+	if (bind(srv->lw.fd, (struct sockaddr *)&tmp, sizeof(tmp))) {
+		ret = -errno;
+		goto out;
+	}
+	if (chmod(tmp.sun_path, 0600) || listen(srv->lw.fd, CTL_MAX_CLIENTS)) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	err = connect(probe, (struct sockaddr *)&srv->addr,
+		      sizeof(srv->addr)) ? errno : 0;
+	close(probe);
+	if (!err || err == EAGAIN) {
+		ret = -EEXIST;
+		goto out_unlink;
+	}
+	if (err != ECONNREFUSED && err != ENOENT) {
+		ret = -err;
+		goto out_unlink;
+	}
+	if (err == ECONNREFUSED)
 		pr_info("control socket: replacing the stale %s",
 			srv->addr.sun_path);
-		if (unlink(srv->addr.sun_path) && errno != ENOENT)
-			return -errno;
+	if (rename(tmp.sun_path, srv->addr.sun_path)) {
+		ret = -errno;
+		goto out_unlink;
 	}
-	return -EEXIST;
+	ret = 0;
+	goto out;
+
+out_unlink:
+	unlink(tmp.sun_path);
+out:
+	ctl_dir_unlock(lock);
+	return ret;
 }
 
 int ctl_server_open(const struct lkvm_config *cfg, struct ctl_server **out)
@@ -416,7 +456,7 @@ int ctl_server_open(const struct lkvm_config *cfg, struct ctl_server **out)
 		ret = -errno;
 		goto err;
 	}
-	ret = ctl_bind(srv);
+	ret = ctl_bind(srv, dir);
 	if (ret == -EEXIST) {
 		pr_err("a VM named '%s' is already running (%s)", cfg->name,
 		       srv->addr.sun_path);
@@ -431,14 +471,6 @@ int ctl_server_open(const struct lkvm_config *cfg, struct ctl_server **out)
 	if (!stat(srv->addr.sun_path, &st)) {
 		srv->dev = st.st_dev;
 		srv->ino = st.st_ino;
-	}
-	if (chmod(srv->addr.sun_path, 0600) ||
-	    listen(srv->lw.fd, CTL_MAX_CLIENTS)) {
-		ret = -errno;
-		pr_err("control socket %s: %s", srv->addr.sun_path,
-		       strerror(errno));
-		ctl_server_close(srv);
-		return ret;
 	}
 	srv->tw.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (srv->tw.fd < 0) {
