@@ -367,7 +367,7 @@ setup:
 PROVE		?= prove
 PROVE_FLAGS	?= --timer
 TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t \
-			   tests/stress/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t \
+			   tests/stress/*.t tests/models/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t \
 			   tests/sandbox/*.t))
 
 # make check: install what is missing, build, and run every test under prove.

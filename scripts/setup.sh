@@ -11,7 +11,7 @@ set -euo pipefail
 # differential checks, clang for the second-compiler build check.
 PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
       perl clang qemu-system-x86 qemu-utils bsdutils procps libslirp-dev iproute2
-      cpio)
+      cpio spin)
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
 

@@ -70,6 +70,43 @@ view_t vw[NPROC];
 #define MM_EMPTY(t)	(!sb[t].used[0] && !sb[t].used[1] && !sb[t].used[2])
 #define MM_FULL(t)	(sb[t].used[0] && sb[t].used[1] && sb[t].used[2])
 
+/*
+ * After entry i left the buffer: sequence numbers and epochs are kept
+ * as ranks among the entries still buffered, so that a thread looping
+ * forever does not make the state space infinite.
+ */
+#define MM_RENUMBER(t, i, k)						\
+	k = 0;								\
+	do								\
+	:: k < SBSZ ->							\
+		if							\
+		:: sb[t].used[k] && sb[t].seq[k] > sb[t].seq[i] ->	\
+			sb[t].seq[k]--					\
+		:: else -> skip						\
+		fi;							\
+		k++							\
+	:: else -> break						\
+	od;								\
+	sb[t].nextseq--;						\
+	if								\
+	:: (!sb[t].used[0] || sb[t].ep[0] > 0) &&			\
+	   (!sb[t].used[1] || sb[t].ep[1] > 0) &&			\
+	   (!sb[t].used[2] || sb[t].ep[2] > 0) && sb[t].epoch > 0 ->	\
+		/* no entry is left in the oldest epoch: shift down */	\
+		k = 0;							\
+		do							\
+		:: k < SBSZ ->						\
+			if						\
+			:: sb[t].used[k] -> sb[t].ep[k]--		\
+			:: else -> skip					\
+			fi;						\
+			k++						\
+		:: else -> break					\
+		od;							\
+		sb[t].epoch--						\
+	:: else -> skip							\
+	fi
+
 /* Commits entry i of thread t (inside an atomic sequence, k a local). */
 #define MM_COMMIT(t, i, k)						\
 	mem[sb[t].var[i]] = sb[t].val[i];				\
@@ -85,11 +122,7 @@ view_t vw[NPROC];
 		rmw_owner[sb[t].var[i]] = 0				\
 	:: else -> skip							\
 	fi;								\
-	/* renumbered when empty, to keep the state space finite */	\
-	if								\
-	:: MM_EMPTY(t) -> sb[t].nextseq = 0; sb[t].epoch = 0		\
-	:: else -> skip							\
-	fi
+	MM_RENUMBER(t, i, k)
 
 /* The committer of thread t: drains its store buffer, in any order. */
 proctype committer(byte t)
@@ -167,7 +200,17 @@ end:	do
 
 /* Barriers. */
 #define SMP_MB(t)	atomic { MM_EMPTY(t) -> MM_REFRESH(t, mm_i) }
-#define SMP_WMB(t)	sb[t].epoch++
+/* A new epoch only if the current one holds stores (bounded epochs). */
+#define SMP_WMB(t)							\
+	atomic {							\
+		if							\
+		:: (sb[t].used[0] && sb[t].ep[0] == sb[t].epoch) ||	\
+		   (sb[t].used[1] && sb[t].ep[1] == sb[t].epoch) ||	\
+		   (sb[t].used[2] && sb[t].ep[2] == sb[t].epoch) ->	\
+			sb[t].epoch++					\
+		:: else -> skip						\
+		fi							\
+	}
 #define SMP_RMB(t)	atomic { MM_REFRESH(t, mm_i) }
 /* A release store: earlier stores first.  An acquire load: then a read barrier. */
 #define STORE_RELEASE(t, x, v)	SMP_WMB(t); STORE(t, x, v)

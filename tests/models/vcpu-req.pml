@@ -15,6 +15,7 @@
  *
  * Mutants (tests/models/README.md): NO_MB_MAKE drops the req_mb() in
  * vcpu_req_make(), NO_MB_ENTER the one in vcpu_req_enter_guest().
+ * mutants: NO_MB_MAKE NO_MB_ENTER
  */
 #define NPROC	2
 #define NVAR	3
