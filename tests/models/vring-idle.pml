@@ -18,7 +18,8 @@
  * virtqueue_kick_prepare_split() (virtio_mb(), then avail_event with
  * vring_need_event(old, new) or used->flags' NO_NOTIFY) and, if it says
  * so, the notify: an MMIO write that traps (a full barrier, then
- * "kick").  Then it waits for the device to take every buffer.
+ * "kick"; the device thread's eventfd read is an acquire).  Then it
+ * waits for the device to take every buffer.
  *
  * Both EVENT_IDX and the flags are explored (a choice in init).
  * Properties: no lost kick -- the device idles while a buffer it never
@@ -105,6 +106,8 @@ end_idle:
 	do
 	:: kick ->
 		kick = false;
+		/* the eventfd read() synchronizes with the kick: an acquire */
+		SMP_RMB(0);
 		/* virtio_queue_pop() until it returns 0 */
 		do
 		:: if

@@ -6,7 +6,8 @@
  * signalled_used window, vring_full_barrier(), then avail->flags or
  * used_event), as called by virtio/queue.c virtio_queue_flush_done() ->
  * virtio_queue_publish() and virtio_queue_interrupt().  The interrupt
- * itself (irqfd write, a system call) is a full barrier, then "irq".
+ * itself (irqfd write, a system call) is a full barrier, then "irq";
+ * the driver's taking it (interrupt entry) is an acquire.
  *
  * Driver (thread 1), Linux's drivers/virtio/virtio_ring.c split ring, as
  * a virtio_blk-style done loop: the interrupt callback runs
@@ -120,6 +121,7 @@ proctype driver()
 	/* Callbacks on, nothing used yet: wait for the first interrupt. */
 	irq;
 	irq = false;
+	SMP_RMB(1);	/* interrupt entry: an acquire */
 	do
 	:: /* the callback: virtqueue_disable_cb() */
 		if
@@ -169,7 +171,7 @@ proctype driver()
 		fi;
 		if
 		:: more -> skip
-		:: else -> irq; irq = false	/* asleep until the interrupt */
+		:: else -> irq; irq = false; SMP_RMB(1)	/* asleep until the interrupt */
 		fi
 	od
 }
