@@ -196,6 +196,7 @@ int vring_pop(struct vring_state *vq, struct vring_chain *elem)
 	 * between writing avail->ring[] (and the descriptors) and
 	 * avail->idx: having seen the index, we must not read older ring
 	 * or descriptor contents (message passing, load-load order).
+	 * Proved needed: tests/models/vring-idle.pml, mutant NO_RMB_POP.
 	 */
 	smp_rmb();
 	head = le16toh(READ_ONCE(vq->avail->ring[vq->last_avail_idx &
@@ -222,6 +223,7 @@ void vring_push(struct vring_state *vq, u16 head, u32 len)
 	 * virtqueue_get_buf_ctx_split() between reading used->idx and the
 	 * used element: the element must be visible before the index that
 	 * publishes it (message passing, store-store order).
+	 * Proved needed: tests/models/vring-publish.pml, mutant NO_WMB_PUSH.
 	 */
 	smp_wmb();
 	vq->used_idx++;
@@ -257,6 +259,8 @@ bool vring_need_interrupt(struct vring_state *vq)
 	 * used_event/avail->flags.  Without this fence both sides can read
 	 * the other's old value: we see a stale used_event and skip the
 	 * interrupt, the driver sees a stale used->idx and sleeps forever.
+	 * Proved needed: tests/models/vring-publish.pml, mutants
+	 * NO_MB_IRQ_EVIDX and NO_MB_IRQ_FLAGS.
 	 */
 	vring_full_barrier();
 
@@ -295,6 +299,8 @@ bool vring_arm_kicks(struct vring_state *vq)
 	 * (or flags) store must be visible before we re-read avail->idx, or
 	 * the driver may see notifications still off and not kick while we
 	 * see no new buffers and go idle: a lost kick.
+	 * Proved needed: tests/models/vring-idle.pml, mutants
+	 * NO_MB_ARM_EVIDX and NO_MB_ARM_FLAGS.
 	 */
 	vring_full_barrier();
 	return vring_has_work(vq);
