@@ -18,14 +18,21 @@
 #include "lkvm/vring.h"
 
 /*
- * The ordering stress test builds this file a second time with the full
- * barriers reduced to compiler barriers, to prove that it catches their
- * absence.  Nothing else may define this.
+ * The ordering stress test builds this file again with full barriers
+ * reduced to compiler barriers, to prove that it catches their absence:
+ * VRING_TEST_NO_MB_IRQ the one in vring_need_interrupt(),
+ * VRING_TEST_NO_MB_ARM the one in vring_arm_kicks(),
+ * VRING_TEST_NO_FULL_BARRIER both.  Nothing else may define these.
  */
-#ifdef VRING_TEST_NO_FULL_BARRIER
-#define vring_full_barrier()	atomic_signal_fence(memory_order_seq_cst)
+#if defined(VRING_TEST_NO_FULL_BARRIER) || defined(VRING_TEST_NO_MB_IRQ)
+#define vring_irq_mb()	atomic_signal_fence(memory_order_seq_cst)
 #else
-#define vring_full_barrier()	smp_mb()
+#define vring_irq_mb()	smp_mb()
+#endif
+#if defined(VRING_TEST_NO_FULL_BARRIER) || defined(VRING_TEST_NO_MB_ARM)
+#define vring_arm_mb()	atomic_signal_fence(memory_order_seq_cst)
+#else
+#define vring_arm_mb()	smp_mb()
 #endif
 
 static inline u16 *vring_used_event_slot(struct vring_state *vq)
@@ -262,7 +269,7 @@ bool vring_need_interrupt(struct vring_state *vq)
 	 * Proved needed: tests/models/vring-publish.pml, mutants
 	 * NO_MB_IRQ_EVIDX and NO_MB_IRQ_FLAGS.
 	 */
-	vring_full_barrier();
+	vring_irq_mb();
 
 	if (!vq->event_idx) {
 		u16 flags = le16toh(READ_ONCE(vq->avail->flags));
@@ -302,7 +309,7 @@ bool vring_arm_kicks(struct vring_state *vq)
 	 * Proved needed: tests/models/vring-idle.pml, mutants
 	 * NO_MB_ARM_EVIDX and NO_MB_ARM_FLAGS.
 	 */
-	vring_full_barrier();
+	vring_arm_mb();
 	return vring_has_work(vq);
 }
 
