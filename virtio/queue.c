@@ -295,7 +295,9 @@ static void virtio_queue_flush_done(struct virtio_queue *q)
  * completion, then look for stall bits; it sets its bit, then looks for
  * completions.  With a full fence between the store and the load on both
  * sides, at least one of the two sees the other's store, so no completion
- * can pass a stalling queue unseen.
+ * can pass a stalling queue unseen.  Proved needed:
+ * tests/models/queue-stall.pml, mutant NO_MB_RELEASE (this fence) and
+ * NO_MB_STALL (the one in virtio_queue_stall()).
  */
 static void virtio_release_stalled(struct virtio_device *vdev)
 {
@@ -323,7 +325,10 @@ void virtio_queue_stall(struct virtio_queue *q)
 	unsigned int bit = 1U << q->index;
 
 	atomic_fetch_or_explicit(&vdev->stalled, bit, memory_order_relaxed);
-	/* Pairs with the fence in virtio_release_stalled() (see there). */
+	/*
+	 * Pairs with the fence in virtio_release_stalled() (see there).
+	 * Proved needed: tests/models/queue-stall.pml, mutant NO_MB_STALL.
+	 */
 	smp_mb__after_rmw();
 	if (atomic_load_explicit(&vdev->completions, memory_order_relaxed) ==
 	    q->entry_completions)
