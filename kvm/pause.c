@@ -83,7 +83,8 @@ void kvm_cpu__park(struct kvm_cpu *cpu)
 		/*
 		 * The item, not only the bit: run_work() wakes parked vCPUs
 		 * before it sets the bit, and one woken then must not miss
-		 * the item and sleep again (nothing would wake it).
+		 * the item and sleep again (nothing would wake it).  Proved
+		 * needed: tests/models/pause.pml, mutant OLD_PARK_TAKE.
 		 */
 		vcpu_req_take(&cpu->req, VCPU_REQ_WORK);
 		kvm_cpu__do_work(cpu);

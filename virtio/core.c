@@ -436,6 +436,7 @@ static void virtio_set_dma_gate(struct virtio_device *vdev,
 		if (vdev->ops->quiesce &&
 		    (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK))
 			vdev->ops->quiesce(vdev);
+		/* Proved needed: tests/models/dma-gate.pml, mutant NO_FLUSH_OFF. */
 		virtio_queues__flush(vdev);
 	}
 	*field = value;
@@ -446,7 +447,9 @@ static void virtio_set_dma_gate(struct virtio_device *vdev,
 		 * Look at every enabled queue, not only those kicked
 		 * meanwhile: a device with host data waiting (console input)
 		 * had buffers posted before DMA stopped and will get no new
-		 * kick for them.
+		 * kick for them.  And a kick taken while DMA was off found
+		 * the queue not runnable and was dropped.  Proved needed:
+		 * tests/models/dma-gate.pml, mutant NO_REWAKE.
 		 */
 		for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 			if (vdev->queues[i].enabled)

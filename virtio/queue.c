@@ -111,7 +111,13 @@ static void virtio_queue_interrupt(struct virtio_queue *q)
 		pthread_mutex_unlock(&vdev->lock);
 		return;
 	}
-	/* Pairs with the atomic_exchange in virtio_signal_pending(). */
+	/*
+	 * Release pairs with the acquire atomic_exchange in
+	 * virtio_signal_pending(): the used entries published above are
+	 * known to the device thread that takes the bit, even before this
+	 * irq_fd write reaches it.  Proved needed: tests/models/irqfd.pml,
+	 * mutant NO_RELEASE.
+	 */
 	atomic_fetch_or_explicit(&vdev->irq_pending, 1U << q->index,
 				 memory_order_release);
 	virtio_eventfd_signal(vdev, vdev->irq_fd, "irq");
@@ -120,7 +126,13 @@ static void virtio_queue_interrupt(struct virtio_queue *q)
 /* vdev->lock held, DMA allowed: interrupts queue threads left to us. */
 static void virtio_signal_pending(struct virtio_device *vdev)
 {
-	/* Pairs with the atomic_fetch_or in virtio_queue_interrupt(). */
+	/*
+	 * Acquire pairs with the release atomic_fetch_or in
+	 * virtio_queue_interrupt(): a bit taken ahead of its irq_fd write
+	 * still brings the used entries it covers, which the interrupt
+	 * raised below hands on to the guest.  Proved needed:
+	 * tests/models/irqfd.pml, mutant NO_ACQUIRE.
+	 */
 	unsigned int pending = atomic_exchange_explicit(&vdev->irq_pending, 0,
 							memory_order_acquire);
 
@@ -295,7 +307,9 @@ static void virtio_queue_flush_done(struct virtio_queue *q)
  * completion, then look for stall bits; it sets its bit, then looks for
  * completions.  With a full fence between the store and the load on both
  * sides, at least one of the two sees the other's store, so no completion
- * can pass a stalling queue unseen.
+ * can pass a stalling queue unseen.  Proved needed:
+ * tests/models/queue-stall.pml, mutant NO_MB_RELEASE (this fence) and
+ * NO_MB_STALL (the one in virtio_queue_stall()).
  */
 static void virtio_release_stalled(struct virtio_device *vdev)
 {
@@ -323,7 +337,10 @@ void virtio_queue_stall(struct virtio_queue *q)
 	unsigned int bit = 1U << q->index;
 
 	atomic_fetch_or_explicit(&vdev->stalled, bit, memory_order_relaxed);
-	/* Pairs with the fence in virtio_release_stalled() (see there). */
+	/*
+	 * Pairs with the fence in virtio_release_stalled() (see there).
+	 * Proved needed: tests/models/queue-stall.pml, mutant NO_MB_STALL.
+	 */
 	smp_mb__after_rmw();
 	if (atomic_load_explicit(&vdev->completions, memory_order_relaxed) ==
 	    q->entry_completions)
