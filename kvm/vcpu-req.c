@@ -10,16 +10,26 @@
  * the guest, the vCPU enters KVM_RUN because it sees no request, and
  * nothing ever makes it come out -- a pause that waits forever.
  *
- * VCPU_REQ_TEST_NO_FULL_BARRIER compiles the two full barriers out; only
- * the stress test builds that, to show it can see the lost kick.
+ * The stress test builds this file again with a full barrier reduced to
+ * a compiler barrier, to prove it can see the lost kick:
+ * VCPU_REQ_TEST_NO_MB_ENTER the one in vcpu_req_enter_guest(),
+ * VCPU_REQ_TEST_NO_FULL_BARRIER both.  Nothing else may define these.
+ * The one in vcpu_req_make() follows a locked RMW, itself a full barrier
+ * on x86, so no x86 run can show it needed: tests/models/vcpu-req.pml
+ * does, for arm64's ordering.
  */
 #include "lkvm/barrier.h"
 #include "lkvm/vcpu-req.h"
 
 #ifdef VCPU_REQ_TEST_NO_FULL_BARRIER
-#define req_mb()	atomic_signal_fence(memory_order_seq_cst)
+#define make_mb()	atomic_signal_fence(memory_order_seq_cst)
 #else
-#define req_mb()	smp_mb()
+#define make_mb()	smp_mb()
+#endif
+#if defined(VCPU_REQ_TEST_NO_FULL_BARRIER) || defined(VCPU_REQ_TEST_NO_MB_ENTER)
+#define enter_mb()	atomic_signal_fence(memory_order_seq_cst)
+#else
+#define enter_mb()	smp_mb()
 #endif
 
 void vcpu_req_init(struct vcpu_req *r)
@@ -39,12 +49,13 @@ bool vcpu_req_make(struct vcpu_req *r, unsigned int req)
 	 */
 	atomic_fetch_or_explicit(&r->requests, req, memory_order_release);
 	/*
-	 * Store-buffer pair with the req_mb() in vcpu_req_enter_guest():
+	 * Store-buffer pair with the enter_mb() in vcpu_req_enter_guest():
 	 * the request store above is visible before the mode is read
 	 * below.  The RMW alone does not order the later load of the mode
-	 * (smp_mb__after_rmw).
+	 * (smp_mb__after_rmw).  Proved needed: tests/models/vcpu-req.pml,
+	 * mutant NO_MB_MAKE.
 	 */
-	req_mb();
+	make_mb();
 	/*
 	 * Only the requester that moves the vCPU from IN_GUEST to EXITING
 	 * kicks; one signal is enough for any number of requests.
@@ -61,12 +72,13 @@ unsigned int vcpu_req_enter_guest(struct vcpu_req *r)
 
 	atomic_store_explicit(&r->mode, VCPU_IN_GUEST, memory_order_relaxed);
 	/*
-	 * Store-buffer pair with the req_mb() in vcpu_req_make(): the mode
+	 * Store-buffer pair with the make_mb() in vcpu_req_make(): the mode
 	 * store is visible before the requests are read, so a request the
 	 * load below misses was made by a requester that will see
-	 * IN_GUEST and kick.
+	 * IN_GUEST and kick.  Proved needed: tests/models/vcpu-req.pml,
+	 * mutant NO_MB_ENTER; natively by tests/stress/vcpu-req.t.
 	 */
-	req_mb();
+	enter_mb();
 	pending = atomic_load_explicit(&r->requests, memory_order_relaxed);
 	if (pending)
 		atomic_store_explicit(&r->mode, VCPU_OUTSIDE_GUEST,

@@ -20,8 +20,9 @@
  * - An atomic RMW reads the newest value and buffers its write like a
  *   store: as with a C11 RMW, it orders nothing around it, so a later
  *   load may be satisfied before other threads see the write.  Only its
- *   atomicity is kept: no other thread's RMW of the variable proceeds
- *   while the write is buffered (rmw_owner).
+ *   atomicity is kept: while the write is buffered (rmw_owner), no
+ *   other thread's RMW of the variable proceeds and no other thread's
+ *   store to it commits.
  *
  * Not modelled: load->store reordering (the load-buffering shape), and
  * reading a value between the view's and memory's; neither is needed
@@ -61,9 +62,16 @@ view_t vw[NPROC];
 	(j != i && sb[t].used[j] &&					\
 	 ((sb[t].var[j] == sb[t].var[i] && sb[t].seq[j] < sb[t].seq[i]) || \
 	  sb[t].ep[j] < sb[t].ep[i]))
+/*
+ * ... and while another thread's RMW write to the same variable is
+ * buffered, no plain store to it lands between that RMW's read and its
+ * write (atomicity).
+ */
 #define MM_CAN_COMMIT(t, i)						\
 	(sb[t].used[i] && !MM_BEFORE(t, 0, i) && !MM_BEFORE(t, 1, i) &&	\
-	 !MM_BEFORE(t, 2, i))
+	 !MM_BEFORE(t, 2, i) &&						\
+	 (rmw_owner[sb[t].var[i]] == 0 ||				\
+	  rmw_owner[sb[t].var[i]] == t + 1))
 #define MM_PENDING(t, x, j)	(sb[t].used[j] && sb[t].var[j] == x)
 #define MM_NONE_PENDING(t, x)						\
 	(!MM_PENDING(t, x, 0) && !MM_PENDING(t, x, 1) && !MM_PENDING(t, x, 2))

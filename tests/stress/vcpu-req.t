@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The vCPU request/kick protocol (kvm/vcpu-req.c) against a stand-in
 # KVM_RUN that only a kick can end (see vcpu-req.c): 10^6 requests with no
-# lost kick.  Then a build with the two full barriers compiled out must
-# lose one, which proves the test sees the bug the barriers prevent.
+# lost kick.  Then a build without the vCPU side's full barrier must lose
+# one, which proves the test sees the bug it prevents.  (The requester's
+# follows a locked RMW, a full barrier on x86 anyway: only
+# tests/models/vcpu-req.pml can show it needed.)
 . "$(dirname "$0")/../lib/tap.sh"
 dir=$(dirname "$LKVM")/tests/stress
-[ -x "$dir/vcpu-req" ] && [ -x "$dir/vcpu-req-nobarrier" ] ||
+[ -x "$dir/vcpu-req" ] && [ -x "$dir/vcpu-req-nomb-enter" ] ||
 	skip_all "stress binaries not built in $dir (make check builds them)"
 
 plan 2
@@ -21,11 +23,11 @@ is "$st" 0 "10^6 requests: every one answered, no kick lost"
 # lose one costs seconds; 20 in a row would be a broken test.
 failed=0
 for try in $(seq 20); do
-	out=$("$dir/vcpu-req-nobarrier" $N 2>&1) && continue
+	out=$("$dir/vcpu-req-nomb-enter" $N 2>&1) && continue
 	failed=1
 	break
 done
-diag "without full barriers, run $try: $out"
-is "$failed" 1 "barrier-less build loses a kick: the test has teeth"
+diag "without the vCPU side's full barrier, run $try: $out"
+is "$failed" 1 "without enter_mb(): a lost kick, the test has teeth"
 
 done_testing
