@@ -3,7 +3,8 @@
 # tests/models/README.md (file, function, barrier, its pair, what it
 # forbids, the model and the mutant that prove it needed), and every row
 # names a barrier that is still there.  A new smp_mb/smp_wmb/smp_rmb/
-# smp_mb__after_rmw (or a macro wrapping one) without a row fails here.
+# smp_mb__after_rmw/smp_store_release/smp_load_acquire (or a macro
+# wrapping one) without a row fails here.
 . "$(dirname "$0")/../lib/tap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 readme=$top/tests/models/README.md
@@ -36,12 +37,15 @@ scan() {
 			sub(/\/\*.*\*\//, "", line)
 			if (line ~ /^[ \t]*\*/ || line ~ /^[ \t]*\/\*/)
 				next
-			while (match(line, /[a-z_]+\(\)/)) {
-				call = substr(line, RSTART, RLENGTH - 2)
+			while (match(line, /[a-z_]+\(/)) {
+				call = substr(line, RSTART, RLENGTH - 1)
+				empty = substr(line, RSTART + RLENGTH, 1) == ")"
 				line = substr(line, RSTART + RLENGTH)
-				if (call ~ /^smp_(mb|wmb|rmb|mb__after_rmw)$/)
+				if (empty && call ~ /^smp_(mb|wmb|rmb|mb__after_rmw)$/)
 					print file "\t" fn "\t" call
-				else if (call in alias)
+				else if (call ~ /^smp_(store_release|load_acquire)$/)
+					print file "\t" fn "\t" call
+				else if (empty && (call in alias))
 					print file "\t" fn "\t" alias[call]
 			}
 		}' "$f"
