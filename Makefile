@@ -2,6 +2,7 @@
 #
 #   make V=1            show every command
 #   make SANITIZE=1     ASan + UBSan build (objects in build/obj-san)
+#   make SANITIZE=thread  ThreadSanitizer build (objects in build/obj-tsan)
 #   make CC=clang       any C11 compiler with GNU extensions
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -70,6 +71,14 @@ ifeq ($(SANITIZE),1)
 OBJDIR		:= $(BUILD)/obj-san$(OBJ_SUFFIX)
 SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: -O1 keeps reports' stacks readable and the run fast
+# enough for the stress tests.  TSan cannot share a process with ASan.
+OBJDIR		:= $(BUILD)/obj-tsan$(OBJ_SUFFIX)
+SAN_FLAGS	:= -fsanitize=thread -fno-omit-frame-pointer
+CFLAGS		?= -O1 -g
+else ifneq ($(SANITIZE),)
+$(error SANITIZE=$(SANITIZE): use SANITIZE=1 (ASan + UBSan) or SANITIZE=thread (TSan))
 else
 OBJDIR		:= $(BUILD)/obj$(OBJ_SUFFIX)
 SAN_FLAGS	:=
@@ -82,6 +91,11 @@ LKVM		:= $(OBJDIR)/lkvm
 SAN_ENV		:= ASAN_OPTIONS=exitcode=66:detect_leaks=1 \
 		   UBSAN_OPTIONS=exitcode=66:print_stacktrace=1:halt_on_error=1 \
 		   LSAN_OPTIONS=exitcode=66
+# TSan: the first report ends the process with 66, so a race can never
+# pass as a test's success; tests/tsan.supp lists (and explains) the only
+# reports that are not bugs.
+TSAN_SUPP	:= $(abspath tests/tsan.supp)
+SAN_ENV		+= TSAN_OPTIONS=exitcode=66:halt_on_error=1:second_deadlock_stack=1:suppressions=$(TSAN_SUPP)
 
 ifeq ($(ARCH),x86)
 ARCH_DIR	:= x86
