@@ -137,8 +137,14 @@ static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head
 		/*
 		 * One copy per descriptor: the guest may rewrite the table
 		 * under us, so we validate and use only what we copied.
+		 * Each field is one untorn load the compiler may not repeat:
+		 * after a memcpy() it could legally re-read guest memory in
+		 * place of the copy (a double fetch).
 		 */
-		memcpy(&d, &table[i], sizeof(d));
+		d.addr = READ_ONCE(table[i].addr);
+		d.len = READ_ONCE(table[i].len);
+		d.flags = READ_ONCE(table[i].flags);
+		d.next = READ_ONCE(table[i].next);
 		flags = le16toh(d.flags);
 
 		if (flags & VRING_DESC_F_INDIRECT) {
