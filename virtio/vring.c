@@ -190,20 +190,20 @@ int vring_pop(struct vring_state *vq, struct vring_chain *elem)
 	u16 avail_idx, pending, head;
 	int ret;
 
-	avail_idx = le16toh(READ_ONCE(vq->avail->idx));
+	/*
+	 * Acquire pairs with virtio_wmb() in the driver's
+	 * virtqueue_add_split() between writing avail->ring[] (and the
+	 * descriptors) and avail->idx: having seen the index, we must not
+	 * read older ring or descriptor contents (message passing,
+	 * load-load order; what an smp_rmb() after the load would give).
+	 */
+	avail_idx = le16toh(smp_load_acquire(&vq->avail->idx));
 	/* Free-running 16-bit indices: the difference is what is pending. */
 	pending = (u16)(avail_idx - vq->last_avail_idx);
 	if (!pending)
 		return 0;
 	if (pending > vq->size)
 		return -ERANGE;
-	/*
-	 * Pairs with virtio_wmb() in the driver's virtqueue_add_split()
-	 * between writing avail->ring[] (and the descriptors) and
-	 * avail->idx: having seen the index, we must not read older ring
-	 * or descriptor contents (message passing, load-load order).
-	 */
-	smp_rmb();
 	head = le16toh(READ_ONCE(vq->avail->ring[vq->last_avail_idx &
 						   (vq->size - 1)]));
 	if (head >= vq->size)
@@ -223,15 +223,16 @@ void vring_push(struct vring_state *vq, u16 head, u32 len)
 
 	WRITE_ONCE(e->id, htole32(head));
 	WRITE_ONCE(e->len, htole32(len));
-	/*
-	 * Pairs with virtio_rmb() in the driver's
-	 * virtqueue_get_buf_ctx_split() between reading used->idx and the
-	 * used element: the element must be visible before the index that
-	 * publishes it (message passing, store-store order).
-	 */
-	smp_wmb();
 	vq->used_idx++;
-	WRITE_ONCE(vq->used->idx, htole16(vq->used_idx));
+	/*
+	 * Release pairs with virtio_rmb() in the driver's
+	 * virtqueue_get_buf_ctx_split() between reading used->idx and the
+	 * used element: the element, and the data the device wrote into
+	 * the buffers, must be visible before the index that publishes
+	 * them (message passing, store-store order; what an smp_wmb()
+	 * before the store would give).
+	 */
+	smp_store_release(&vq->used->idx, htole16(vq->used_idx));
 }
 
 bool vring_need_interrupt(struct vring_state *vq)

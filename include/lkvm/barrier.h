@@ -15,6 +15,8 @@
  *            then the index that makes it visible: message passing).
  * smp_rmb(): orders earlier loads before later loads (reading an index,
  *            then the data it covers).
+ * smp_store_release()/smp_load_acquire(): the same message passing tied
+ *            to the index access, preferred where one access publishes.
  *
  * A seq_cst read-modify-write does not order the plain accesses around it
  * against each other; follow it with smp_mb() where that matters.
@@ -37,6 +39,17 @@
 #define smp_wmb()	atomic_thread_fence(memory_order_release)
 #define smp_rmb()	atomic_thread_fence(memory_order_acquire)
 #define smp_mb__after_rmw()	smp_mb()
+
+/*
+ * Message passing in the access itself: a release store orders every
+ * earlier load and store before it, an acquire load every later one after
+ * it.  Where one index publishes what precedes it, these say the same as
+ * smp_wmb() before the store or smp_rmb() after the load (on arm64 they
+ * are cheaper: stlr/ldar rather than a dmb), and ThreadSanitizer, which
+ * models no fence, sees the pairing.
+ */
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 
 /* One untorn access the compiler may not split, merge or re-load. */
 #define READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
