@@ -34,6 +34,10 @@
 #endif
 #ifndef SAN_NAME
 #define SAN_NAME ""
+#define san_report_to_stderr()	do { } while (0)
+#else
+#include <sanitizer/common_interface_defs.h>
+#define san_report_to_stderr()	__sanitizer_set_report_path("stderr")
 #endif
 
 enum crash { CRASH_SEGV, CRASH_ABORT };
@@ -70,6 +74,12 @@ static int crash_in_child(enum crash how, struct outcome *o)
 		/* Tell the parent the terminal is raw now; crash when it has looked. */
 		if (write(errp[1], "R", 1) != 1 || read(gop[0], &go, 1) != 1)
 			_exit(90);
+		/*
+		 * The report this crash provokes is the test's subject: to
+		 * stderr, where the parent looks, not to the log files a TSan
+		 * run sweeps for unexpected reports (Makefile's TSAN_LOGS).
+		 */
+		san_report_to_stderr();
 		if (how == CRASH_SEGV)
 			*wild = 1;
 		else
