@@ -94,12 +94,12 @@ SAN_ENV		:= ASAN_OPTIONS=exitcode=66:detect_leaks=1 \
 # TSan: the first report ends the process with 66, and goes to a file
 # in TSAN_LOGS as well as failing the process: a test that expects lkvm
 # to fail, or kills it, cannot hide a race, because the run then fails
-# on the file (TSAN_SWEEP).  tests/tsan.supp lists (and explains) the
+# on the file (tsan_run below).  tests/tsan.supp lists (and explains) the
 # only reports that are not bugs.
 TSAN_SUPP	:= $(abspath tests/tsan.supp)
 TSAN_LOGS	:= $(abspath $(OBJDIR))/tsan-reports
-SAN_ENV		+= TSAN_OPTIONS=exitcode=66:halt_on_error=1:second_deadlock_stack=1:suppressions=$(TSAN_SUPP):log_path=$(TSAN_LOGS)/report
 ifeq ($(SANITIZE),thread)
+SAN_ENV		+= TSAN_OPTIONS=exitcode=66:halt_on_error=1:second_deadlock_stack=1:suppressions=$(TSAN_SUPP):log_path=$(TSAN_LOGS)/report
 # TSan runs the stress tests' threads 5-10x slower: a tenth of the
 # buffers still interleave them millions of times (tests/stress/*.t).
 SAN_ENV		+= STRESS_DIV=10
