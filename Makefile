@@ -77,7 +77,7 @@ else ifeq ($(SANITIZE),thread)
 OBJDIR		:= $(BUILD)/obj-tsan$(OBJ_SUFFIX)
 SAN_FLAGS	:= -fsanitize=thread -fno-omit-frame-pointer
 CFLAGS		?= -O1 -g
-else ifneq ($(SANITIZE),)
+else ifneq ($(filter-out 0,$(SANITIZE)),)
 $(error SANITIZE=$(SANITIZE): use SANITIZE=1 (ASan + UBSan) or SANITIZE=thread (TSan))
 else
 OBJDIR		:= $(BUILD)/obj$(OBJ_SUFFIX)
@@ -429,7 +429,7 @@ check: setup
 	$(Q)$(call tsan_run,LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
 		LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV) \
 		$(PROVE) $(PROVE_FLAGS) $(TESTS))
-ifeq ($(SANITIZE)$(CHECK_TSAN),)
+ifeq ($(filter-out 0,$(SANITIZE))$(filter 0,$(CHECK_TSAN)),)
 	$(Q)$(MAKE) --no-print-directory check-tsan
 endif
 
