@@ -68,9 +68,15 @@ struct virtio_9p {
 	 */
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* a request waits, or stop */
-	pthread_cond_t idle;		/* inflight dropped to 0 */
+	pthread_cond_t idle;		/* inflight and filing both 0 */
 	struct p9_req *head, **tail;	/* popped, no worker yet */
-	unsigned int inflight;		/* popped, not completed */
+	unsigned int inflight;		/* popped, slot not given back */
+	/*
+	 * Slot given back, completion not yet filed: quiesce and reset
+	 * wait for these too, or bus mastering could go off (and the used
+	 * ring be flushed) with a completion still to come.
+	 */
+	unsigned int filing;
 	/*
 	 * Reset: the rings are gone, so requests still waiting are dropped
 	 * unrun and a running one's completion is not given back.
@@ -101,11 +107,18 @@ static void p9_req_put_locked(struct virtio_9p *p9, struct p9_req *r)
 	p9->pool = r;
 }
 
+/* p9->lock held: wakes quiesce and reset once nothing is pending. */
+static void p9_check_idle_locked(struct virtio_9p *p9)
+{
+	if (!p9->inflight && !p9->filing)
+		pthread_cond_broadcast(&p9->idle);
+}
+
 /* p9->lock held: one request left the device (done or dropped). */
 static void p9_req_retire_locked(struct virtio_9p *p9)
 {
-	if (!--p9->inflight)
-		pthread_cond_broadcast(&p9->idle);
+	p9->inflight--;
+	p9_check_idle_locked(p9);
 }
 
 static void p9_run(struct virtio_9p *p9, struct p9_req *r)
@@ -130,6 +143,8 @@ static void p9_run(struct virtio_9p *p9, struct p9_req *r)
 	 */
 	pthread_mutex_lock(&p9->lock);
 	drop = p9->dropping;
+	if (!drop)
+		p9->filing++;
 	p9_req_retire_locked(p9);
 	pthread_mutex_unlock(&p9->lock);
 	/*
@@ -141,6 +156,10 @@ static void p9_run(struct virtio_9p *p9, struct p9_req *r)
 		virtio_queue_complete(r->q, c->id, (u32)len);
 	}
 	pthread_mutex_lock(&p9->lock);
+	if (!drop) {
+		p9->filing--;
+		p9_check_idle_locked(p9);
+	}
 	p9_req_put_locked(p9, r);
 	pthread_mutex_unlock(&p9->lock);
 }
@@ -229,7 +248,7 @@ static void virtio_9p__handle_queue(struct virtio_device *vdev,
 static void p9_wait_idle(struct virtio_9p *p9)
 {
 	pthread_mutex_lock(&p9->lock);
-	while (p9->inflight)
+	while (p9->inflight || p9->filing)
 		pthread_cond_wait(&p9->idle, &p9->lock);
 	pthread_mutex_unlock(&p9->lock);
 }
@@ -265,7 +284,7 @@ static void virtio_9p__reset(struct virtio_device *vdev)
 		p9_req_retire_locked(p9);
 	}
 	p9->tail = &p9->head;
-	while (p9->inflight)
+	while (p9->inflight || p9->filing)
 		pthread_cond_wait(&p9->idle, &p9->lock);
 	p9->dropping = false;
 	pthread_mutex_unlock(&p9->lock);

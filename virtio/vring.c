@@ -144,8 +144,14 @@ static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head
 		/*
 		 * One copy per descriptor: the guest may rewrite the table
 		 * under us, so we validate and use only what we copied.
+		 * Each field is one untorn load the compiler may not repeat:
+		 * after a memcpy() it could legally re-read guest memory in
+		 * place of the copy (a double fetch).
 		 */
-		memcpy(&d, &table[i], sizeof(d));
+		d.addr = READ_ONCE(table[i].addr);
+		d.len = READ_ONCE(table[i].len);
+		d.flags = READ_ONCE(table[i].flags);
+		d.next = READ_ONCE(table[i].next);
 		flags = le16toh(d.flags);
 
 		if (flags & VRING_DESC_F_INDIRECT) {
@@ -191,21 +197,21 @@ int vring_pop(struct vring_state *vq, struct vring_chain *elem)
 	u16 avail_idx, pending, head;
 	int ret;
 
-	avail_idx = le16toh(READ_ONCE(vq->avail->idx));
+	/*
+	 * Acquire pairs with virtio_wmb() in the driver's
+	 * virtqueue_add_split() between writing avail->ring[] (and the
+	 * descriptors) and avail->idx: having seen the index, we must not
+	 * read older ring or descriptor contents (message passing,
+	 * load-load order; what an smp_rmb() after the load would give).
+	 * Proved needed: tests/models/vring-idle.pml, mutant NO_RMB_POP.
+	 */
+	avail_idx = le16toh(smp_load_acquire(&vq->avail->idx));
 	/* Free-running 16-bit indices: the difference is what is pending. */
 	pending = (u16)(avail_idx - vq->last_avail_idx);
 	if (!pending)
 		return 0;
 	if (pending > vq->size)
 		return -ERANGE;
-	/*
-	 * Pairs with virtio_wmb() in the driver's virtqueue_add_split()
-	 * between writing avail->ring[] (and the descriptors) and
-	 * avail->idx: having seen the index, we must not read older ring
-	 * or descriptor contents (message passing, load-load order).
-	 * Proved needed: tests/models/vring-idle.pml, mutant NO_RMB_POP.
-	 */
-	smp_rmb();
 	head = le16toh(READ_ONCE(vq->avail->ring[vq->last_avail_idx &
 						   (vq->size - 1)]));
 	if (head >= vq->size)
@@ -225,16 +231,17 @@ void vring_push(struct vring_state *vq, u16 head, u32 len)
 
 	WRITE_ONCE(e->id, htole32(head));
 	WRITE_ONCE(e->len, htole32(len));
-	/*
-	 * Pairs with virtio_rmb() in the driver's
-	 * virtqueue_get_buf_ctx_split() between reading used->idx and the
-	 * used element: the element must be visible before the index that
-	 * publishes it (message passing, store-store order).
-	 * Proved needed: tests/models/vring-publish.pml, mutant NO_WMB_PUSH.
-	 */
-	smp_wmb();
 	vq->used_idx++;
-	WRITE_ONCE(vq->used->idx, htole16(vq->used_idx));
+	/*
+	 * Release pairs with virtio_rmb() in the driver's
+	 * virtqueue_get_buf_ctx_split() between reading used->idx and the
+	 * used element: the element, and the data the device wrote into
+	 * the buffers, must be visible before the index that publishes
+	 * them (message passing, store-store order; what an smp_wmb()
+	 * before the store would give).  Proved needed:
+	 * tests/models/vring-publish.pml, mutant NO_WMB_PUSH.
+	 */
+	smp_store_release(&vq->used->idx, htole16(vq->used_idx));
 }
 
 bool vring_need_interrupt(struct vring_state *vq)

@@ -72,9 +72,8 @@ static void post(struct drv *d, u32 q, u64 addr, u32 len)
 		.flags = htole16(q == 0 ? VRING_DESC_F_WRITE : 0),
 	};
 	avail->ring[slot] = htole16(slot);
-	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
-	smp_wmb();
-	WRITE_ONCE(avail->idx, htole16(++d->avail_idx[q]));
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&avail->idx, htole16(++d->avail_idx[q]));
 	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, q);
 }
 
@@ -89,10 +88,9 @@ static long wait_used(u32 q, u16 want)
 	struct vring_used *u = used_ring(q);
 
 	for (int i = 0; i < WAIT_MS; i++) {
-		u16 idx = le16toh(READ_ONCE(u->idx));
+		/* Acquire: pairs with the used-index release in vring_push(). */
+		u16 idx = le16toh(smp_load_acquire(&u->idx));
 
-		/* Pairs with the used-index release in vring_push(). */
-		smp_rmb();
 		if (idx >= want)
 			return le32toh(u->ring[(want - 1) % QSIZE].len);
 		usleep(1000);

@@ -97,10 +97,8 @@ static u16 used_idx(struct drv *d, unsigned int q)
 	struct vring_used *used = gpa(d->ring[q] + 0x2000, 6 + 8 * QSIZE);
 
 	/* Pairs with the used-index release in vring_push(). */
-	u16 idx = le16toh(READ_ONCE(used->idx));
-
-	smp_rmb();
-	return idx;
+	/* Acquire: pairs with the used-index release in vring_push(). */
+	return le16toh(smp_load_acquire(&used->idx));
 }
 
 /* Waits up to 5 s for queue @q's used index to pass @before. */
@@ -132,9 +130,8 @@ static void post(struct drv *d, unsigned int q, const struct seg *segs,
 	}
 	pthread_mutex_lock(&vdev->lock);
 	avail->ring[d->avail_idx[q] % QSIZE] = 0;
-	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
-	smp_wmb();
-	WRITE_ONCE(avail->idx, htole16(++d->avail_idx[q]));
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&avail->idx, htole16(++d->avail_idx[q]));
 	if (!vdev->broken)
 		vdev->ops->handle_queue(vdev, &vdev->queues[q]);
 	pthread_mutex_unlock(&vdev->lock);

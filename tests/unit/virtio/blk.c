@@ -108,9 +108,8 @@ static long run_chain(struct drv *d, const struct seg *segs, unsigned int n)
 	}
 	pthread_mutex_lock(&vdev->lock);
 	avail->ring[d->avail_idx % QSIZE] = 0;
-	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
-	smp_wmb();
-	WRITE_ONCE(avail->idx, htole16(++d->avail_idx));
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&avail->idx, htole16(++d->avail_idx));
 	if (!vdev->broken)
 		vdev->ops->handle_queue(vdev, &vdev->queues[0]);
 	pthread_mutex_unlock(&vdev->lock);
@@ -118,8 +117,8 @@ static long run_chain(struct drv *d, const struct seg *segs, unsigned int n)
 	for (int i = 0; i < 5000 && !vdev->broken &&
 	     le16toh(READ_ONCE(used->idx)) == used_before; i++)
 		usleep(1000);
-	smp_rmb();
-	if (le16toh(READ_ONCE(used->idx)) != used_before)
+	/* Acquire: pairs with the used-index release in vring_push(). */
+	if (le16toh(smp_load_acquire(&used->idx)) != used_before)
 		len = le32toh(used->ring[used_before % QSIZE].len);
 	return len;
 }
@@ -278,9 +277,8 @@ static void test_odd_chains(struct drv *d, int fd)
 		};
 		pthread_mutex_lock(&vdev->lock);
 		avail->ring[d->avail_idx % QSIZE] = 0;
-		/* Pairs with smp_rmb() in vring_pop(). */
-		smp_wmb();
-		WRITE_ONCE(avail->idx, htole16(++d->avail_idx));
+		/* Release: pairs with the acquire in vring_pop(). */
+		smp_store_release(&avail->idx, htole16(++d->avail_idx));
 		vdev->ops->handle_queue(vdev, &vdev->queues[0]);
 		pthread_mutex_unlock(&vdev->lock);
 		ok(vdev->broken &&
@@ -369,15 +367,13 @@ static void test_mq(struct drv *d, struct drv *single)
 	desc[2] = (struct vring_desc){ htole64(STATUS_GPA), htole32(1),
 				       htole16(VRING_DESC_F_WRITE), 0 };
 	avail->ring[0] = 0;
-	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
-	smp_wmb();
-	WRITE_ONCE(avail->idx, htole16(1));
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&avail->idx, htole16(1));
 	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 3);
 	for (i = 0; i < 5000 && !le16toh(READ_ONCE(used->idx)); i++)
 		usleep(1000);
-	/* Pairs with the used-index release in vring_push(). */
-	smp_rmb();
-	is_int(le16toh(READ_ONCE(used->idx)), 1, "queue 3: request completed");
+	/* Acquire: pairs with the used-index release in vring_push(). */
+	is_int(le16toh(smp_load_acquire(&used->idx)), 1, "queue 3: request completed");
 	ok(*status == VIRTIO_BLK_S_OK && data[0] == 9 && data[511] == 9,
 	   "queue 3: sector 9 read by its own thread");
 	/* Reset takes every queue lock and drains the disk. */

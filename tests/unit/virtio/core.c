@@ -361,7 +361,7 @@ static struct {
 	atomic_int mode;
 	atomic_uint handled[NQ], starts, resets, quiesces;
 	pthread_t thread[NQ];		/* that ran handle_queue last */
-	bool holding[NQ];		/* HOLD: a chain in flight */
+	atomic_bool holding[NQ];	/* HOLD: a chain in flight; publishes held[] */
 	struct vring_id held[NQ];
 	atomic_bool gate_in, gate_done, reset_waiting;
 	atomic_uint resets_at_gate_exit;
@@ -419,7 +419,8 @@ static int fake_start(struct virtio_device *vdev __unused)
 /* A device reset forgets the chains it held: their ring is gone. */
 static void fake_reset(struct virtio_device *vdev __unused)
 {
-	memset(dev.holding, 0, sizeof(dev.holding));
+	for (unsigned int i = 0; i < NQ; i++)
+		atomic_store(&dev.holding[i], false);
 	atomic_fetch_add(&dev.resets, 1);
 }
 
@@ -464,18 +465,14 @@ static void ring_post(struct t *t, unsigned int i, bool bad)
 		.flags = htole16(VRING_DESC_F_WRITE),
 	};
 	avail->ring[t->avail_idx[i] % QSIZE] = htole16(bad ? QSIZE + 3 : head);
-	/* Pairs with the smp_rmb() in vring_pop(): entry before index. */
-	smp_wmb();
-	WRITE_ONCE(avail->idx, htole16(++t->avail_idx[i]));
+	/* Release: pairs with the acquire in vring_pop(): entry before index. */
+	smp_store_release(&avail->idx, htole16(++t->avail_idx[i]));
 }
 
 static u16 ring_used_idx(u64 base)
 {
-	u16 idx = le16toh(READ_ONCE(ring_used(base)->idx));
-
-	/* Pairs with the smp_wmb() in vring_push(): entries before index. */
-	smp_rmb();
-	return idx;
+	/* Acquire: pairs with the release in vring_push(): entries before index. */
+	return le16toh(smp_load_acquire(&ring_used(base)->idx));
 }
 
 static void t_new(struct t *t, bool pq, enum virtio_transport_kind kind)

@@ -139,9 +139,8 @@ static void post_buffer(u16 size)
 
 	d[idx % size] = (struct vring_desc){ .addr = BUF_GPA, .len = 16 };
 	a->ring[idx % size] = idx % size;
-	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
-	smp_wmb();
-	WRITE_ONCE(a->idx, (u16)(idx + 1));
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&a->idx, (u16)(idx + 1));
 }
 
 static void test_modern(void)

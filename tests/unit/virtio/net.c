@@ -93,9 +93,8 @@ static void post(unsigned int q, u16 slot, u64 addr, u32 len, u16 flags,
 		desc[slot + 1] = (struct vring_desc){ htole64(addr2),
 			htole32(len2), htole16(flags2), 0 };
 	avail->ring[avail_idx[q] % QSIZE] = htole16(slot);
-	/* Pairs with smp_rmb() in vring_pop(): ring entry before idx. */
-	smp_wmb();
-	WRITE_ONCE(avail->idx, htole16(++avail_idx[q]));
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&avail->idx, htole16(++avail_idx[q]));
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
 }
 
@@ -111,9 +110,8 @@ static u16 wait_used(unsigned int q, u16 want, int ms)
 			break;
 		usleep(1000);
 	}
-	/* Pairs with the barrier in vring_push(): idx before the entries. */
-	smp_rmb();
-	return le16toh(READ_ONCE(used->idx));
+	/* Acquire: pairs with the release in vring_push(): idx before the entries. */
+	return le16toh(smp_load_acquire(&used->idx));
 }
 
 static u32 used_len(unsigned int q, u16 i)
