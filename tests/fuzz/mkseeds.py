@@ -111,3 +111,49 @@ put('cli', 'misc', argv('--console', 'virtio', '--virtio-transport', 'mmio', '--
                         '--loglevel', 'debug', '--no-irqchip', '--tty', '0'))
 put('cli', 'bad', argv('--mem', '12Q', '--cpus'))
 put('cli', 'help', argv('--help'))
+
+
+# p9: byte 0 the scatter pattern, byte 1 bit 0 read-only; then 9P2000.L
+# messages (size[4] type[1] tag[2] ...) against the export tests/fuzz/p9.c
+# makes: file, dir/inner, out -> ../sentinel.
+def s9(x):
+    x = x.encode()
+    return struct.pack('<H', len(x)) + x
+
+
+def msg(mtype, body, tag=1):
+    return struct.pack('<IBH', 7 + len(body), mtype, tag) + body
+
+
+def u32(*v):
+    return struct.pack('<' + 'I' * len(v), *v)
+
+
+VERSION = msg(100, u32(8192) + s9('9P2000.L'), tag=0xffff)
+ATTACH = msg(104, u32(0, 0xffffffff) + s9('root') + s9('') + u32(0))
+
+
+def walk(fid, newfid, *names):
+    return msg(110, u32(fid, newfid) + struct.pack('<H', len(names)) +
+               b''.join(s9(n) for n in names))
+
+
+session = VERSION + ATTACH
+put('p9', 'read-file', b'\0\0' + session + walk(0, 1, 'file') +
+    msg(12, u32(1, 0)) + msg(116, u32(1) + struct.pack('<QI', 0, 100)) +
+    msg(24, u32(1) + struct.pack('<Q', 0x3fff)) + msg(120, u32(1)))
+put('p9', 'readdir', b'\x13\0' + session + walk(0, 1, 'dir') +
+    msg(12, u32(1, 0o200000)) + msg(40, u32(1) + struct.pack('<QI', 0, 4096)))
+put('p9', 'create-write', b'\x25\0' + session + walk(0, 1) +
+    msg(14, u32(1) + s9('new') + u32(0o1101, 0o644, 0)) +
+    msg(118, u32(1) + struct.pack('<QI', 0, 5) + b'hello') +
+    msg(72, u32(0) + s9('sub') + u32(0o755, 0)) +
+    msg(74, u32(0) + s9('file') + u32(0) + s9('renamed')) +
+    msg(76, u32(0) + s9('renamed') + u32(0)))
+put('p9', 'escape', b'\x41\0' + session + walk(0, 1, '..', 'sentinel') +
+    walk(0, 2, 'out') + msg(12, u32(2, 2)) + msg(22, u32(2)) +
+    msg(16, u32(0) + s9('l2') + s9('/etc/passwd') + u32(0)) +
+    walk(0, 3, 'l2') + msg(12, u32(3, 0)))
+put('p9', 'read-only', b'\0\1' + session + walk(0, 1, 'file') +
+    msg(12, u32(1, 2)) + msg(26, u32(1) + u32(8, 0, 0, 0) +
+    struct.pack('<QQQQQ', 0, 0, 0, 0, 0)))
