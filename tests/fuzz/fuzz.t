@@ -14,7 +14,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuz
 command -v clang >/dev/null || skip_all "clang not installed (scripts/setup.sh installs it)"
 clang -fsanitize=fuzzer,address,undefined -o "$TAP_TMP/probe" "$TAP_TMP/probe.c" \
 	>"$TAP_TMP/probe.log" 2>&1 ||
-	skip_all "clang cannot link libFuzzer: $(head -n 1 "$TAP_TMP/probe.log")"
+	skip_all "clang cannot link libFuzzer (Debian libclang-rt-dev, scripts/setup.sh installs it): $(head -n 1 "$TAP_TMP/probe.log")"
 
 targets=$(cd tests/fuzz && ls *.c | sed 's/\.c$//')
 plan $(( $(echo "$targets" | wc -w) + 1 ))
