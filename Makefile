@@ -3,6 +3,7 @@
 #   make V=1            show every command
 #   make SANITIZE=1     ASan + UBSan build (objects in build/obj-san)
 #   make SANITIZE=thread  ThreadSanitizer build (objects in build/obj-tsan)
+#   make fuzz [FUZZ_SECONDS=60]  libFuzzer targets (clang, build/obj-fuzz)
 #   make CC=clang       any C11 compiler with GNU extensions
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -77,8 +78,16 @@ else ifeq ($(SANITIZE),thread)
 OBJDIR		:= $(BUILD)/obj-tsan$(OBJ_SUFFIX)
 SAN_FLAGS	:= -fsanitize=thread -fno-omit-frame-pointer
 CFLAGS		?= -O1 -g
+else ifeq ($(SANITIZE),fuzz)
+# libFuzzer targets (tests/fuzz/): clang only; every object is built with
+# the fuzzer's coverage hooks plus ASan/UBSan, the targets link the
+# fuzzer's main() (-fsanitize=fuzzer at link time only).
+CC		:= clang
+OBJDIR		:= $(BUILD)/obj-fuzz
+SAN_FLAGS	:= -fsanitize=fuzzer-no-link,address,undefined \
+		   -fno-sanitize-recover=all -fno-omit-frame-pointer
 else ifneq ($(filter-out 0,$(SANITIZE)),)
-$(error SANITIZE=$(SANITIZE): use SANITIZE=1 (ASan + UBSan) or SANITIZE=thread (TSan))
+$(error SANITIZE=$(SANITIZE): use SANITIZE=1 (ASan + UBSan), SANITIZE=thread (TSan) or SANITIZE=fuzz (libFuzzer))
 else
 OBJDIR		:= $(BUILD)/obj$(OBJ_SUFFIX)
 SAN_FLAGS	:=
@@ -153,7 +162,7 @@ endef
 # libraries first: `make run` and `make check` run set-up, then build in a
 # sub-make that reads this file (and probes) again.  Any other goal
 # (plain `make` included) probes now and names what is missing.
-NO_PROBE_GOALS	:= clean help setup run check check-tsan
+NO_PROBE_GOALS	:= clean help setup run check check-tsan fuzz
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(NO_PROBE_GOALS),$(MAKECMDGOALS)),)
 SKIP_PROBE	:= 1
@@ -406,6 +415,32 @@ $(PAUSE_CYCLES): tests/stress/pause-cycles.c $(CTL_CLIENT_OBJS)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
+# --- tests/fuzz: libFuzzer targets, linked like the unit tests ------------
+# Built only with SANITIZE=fuzz (`make fuzz` and tests/fuzz/fuzz.t ask
+# for them so).  Each is tests/fuzz/<target>.c with its seed corpus in
+# tests/fuzz/corpus/<target>/.
+FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_BINS	:= $(patsubst %,$(OBJDIR)/tests/fuzz/%,$(FUZZ_TARGETS))
+FUZZ_SECONDS	?= 60
+
+$(OBJDIR)/tests/fuzz/%: tests/fuzz/%.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(CORE_OBJS) $(LDLIBS)
+
+.PHONY: fuzz fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+
+# make fuzz: each target for FUZZ_SECONDS; new inputs go to
+# build/fuzz/<target>/corpus (the committed seeds stay as they are), a
+# crash to build/fuzz/<target>/.
+fuzz:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=fuzz fuzz-bins
+	$(Q)st=0; for t in $(FUZZ_TARGETS); do \
+		tests/fuzz/run.sh $(BUILD)/obj-fuzz/tests/fuzz/$$t $$t \
+			$(BUILD)/fuzz $(FUZZ_SECONDS) || st=1; \
+	done; exit $$st
+
 -include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 
 # --- bare-metal test guests (always the host gcc, never sanitized) ----------
@@ -425,7 +460,7 @@ PROVE		?= prove
 PROVE_FLAGS	?= --timer
 TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/qemu/*.t tests/build/*.t \
 			   tests/stress/*.t tests/models/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t \
-			   tests/sandbox/*.t))
+			   tests/sandbox/*.t tests/fuzz/*.t))
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup

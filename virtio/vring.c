@@ -171,6 +171,13 @@ static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head
 			if (!len || len % sizeof(d) ||
 			    len / sizeof(d) > VRING_MAX_SEGS)
 				return -EINVAL;
+			/*
+			 * The table is read in place with READ_ONCE(), which
+			 * needs each field naturally aligned: 8 bytes, what
+			 * any driver's allocator gives (kmalloc's minimum).
+			 */
+			if (le64toh(d.addr) % __alignof__(struct vring_desc))
+				return -EINVAL;
 			table = guest_mem_ptr(vq->mem, le64toh(d.addr), len);
 			if (!table)
 				return -EFAULT;

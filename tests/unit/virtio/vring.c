@@ -168,7 +168,7 @@ int main(void)
 	if (big == MAP_FAILED)
 		return 1;
 	guest_mem_add(&gm, BIG, BIG_SIZE, big);
-	tap_plan(60);
+	tap_plan(61);
 
 	/* --- mapping ------------------------------------------------------ */
 	bad = (struct vring_state){ .size = 6, .desc_gpa = DESC,
@@ -243,6 +243,7 @@ int main(void)
 		{ "indirect table outside RAM", true, NULL, -EFAULT },
 		{ "loop inside an indirect table", true, NULL, -ELOOP },
 		{ "avail.idx more than a queue ahead", false, NULL, -ERANGE },
+		{ "indirect table misaligned", true, NULL, -EINVAL },
 	};
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
 		reset(cases[c].indirect, false);
@@ -321,6 +322,12 @@ int main(void)
 		case 15:
 			set(desc(0), BUF, 8, 0, 0);
 			avail()->idx = htole16(QSZ + 1);
+			break;
+		case 16:
+			/* Found by tests/fuzz/vring: an unaligned table. */
+			set(desc(0), INDIRECT_TBL + 1, 16,
+			    VRING_DESC_F_INDIRECT, 0);
+			offer(0);
 			break;
 		}
 		ret = pop_one();

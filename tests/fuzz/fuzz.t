@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Each libFuzzer target (tests/fuzz/*.c) builds and runs briefly from its
+# seed corpus, so a broken harness -- or a regression one of its inputs
+# catches -- fails `make check`.  `make fuzz` runs them longer.
+source "$(dirname "$0")/../lib/tap.sh"
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+cd "$TOP" || exit 1
+
+# clang with its libFuzzer runtime (Debian: clang ships libclang_rt.fuzzer).
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+	>"$TAP_TMP/probe.c"
+command -v clang >/dev/null || skip_all "clang not installed (scripts/setup.sh installs it)"
+clang -fsanitize=fuzzer,address,undefined -o "$TAP_TMP/probe" "$TAP_TMP/probe.c" \
+	>"$TAP_TMP/probe.log" 2>&1 ||
+	skip_all "clang cannot link libFuzzer (Debian libclang-rt-dev, scripts/setup.sh installs it): $(head -n 1 "$TAP_TMP/probe.log")"
+
+targets=$(cd tests/fuzz && ls *.c | sed 's/\.c$//')
+plan $(( $(echo "$targets" | wc -w) + 1 ))
+
+env -u MAKEFLAGS -u MAKELEVEL make --no-print-directory -j2 SANITIZE=fuzz fuzz-bins >"$TAP_TMP/build.log" 2>&1
+st=$?
+[ $st = 0 ] || tail -n 20 "$TAP_TMP/build.log" | sed 's/^/# /'
+ok $st "fuzz targets build (make SANITIZE=fuzz fuzz-bins)"
+
+for t in $targets; do
+	out=$(tests/fuzz/run.sh "$TOP/build/obj-fuzz/tests/fuzz/$t" "$t" \
+		"$TAP_TMP/fuzz" "$FUZZ_SECONDS" 2>&1)
+	st=$?
+	diag "$out"
+	[ $st = 0 ] || sed 's/^/# /' "$TAP_TMP/fuzz/$t/log" | tail -n 40
+	ok $st "fuzz $t: ${FUZZ_SECONDS}s without a finding"
+done
+done_testing
