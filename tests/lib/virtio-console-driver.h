@@ -98,4 +98,17 @@ static long wait_used(u32 q, u16 want)
 	return -1;
 }
 
+/* A VM with MEM_SIZE of RAM at 0 and empty buses. */
+static void fake_vm(void)
+{
+	memset(&kvm, 0, sizeof(kvm));
+	kvm.cfg = &cfg;
+	kvm.sys_fd = kvm.vm_fd = -1;
+	pthread_mutex_init(&kvm.stop_lock, NULL);
+	bus_init(&kvm.pio_bus, "pio");
+	bus_init(&kvm.mmio_bus, "mmio");
+	ram = calloc(1, MEM_SIZE);
+	guest_mem_add(&kvm.mem, 0, MEM_SIZE, ram);
+}
+
 #endif

@@ -37,18 +37,6 @@ static ssize_t read_some(int fd, void *buf, size_t len)
 	return read(fd, buf, len);
 }
 
-static void fake_vm(void)
-{
-	memset(&kvm, 0, sizeof(kvm));
-	kvm.cfg = &cfg;
-	kvm.sys_fd = kvm.vm_fd = -1;
-	pthread_mutex_init(&kvm.stop_lock, NULL);
-	bus_init(&kvm.pio_bus, "pio");
-	bus_init(&kvm.mmio_bus, "mmio");
-	ram = calloc(1, MEM_SIZE);
-	guest_mem_add(&kvm.mem, 0, MEM_SIZE, ram);
-}
-
 int main(void)
 {
 	struct lkvm_console_port bad = { .in_fd = -1, .out_fd = -1 }, port;
