@@ -33,12 +33,6 @@ int ctl_balloon_figures(struct kvm *kvm, struct ctl_balloon_figures *f)
 
 	if (ret)
 		return ret;
-	/*
-	 * Ask for fresh statistics for next time: the guest answers at its
-	 * own pace, so these are the ones it sent last (-EAGAIN: it has
-	 * not posted a buffer, nothing to ask).
-	 */
-	balloon__request_stats(kvm);
 	memset(f, 0, sizeof(*f));
 	f->target_bytes = info.target_pages << BALLOON_PAGE_SHIFT;
 	f->actual_bytes = info.actual_pages << BALLOON_PAGE_SHIFT;
@@ -50,6 +44,12 @@ int ctl_balloon_figures(struct kvm *kvm, struct ctl_balloon_figures *f)
 	ctl_balloon_add(f, "bad_pfns", info.bad_pfns);
 	ctl_balloon_add(f, "dup_pfns", info.dup_pfns);
 	return 0;
+}
+
+void ctl_balloon_refresh_stats(struct kvm *kvm)
+{
+	/* -EAGAIN: no buffer posted, nothing to ask; -ENODEV: no balloon. */
+	balloon__request_stats(kvm);
 }
 
 int ctl_balloon_set_target(struct kvm *kvm, u64 bytes)

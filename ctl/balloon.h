@@ -24,6 +24,11 @@ struct ctl_balloon_figures {
 };
 
 int ctl_balloon_figures(struct kvm *kvm, struct ctl_balloon_figures *f);
+/*
+ * Asks the guest for fresh statistics; it answers at its own pace, so
+ * the next ctl_balloon_figures() shows them, this one the last sent.
+ */
+void ctl_balloon_refresh_stats(struct kvm *kvm);
 /* Asks the guest to hold @bytes (a whole number of 4 KiB pages). */
 int ctl_balloon_set_target(struct kvm *kvm, u64 bytes);
 

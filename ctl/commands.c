@@ -180,6 +180,8 @@ static int ctl_cmd_stat(struct ctl_req *r)
 
 	memset(&bf, 0, sizeof(bf));
 	balloon = !ctl_balloon_figures(r->kvm, &bf);
+	if (balloon)
+		ctl_balloon_refresh_stats(r->kvm);
 	if (bf.nr_stats > CTL_BALLOON_MAX_STATS)
 		bf.nr_stats = CTL_BALLOON_MAX_STATS;
 	if (r->json) {
