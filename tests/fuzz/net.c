@@ -271,6 +271,10 @@ static bool survey(void)
 		if (!r->size)
 			continue;
 		add_area(r->desc, 16 * r->size);
+		if (!in_ram(r->desc, 16 * r->size) ||
+		    !in_ram(r->avail, 6 + 2 * r->size) ||
+		    !in_ram(r->used, 6 + 8 * r->size))
+			return false;	/* the device refuses the layout */
 		/* With the EVENT_IDX fields. */
 		add_area(r->avail, 6 + 2 * r->size);
 		add_area(r->used, 6 + 8 * r->size);
@@ -488,6 +492,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (!rd(VIRTIO_MMIO_QUEUE_READY))
 			qs[q].size = 0;		/* refused */
 	}
+	/* A driver hands the device a zeroed used ring (only read back here). */
+	for (u32 q = 0; q < NQ; q++)
+		if (qs[q].size && in_ram(qs[q].used, 6 + 8 * qs[q].size))
+			memset(ram + qs[q].used, 0, 6 + 8 * qs[q].size);
 	memcpy(snap, ram, sizeof(snap));
 	tidy = survey();
 	mrg = feat & (1u << VIRTIO_NET_F_MRG_RXBUF);
