@@ -264,3 +264,76 @@ net('ctrl-filter', CTRL_F, [rxbufs(8, 2048), None,
 net('ctrl-bad', CTRL_F, [None, None,
     [ctrl(1, 0, struct.pack('<I', 65) + b'\0' * 8), ctrl(0, 0, b'\0\0'),
      ctrl(1, 1, MCAST), [(2, 0, b'\0\0')]]])
+
+
+# qcow2: real qemu-img/qemu-io output, a top image backed by base.qcow2
+# (4 KiB clusters keep them small), then hand-broken variants.  Input:
+# u32 top length, u32 base length, flags, 7 spare, top, base, 8-byte ops
+# (op, pattern, u32 sector, sectors - 1, iovec split).
+import shutil
+import subprocess
+import tempfile
+
+
+def qops(*ops):
+    return b''.join(struct.pack('<BBIBB', *o) for o in ops)
+
+
+def qcow2_seeds():
+    if not shutil.which('qemu-img') or not shutil.which('qemu-io'):
+        print('mkseeds: qemu-img/qemu-io missing (package qemu-utils), '
+              'qcow2 seeds not written')
+        return
+    tmp = tempfile.mkdtemp()
+    run = lambda *a: subprocess.run(a, cwd=tmp, check=True,
+                                    stdout=subprocess.DEVNULL)
+    qc = ['-o', 'cluster_size=4096']
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', *qc, 'base.qcow2', '1M')
+    run('qemu-io', '-c', 'write -P 0x11 0 8k', '-c', 'write -P 0x22 512k 8k',
+        'base.qcow2')
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', *qc, '-b', 'base.qcow2',
+        '-F', 'qcow2', 'top.qcow2')
+    base = open(os.path.join(tmp, 'base.qcow2'), 'rb').read()
+    top = open(os.path.join(tmp, 'top.qcow2'), 'rb').read()
+    run('qemu-io', '-c', 'write -P 0x33 4k 4k', 'top.qcow2')
+    top_w = open(os.path.join(tmp, 'top.qcow2'), 'rb').read()
+    run('qemu-img', 'create', '-q', '-f', 'raw', 'base.raw', '256k')
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', *qc, '-b', 'base.raw',
+        '-F', 'raw', 'top-raw.qcow2')
+    top_raw = open(os.path.join(tmp, 'top-raw.qcow2'), 'rb').read()
+    shutil.rmtree(tmp)
+
+    def q(name, t, b, ops, flags=0):
+        put('qcow2', name, struct.pack('<IIB7x', len(t), len(b), flags) +
+            t + b + ops)
+
+    rw = qops((1, 0x44, 0, 7, 0), (0, 0, 0, 15, 100), (2, 0, 8, 7, 0),
+              (0, 0, 0, 15, 0), (3, 0, 1020, 7, 0), (0, 0, 1020, 15, 3),
+              (4, 0, 0, 0, 0), (1, 0x55, 2040, 63, 17), (0, 0, 2040, 63, 0))
+    q('fresh', top, base, rw)
+    q('written', top_w, base, qops((0, 0, 0, 31, 0), (1, 0x66, 9, 3, 0),
+                                   (0, 0, 8, 7, 200), (2, 0, 0, 63, 0),
+                                   (0, 0, 0, 31, 0)))
+    q('read-only', top, base, qops((0, 0, 1024, 15, 0), (1, 1, 0, 0, 0)), 1)
+    q('raw-backing', top_raw, b'\x77' * 4096, rw)
+    # Broken by hand: L1 entry at the header, backing name leaving the
+    # directory, the image as its own backing file, cluster_bits 31.
+    t = bytearray(top_w)
+    l1 = struct.unpack_from('>Q', t, 40)[0]
+    struct.pack_into('>Q', t, l1, 0x8000000000000000)
+    q('l1-at-header', bytes(t), base, rw)
+    boff, blen = struct.unpack_from('>QI', t, 8)
+    t = bytearray(top)
+    name = b'../../etc/passwd'[:blen].ljust(blen, b'/')
+    t[boff:boff + blen] = name
+    q('backing-escape', bytes(t), base, rw)
+    t = bytearray(top)
+    t[boff:boff + blen] = b'top.qcow2'.ljust(blen, b'\0')
+    struct.pack_into('>I', t, 16, 9)
+    q('backing-loop', bytes(t), base, rw)
+    t = bytearray(top)
+    struct.pack_into('>I', t, 20, 31)
+    q('cluster-bits', bytes(t), base, rw)
+
+
+qcow2_seeds()
