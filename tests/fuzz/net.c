@@ -291,6 +291,13 @@ static bool survey(void)
 		}
 	}
 	for (unsigned int i = 0; i < nr_segs; i++) {
+		/* The device writes used rings: no buffer may lie there. */
+		for (int q = 0; q < NQ; q++) {
+			struct seg u = { qs[q].used, 6 + 8 * qs[q].size, false };
+
+			if (qs[q].size && overlap(&segs[i], &u))
+				return false;
+		}
 		if (!segs[i].w)
 			continue;
 		for (unsigned int j = 0; j < nr_segs; j++)
