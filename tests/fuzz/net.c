@@ -213,12 +213,13 @@ static void walk(const struct queue *q, u16 head, struct chain *c)
 		if (++n > q->size)
 			return;			/* a loop */
 		if (flags & VRING_DESC_F_INDIRECT) {
-			const u8 *t = snap + addr;
+			const u8 *t;
 			u32 tn = len / 16;
 
 			if (n > 1 || (flags & VRING_DESC_F_NEXT) || !len ||
 			    len % 16 || !in_ram(addr, len))
 				return;
+			t = snap + addr;
 			add_area((u32)addr, len);
 			for (u32 k = 0, j = 0;; k++) {
 				const u8 *te = t + 16 * j;
