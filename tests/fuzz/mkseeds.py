@@ -157,3 +157,183 @@ put('p9', 'escape', b'\x41\0' + session + walk(0, 1, '..', 'sentinel') +
 put('p9', 'read-only', b'\0\1' + session + walk(0, 1, 'file') +
     msg(12, u32(1, 2)) + msg(26, u32(1) + u32(8, 0, 0, 0) +
     struct.pack('<QQQQQ', 0, 0, 0, 0, 0)))
+
+
+# net: header (driver features, queue sizes, ring addresses, RAM length),
+# RAM, then frames (u16 length, bytes) the host end sends.  Rings at
+# fixed places (16 entries), buffers from 0x6000; each queue's chains are lists of
+# (len, writable) with their contents.
+F_MRG, F_CTRL_VQ, F_CTRL_RX, F_MAC_ADDR = 1 << 15, 1 << 17, 1 << 18, 1 << 23
+F_INDIRECT, F_EVENT_IDX = 1 << 28, 1 << 29
+NQ_RINGS = [(0x0000, 0x1000, 0x1400), (0x2000, 0x3000, 0x3400),
+            (0x4000, 0x5000, 0x5400)]
+
+
+def net(name, feat, queues, frames=(), indirect=()):
+    """queues: for rx, tx, ctrl a list of chains or None (disabled); a
+    chain is a list of (len, writable, content).  indirect: (queue, chain
+    index) pairs put in an indirect table."""
+    ram = bytearray(0x6000)
+    buf, tbl = 0x6000, 0x5800
+    sizes = []
+    for q, chains in enumerate(queues):
+        if chains is None:
+            sizes.append(0)
+            continue
+        sizes.append(16)
+        d, a = NQ_RINGS[q][0], NQ_RINGS[q][1]
+        di = 0
+        for ci, chain in enumerate(chains):
+            descs = []
+            for ln, w, content in chain:
+                descs.append((buf, ln, WRITE if w else 0))
+                ram.extend(b'\0' * (buf + ln - len(ram)))
+                ram[buf:buf + len(content)] = content
+                buf += (ln + 15) & ~15
+            if (q, ci) in indirect:
+                for i, (ad, ln, fl) in enumerate(descs):
+                    nf = NEXT if i + 1 < len(descs) else 0
+                    struct.pack_into('<QIHH', ram, tbl + 16 * i, ad, ln,
+                                     fl | nf, i + 1 if nf else 0)
+                struct.pack_into('<QIHH', ram, d + 16 * di, tbl,
+                                 16 * len(descs), INDIRECT, 0)
+                tbl += 16 * len(descs)
+                head, di = di, di + 1
+            else:
+                head = di
+                for i, (ad, ln, fl) in enumerate(descs):
+                    nf = NEXT if i + 1 < len(descs) else 0
+                    struct.pack_into('<QIHH', ram, d + 16 * (di + i), ad, ln,
+                                     fl | nf, di + i + 1 if nf else 0)
+                di += len(descs)
+            struct.pack_into('<H', ram, a + 4 + 2 * ci, head)
+        struct.pack_into('<HH', ram, a, 0, len(chains))
+    hdr = struct.pack('<I3B', feat, *sizes)
+    for d, a, u in NQ_RINGS:
+        hdr += struct.pack('<HHH', d, a, u)
+    hdr += struct.pack('<H', len(ram))
+    body = b''.join(struct.pack('<H', len(f)) + f for f in frames)
+    put('net', name, hdr + bytes(ram) + body)
+
+
+def eth(dst, n, seed=0):
+    return dst + b'\x02\0\0\0\0\x01\x88\xb5' + bytes((i * 7 + seed) & 0xff
+                                                     for i in range(n - 14))
+
+
+BCAST, OTHER = b'\xff' * 6, b'\x02\x11\x22\x33\x44\x55'
+MCAST = b'\x01\x00\x5e\x00\x00\x01'
+rxbufs = lambda n, ln: [[(ln, 1, b'')] for _ in range(n)]
+net('rx-plain', 0, [rxbufs(4, 2048), None, None],
+    [eth(BCAST, 60), eth(OTHER, 1500, 1)])
+net('rx-mrg', F_MRG, [rxbufs(6, 512), None, None],
+    [eth(BCAST, 1400), eth(OTHER, 100, 2), eth(BCAST, 600, 3)])
+net('rx-too-small', 0, [rxbufs(2, 64), None, None], [eth(BCAST, 200), eth(BCAST, 40)])
+net('rx-no-buffers', F_MRG, [rxbufs(1, 256), None, None],
+    [eth(BCAST, 60, i) for i in range(4)])
+net('rx-indirect', F_MRG | F_INDIRECT | F_EVENT_IDX,
+    [[[(12, 1, b''), (100, 1, b''), (2000, 1, b'')]] + rxbufs(2, 1024),
+     None, None], [eth(BCAST, 300), eth(BCAST, 1500, 4)], indirect=[(0, 0)])
+hdr0 = b'\0' * 12
+net('tx', 0, [None, [[(12, 0, hdr0), (60, 0, eth(OTHER, 60))],
+                     [(72, 0, hdr0 + eth(BCAST, 60, 5))],
+                     [(12, 0, b'\x01' + b'\0' * 11), (60, 0, eth(OTHER, 60))],
+                     [(8, 0, b'')]], None])
+net('tx-indirect', F_INDIRECT, [None, [[(6, 0, hdr0), (6, 0, hdr0),
+                                        (60, 0, eth(BCAST, 60, 6))]], None],
+    indirect=[(1, 0)])
+
+
+def ctrl(cls, cmd, data):
+    return [(2 + len(data), 0, bytes([cls, cmd]) + data), (1, 1, b'')]
+
+
+def mac_table(uni, multi):
+    return (struct.pack('<I', len(uni)) + b''.join(uni) +
+            struct.pack('<I', len(multi)) + b''.join(multi))
+
+
+MYMAC = b'\x02\x00\x00\x00\x00\x01'
+CTRL_F = F_CTRL_VQ | F_CTRL_RX | F_MAC_ADDR
+net('ctrl-filter', CTRL_F, [rxbufs(8, 2048), None,
+    [ctrl(0, 0, b'\0'), ctrl(0, 1, b'\0'),
+     ctrl(1, 0, mac_table([OTHER], [MCAST])), ctrl(1, 1, MYMAC),
+     ctrl(4, 0, b'\x01\x00'), ctrl(3, 0, b''), ctrl(2, 0, b'\x01\0')]],
+    [eth(OTHER, 60), eth(MCAST, 60, 1), eth(MYMAC, 60, 2),
+     eth(b'\x02\x99\x99\x99\x99\x99', 60, 3), eth(BCAST, 60, 4)])
+net('ctrl-bad', CTRL_F, [None, None,
+    [ctrl(1, 0, struct.pack('<I', 65) + b'\0' * 8), ctrl(0, 0, b'\0\0'),
+     ctrl(1, 1, MCAST), [(2, 0, b'\0\0')]]])
+
+
+# qcow2: real qemu-img/qemu-io output, a top image backed by base.qcow2
+# (4 KiB clusters keep them small), then hand-broken variants.  Input:
+# u32 top length, u32 base length, flags, 7 spare, top, base, 8-byte ops
+# (op, pattern, u32 sector, sectors - 1, iovec split).
+import shutil
+import subprocess
+import tempfile
+
+
+def qops(*ops):
+    return b''.join(struct.pack('<BBIBB', *o) for o in ops)
+
+
+def qcow2_seeds():
+    if not shutil.which('qemu-img') or not shutil.which('qemu-io'):
+        print('mkseeds: qemu-img/qemu-io missing (package qemu-utils), '
+              'qcow2 seeds not written')
+        return
+    tmp = tempfile.mkdtemp()
+    run = lambda *a: subprocess.run(a, cwd=tmp, check=True,
+                                    stdout=subprocess.DEVNULL)
+    qc = ['-o', 'cluster_size=4096']
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', *qc, 'base.qcow2', '1M')
+    run('qemu-io', '-c', 'write -P 0x11 0 8k', '-c', 'write -P 0x22 512k 8k',
+        'base.qcow2')
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', *qc, '-b', 'base.qcow2',
+        '-F', 'qcow2', 'top.qcow2')
+    base = open(os.path.join(tmp, 'base.qcow2'), 'rb').read()
+    top = open(os.path.join(tmp, 'top.qcow2'), 'rb').read()
+    run('qemu-io', '-c', 'write -P 0x33 4k 4k', 'top.qcow2')
+    top_w = open(os.path.join(tmp, 'top.qcow2'), 'rb').read()
+    run('qemu-img', 'create', '-q', '-f', 'raw', 'base.raw', '256k')
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', *qc, '-b', 'base.raw',
+        '-F', 'raw', 'top-raw.qcow2')
+    top_raw = open(os.path.join(tmp, 'top-raw.qcow2'), 'rb').read()
+    shutil.rmtree(tmp)
+
+    def q(name, t, b, ops, flags=0):
+        put('qcow2', name, struct.pack('<IIB7x', len(t), len(b), flags) +
+            t + b + ops)
+
+    rw = qops((1, 0x44, 0, 7, 0), (0, 0, 0, 15, 100), (2, 0, 8, 7, 0),
+              (0, 0, 0, 15, 0), (3, 0, 1020, 7, 0), (0, 0, 1020, 15, 3),
+              (4, 0, 0, 0, 0), (1, 0x55, 2040, 63, 17), (0, 0, 2040, 63, 0))
+    q('fresh', top, base, rw)
+    q('written', top_w, base, qops((0, 0, 0, 31, 0), (1, 0x66, 9, 3, 0),
+                                   (0, 0, 8, 7, 200), (2, 0, 0, 63, 0),
+                                   (0, 0, 0, 31, 0)))
+    q('read-only', top, base, qops((0, 0, 1024, 15, 0), (1, 1, 0, 0, 0)), 1)
+    q('raw-backing', top_raw, b'\x77' * 4096, rw)
+    # Broken by hand: L1 entry at the header, backing name leaving the
+    # directory, the image as its own backing file, cluster_bits 31.
+    t = bytearray(top_w)
+    l1 = struct.unpack_from('>Q', t, 40)[0]
+    struct.pack_into('>Q', t, l1, 0x8000000000000000)
+    q('l1-at-header', bytes(t), base, rw)
+    boff, blen = struct.unpack_from('>QI', t, 8)
+    t = bytearray(top)
+    name = b'../../etc/passwd'[:blen].ljust(blen, b'/')
+    t[boff:boff + blen] = name
+    q('backing-escape', bytes(t), base, rw)
+    t = bytearray(top)
+    t[boff:boff + blen] = b'top.qcow2'.ljust(blen, b'\0')
+    struct.pack_into('>I', t, 16, 9)
+    q('backing-loop', bytes(t), base, rw)
+    t = bytearray(top)
+    struct.pack_into('>I', t, 20, 31)
+    q('cluster-bits', bytes(t), base, rw)
+
+
+qcow2_seeds()
