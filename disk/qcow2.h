@@ -144,6 +144,7 @@ void qcow2_refcount_set(u8 *block, u64 index, unsigned int order, u64 v);
 
 /* The backend's state (disk/qcow2.c), shared with its helper files. */
 #define L2_CACHE_TABLES		16
+#define QCOW2_MAX_PAST		65536	/* past-end names remembered at open */
 
 enum cluster_type { CL_UNALLOC, CL_ZERO, CL_NORMAL, CL_COMPRESSED };
 
