@@ -6,7 +6,8 @@
  *  - fids: P9_FIDS_MAX fids, each walked to a directory whose path is
  *    close to PATH_MAX, then one more (EMFILE); RSS grows by at most
  *    P9_FIDS_MAX x (struct p9_fid + PATH_MAX) and a Tclunk of all of
- *    them gives the room back;
+ *    them gives the room back; a Twalk of P9_MAXWELEM + 1 names is
+ *    refused;
  *  - msize: a Tversion asking 16 MiB gets P9_MSIZE_MAX, a Tread and a
  *    Treaddir of 16 MiB get at most msize, and the peak RSS of each
  *    request is within the two msize buffers the server may hold.
@@ -73,6 +74,14 @@ static void fids(void)
 	   "P9_FIDS_MAX fids (the root and 4095 walked 4000 bytes deep)");
 	is_int(c_walkv(ROOT, FIRST + P9_FIDS_MAX, DEPTH, nv), -EMFILE,
 	       "one more fid: Rlerror EMFILE");
+	{
+		const char *n17[P9_MAXWELEM + 1];
+
+		for (i = 0; i <= P9_MAXWELEM; i++)
+			n17[i] = ".";
+		is_int(c_walkv(ROOT, ROOT, P9_MAXWELEM + 1, n17), -EINVAL,
+		       "a Twalk of P9_MAXWELEM + 1 names: Rlerror EINVAL");
+	}
 	after = rss_kib(0);
 	diag("fids: RSS %ld KiB before, %ld KiB at the bound; budget %ld KiB",
 	     before, after, budget);
@@ -143,7 +152,7 @@ static void msize(void)
 
 int main(void)
 {
-	tap_plan(11);
+	tap_plan(12);
 	export_make();
 	if (deep_dirs() || server_start(false, 0, 0)) {
 		printf("# could not make the export\n");
