@@ -81,8 +81,7 @@ int main(void)
 	is_int(be.rx_dropped, 3 * NET_USER_QLEN, "the rest were dropped and counted");
 	diag("rx backlog: RSS %ld KiB before, peak %ld KiB; budget %ld KiB",
 	     before, peak, budget);
-	ok(peak - before <= budget, "RSS grew %ld KiB: one backlog at most",
-	   peak - before);
+	rss_within(peak - before, budget, "one backlog at most");
 	be.ops->free(&be);
 	evloop_exit(&loop);
 	return tap_done();
