@@ -21,6 +21,12 @@ int qcow2_meta_mark(struct qcow2_meta *m, u64 off, u64 len, u8 what)
 
 	if (!len)
 		return 0;
+	/*
+	 * The map reaches the last metadata cluster; a sparse file lets a
+	 * hostile image name one a terabyte out.
+	 */
+	if (last >= QCOW2_MAX_META_CLUSTERS)
+		return -EFBIG;
 	if (last >= m->n) {
 		u64 n = max_t(u64, last + 1, m->n * 2);
 		u8 *map = realloc(m->map, n);
@@ -197,9 +203,12 @@ int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen)
 	}
 	if (!ret && q->npast)
 		qsort(q->past, q->npast, sizeof(u64), cmp_u64);
-	if (ret == -EFBIG)
+	if (ret == -EFBIG && q->npast == QCOW2_MAX_PAST)
 		disk_err(err, errlen, "qcow2: more than %u L1/L2 entries name clusters past the end of the file; repair the image with 'qemu-img check -r all' or open it ro",
 			 QCOW2_MAX_PAST);
+	else if (ret == -EFBIG)
+		disk_err(err, errlen, "qcow2: metadata beyond cluster %llu of the file; lkvm maps at most that many clusters (convert the image to larger clusters)",
+			 QCOW2_MAX_META_CLUSTERS);
 	else if (ret)
 		disk_err(err, errlen, "qcow2: mapping the metadata: %s",
 			 strerror(-ret));

@@ -8,7 +8,11 @@
  *    2048 L1 entries all share one L2 table naming 8192 clusters past
  *    the end (16 Mi entries, 128 MiB unbounded) is refused read-write at
  *    QCOW2_MAX_PAST, and RSS stays within that bound;
- *  - cluster size: qemu-img's largest (2 MiB) opens; larger is refused.
+ *  - the metadata map (one byte per cluster up to the last metadata
+ *    cluster): a 512-byte-cluster image whose sparse file is 64 GiB,
+ *    with a refcount block named at its end (a 128 MiB map unbounded),
+ *    is refused at QCOW2_MAX_META_CLUSTERS;
+ *  - cluster size: qemu-img's largest (2 MiB) opens.
  */
 #include <endian.h>
 #include <errno.h>
@@ -168,6 +172,59 @@ static void past_end(void)
 		disk_close(d);
 }
 
+/* A refcount table entry naming the last cluster of a 64 GiB sparse file. */
+static int far_meta_image(void)
+{
+	char cmd[800];
+	u64 rt_off, last = (64ULL << 30) - 512;
+	u32 rt_clusters;
+	u8 h[12];
+	int fd, ret = -1;
+
+	snprintf(cmd, sizeof(cmd),
+		 "qemu-img create -q -f qcow2 -o cluster_size=512 %s 1G && truncate -s 64G %s",
+		 img, img);
+	if (sh(cmd))
+		return -1;
+	fd = open(img, O_RDWR);
+	if (fd < 0)
+		return -1;
+	/* refcount_table_offset (u64) at 48, refcount_table_clusters at 56. */
+	if (pread(fd, h, sizeof(h), 48) == sizeof(h)) {
+		rt_off = be64toh(*(u64 *)h);
+		rt_clusters = be32toh(*(u32 *)(h + 8));
+		ret = pwrite_be64(fd, last, rt_off + rt_clusters * 512ULL - 8);
+	}
+	close(fd);
+	return ret;
+}
+
+static void meta_map(void)
+{
+	char err[256];
+	struct disk *d = NULL;
+	long before, peak, budget = QCOW2_MAX_META_CLUSTERS / 1024 + SLACK_KIB;
+	int ret;
+
+	if (far_meta_image()) {
+		ok(1, "# SKIP could not make the sparse image");
+		ok(1, "# SKIP");
+		return;
+	}
+	before = rss_kib(0);
+	hwm_reset();
+	ret = open_img(true, &d, err, sizeof(err));
+	peak = hwm_kib(0);
+	diag("meta map: %d (%s); RSS %ld KiB before, peak %ld KiB",
+	     ret, ret ? err : "opened", before, peak);
+	ok(ret == -EFBIG && strstr(err, "clusters"),
+	   "metadata past QCOW2_MAX_META_CLUSTERS: open refused, says why");
+	if (!ret)
+		disk_close(d);
+	rss_within(peak - before, budget,
+		   "the metadata map stops at QCOW2_MAX_META_CLUSTERS bytes");
+}
+
 static void cluster_size(void)
 {
 	char cmd[600], err[256];
@@ -188,7 +245,7 @@ static void cluster_size(void)
 
 int main(void)
 {
-	tap_plan(6);
+	tap_plan(8);
 	if (!mkdtemp(dir)) {
 		printf("1..0 # SKIP mkdtemp: %s\n", strerror(errno));
 		return 0;
@@ -196,6 +253,7 @@ int main(void)
 	snprintf(img, sizeof(img), "%s/t.qcow2", dir);
 	l2_cache();
 	past_end();
+	meta_map();
 	cluster_size();
 	unlink(img);
 	rmdir(dir);
