@@ -25,6 +25,7 @@
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+#include "lkvm/privs.h"
 #include "lkvm/term.h"
 #include "lkvm/virtio.h"
 
@@ -456,6 +457,14 @@ int kvm__run(const struct lkvm_config *cfg)
 		goto err_vmm;
 	/* Requests are served by evloop_run(), once the vCPUs have started. */
 	if (ctl_server_attach(ctl, kvm))
+		goto err_vmm;
+
+	/*
+	 * Set-up is over: nothing from here on may need a capability (a
+	 * tap's downscript runs without them).  Before the vCPU threads,
+	 * which inherit the empty sets.
+	 */
+	if (privs_drop())
 		goto err_vmm;
 
 	term__init();
