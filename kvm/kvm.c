@@ -163,7 +163,7 @@ static void *kvm__map_hugetlbfs(const char *dir, u64 size)
 	}
 	if (asprintf(&path, "%s/lkvm-ram-XXXXXX", dir) < 0)
 		return MAP_FAILED;
-	fd = mkstemp(path);
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		pr_err("--hugetlbfs: cannot create %s: %s", path,
 		       strerror(errno));

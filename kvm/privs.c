@@ -248,6 +248,35 @@ int privs_check(bool bounding_too)
 	return ret;
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC	(1U << 2)
+#endif
+
+void privs_cloexec_inherited(void)
+{
+	struct dirent *de;
+	DIR *d;
+
+	/* Linux 5.11; before it, one fcntl per open fd. */
+#ifdef SYS_close_range
+	if (!syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC))
+		return;
+#endif
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name), fl;
+
+		if (fd <= 2 || fd == dirfd(d))
+			continue;
+		fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static void privs_read_last_cap(void)
 {
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");

@@ -24,4 +24,12 @@ int privs_drop(void);
  */
 int privs_check(bool bounding_too);
 
+/*
+ * Marks every fd above 2 that lkvm inherited close-on-exec, so that
+ * nothing a parent leaked (a harness's pipe, a shell's /dev/null) reaches
+ * a tap script.  Not closed: an fd= tap is one of them, and lkvm cannot
+ * tell the others from a sanitizer's own.  Call first thing in main().
+ */
+void privs_cloexec_inherited(void);
+
 #endif
