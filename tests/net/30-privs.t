@@ -118,10 +118,18 @@ elif ! setpriv --reuid=lkvm-test --regid=lkvm-test --init-groups \
 fi
 if [ -z "$USER_OK" ]; then
 	chmod 755 "$TAP_TMP"
+	caps=+net_admin
+	# Debian's /dev/net/tun is 0666; where it is root's only, the user
+	# needs CAP_DAC_OVERRIDE as well (which lkvm drops just the same).
+	if ! setpriv --reuid=lkvm-test --regid=lkvm-test --init-groups \
+		sh -c '[ -r /dev/net/tun ] && [ -w /dev/net/tun ]'; then
+		caps=$caps,+dac_override
+		diag "/dev/net/tun is $(stat -c %a /dev/net/tun) here: CAP_DAC_OVERRIDE as well"
+	fi
 	mkdir -m 700 "$TAP_TMP/urun" && chown lkvm-test "$TAP_TMP/urun"
 	start user ip netns exec "$NS" env XDG_RUNTIME_DIR="$TAP_TMP/urun" \
 		setpriv --reuid=lkvm-test --regid=lkvm-test --init-groups \
-		--inh-caps=+net_admin --ambient-caps=+net_admin \
+		--inh-caps="$caps" --ambient-caps="$caps" \
 		"$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M --name privs3 --loglevel info \
 		-n mode=tap,tapif=lkvmpriv0
 	ok $? "user with ambient CAP_NET_ADMIN: creates a tap and runs"
