@@ -211,6 +211,33 @@ static int kvm__alloc_ram(struct kvm *kvm)
 	return 0;
 }
 
+/* What to do about it, not only what went wrong (README "Running lkvm"). */
+static void kvm__open_error(int err)
+{
+	const char *fix;
+
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		fix = "lkvm needs read-write access to /dev/kvm: add the user to "
+		      "group kvm (usermod -aG kvm USER, then log in again); if "
+		      "/dev/kvm is root's only, give it to that group "
+		      "(chgrp kvm /dev/kvm; chmod 0660 /dev/kvm)";
+		break;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		fix = "KVM is not available: load kvm_intel or kvm_amd, and "
+		      "enable virtualization in the firmware (or nested "
+		      "virtualization in the host of this VM)";
+		break;
+	default:
+		fix = "see README \"Running lkvm as an ordinary user\"";
+	}
+	pr_err("cannot open /dev/kvm: %s (errno %d); %s", strerror(err), err,
+	       fix);
+}
+
 int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 {
 	int ret;
@@ -233,7 +260,7 @@ int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0) {
 		ret = -errno;
-		pr_err("cannot open /dev/kvm: %s", strerror(errno));
+		kvm__open_error(-ret);
 		return ret;
 	}
 	ret = kvm__check_caps(kvm);

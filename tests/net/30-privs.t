@@ -23,7 +23,7 @@ trap cleanup EXIT
 ip -n "$NS" tuntap add dev vt0 mode tap
 ip -n "$NS" link set vt0 up
 
-plan 12
+plan 15
 
 # A script that records the capabilities it runs with.
 cat >"$TAP_TMP/caps.sh" <<'EOF'
@@ -139,5 +139,20 @@ if [ -z "$USER_OK" ]; then
 	stop
 else
 	for n in 1 2 3 4; do skip "ordinary user with CAP_NET_ADMIN ($n)" "$USER_OK"; done
+fi
+# A user without access to /dev/kvm (nobody, not in group kvm) is told
+# what failed and what to do.
+if command -v setpriv >/dev/null; then
+	mkdir -m 777 "$TAP_TMP/nobody"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env HOME="$TAP_TMP/nobody" XDG_RUNTIME_DIR= \
+		timeout 60 "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
+		</dev/null >"$TAP_TMP/nokvm.out" 2>&1
+	st=$?
+	ok $([ "$st" != 0 ] && [ "$st" -lt 128 ] && echo 0 || echo 1) "no access to /dev/kvm: lkvm fails cleanly ($st)"
+	like "$TAP_TMP/nokvm.out" 'cannot open /dev/kvm: .*errno 13' "no access to /dev/kvm: names the file and the errno"
+	like "$TAP_TMP/nokvm.out" 'group kvm' "no access to /dev/kvm: names the fix (group kvm)"
+else
+	for n in 1 2 3; do skip "no access to /dev/kvm ($n)" "no setpriv"; done
 fi
 done_testing
