@@ -2,6 +2,8 @@
 #ifndef LKVM_PRIVS_H
 #define LKVM_PRIVS_H
 
+#include <stdbool.h>
+
 /*
  * Least privilege (kvm/privs.c): once everything that may need a
  * capability is set up (tap, images, sockets, the VM), every thread of
