@@ -485,13 +485,25 @@ TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/
 			   tests/stress/*.t tests/models/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t \
 			   tests/sandbox/*.t tests/fuzz/*.t))
 
+# The main guest suite runs as an ordinary user (scripts/as-test-user.sh:
+# lkvm-test when make check runs as root, else the caller); the rest as
+# the caller, as before.
+GUEST_TESTS	= $(filter tests/guest/%,$(TESTS))
+OTHER_TESTS	= $(filter-out tests/guest/%,$(TESTS))
+CHECK_ENV	= LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
+		  LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV)
+CHECK_PROVE	= cst=0; \
+		  $(if $(OTHER_TESTS),$(CHECK_ENV) $(PROVE) $(PROVE_FLAGS) $(OTHER_TESTS) || cst=1;) \
+		  $(if $(GUEST_TESTS),$(CHECK_ENV) \
+			$(if $(filter thread,$(SANITIZE)),LKVM_TEST_WRITABLE=$(TSAN_LOGS)) \
+			scripts/as-test-user.sh $(PROVE) $(PROVE_FLAGS) $(GUEST_TESTS) || cst=1;) \
+		  [ $$cst = 0 ]
+
 # make check: install what is missing, build, and run every test under prove.
 check: setup
 	$(Q)$(MAKE) --no-print-directory all $(if $(GUEST_IMAGES),guests) \
 		$(UNIT_TESTS) $(STRESS_BINS)
-	$(Q)$(call tsan_run,LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
-		LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV) \
-		$(PROVE) $(PROVE_FLAGS) $(TESTS))
+	$(Q)$(call tsan_run,$(CHECK_PROVE))
 ifeq ($(filter-out 0,$(SANITIZE))$(filter 0,$(CHECK_TSAN)),)
 	$(Q)$(MAKE) --no-print-directory check-tsan
 endif
