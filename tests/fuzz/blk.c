@@ -323,6 +323,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		abort();
 	avail = data[4] | data[5] << 8;
 
+	/* The driver's used ring starts out zeroed (it is the driver's memory). */
+	if (in_ram(data[6] | data[7] << 8, 6 + 8 * (1U << (data[1] % 9))))
+		memset(xp_ram + (data[6] | data[7] << 8), 0,
+		       6 + 8 * (1U << (data[1] % 9)));
 	driver_init(data);
 	take_snapshot(data);
 	memcpy(&aidx, snap + avail + 2, 2);
