@@ -263,11 +263,11 @@ xport('msix', 'virtio-pci', 0, MSIX + pci_modern(vector=0) + KICK_PCI +
       acc(3, 4, 0x800) + acc(3, 4, 12, 0), xram(RNG_CHAIN))
 xport('modern-only', 'virtio-pci', 8, pci_modern() + KICK_PCI,
       xram(RNG_CHAIN))
-# The PCI_CFG window (capability 5 on a transitional rng: MSI-X, common,
+# The PCI_CFG window (capability 4 on a transitional rng: MSI-X, common,
 # notify, ISR, PCI_CFG): BAR 4, offset 0x14 (status), length 1, data.
-window = acc(1, 1, 0x504, 4) + acc(1, 4, 0x508, 0x14) + acc(1, 4, 0x50c, 1)
+window = acc(1, 1, 0x404, 4) + acc(1, 4, 0x408, 0x14) + acc(1, 4, 0x40c, 1)
 xport('pci-cfg-window', 'virtio-pci', 0,
-      window + acc(1, 1, 0x510, 3) + acc(1, 1, 0x510) + acc(1, 1, 0x510, 0),
+      window + acc(1, 1, 0x410, 3) + acc(1, 1, 0x410) + acc(1, 1, 0x410, 0),
       b'')
 # Legacy: the I/O BAR, queue PFN 1 (ring at 0x1000, avail after the 8
 # descriptors... the legacy size is the maximum, so avail moves with it).
