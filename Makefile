@@ -437,7 +437,7 @@ FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_BINS	:= $(patsubst %,$(OBJDIR)/tests/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_SECONDS	?= 60
 
-$(OBJDIR)/tests/fuzz/%: tests/fuzz/%.c $(CORE_OBJS)
+$(OBJDIR)/tests/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(CORE_OBJS) $(LDLIBS)
