@@ -554,8 +554,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 					tx_drops;
 		unsigned long seen = delivered + counted + left;
 
-		if (seen > nr_frames || nr_frames - seen > 1)
+		if (seen > nr_frames || nr_frames - seen > 1) {
+			fprintf(stderr, "net: %u frames sent, %u delivered, "
+				"%lu counted (%lu errors, %u tx drops), "
+				"%u left in the socket\n", nr_frames,
+				delivered, counted,
+				atomic_load(&vdev->nr_errors) - errors0,
+				tx_drops, left);
 			abort();
+		}
 	}
 	return 0;
 }
