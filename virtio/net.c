@@ -13,8 +13,8 @@
  * it wait on the host side) and the device waits for the guest's kick
  * (virtio_queue_pop() arms it and re-checks the ring).  Drops
  * are counted only where a frame cannot be delivered at all: larger than
- * every buffer the guest gave, a header this guest cannot take, or a
- * backend that had to drop (its own counters).
+ * every buffer the guest gave, a header this guest cannot take, an empty
+ * frame (either way), or a backend that had to drop (its own counters).
  *
  * Each wakeup moves at most NET_BUDGET frames (rx; it relies on the
  * backend's readiness staying up) or a queue's worth of chains (tx, the
@@ -281,7 +281,12 @@ static int virtio_net__tx_one(struct virtio_net *n, struct vring_chain *e)
 				     -EINVAL);
 		return -EINVAL;
 	}
-	if (e->out_len < hl || e->out_len - hl > NET_MAX_FRAME) {
+	/*
+	 * A chain that is all header carries no frame, and a writev() of
+	 * nothing sends nothing on a socket: counting it as sent would lose
+	 * it silently.
+	 */
+	if (e->out_len <= hl || e->out_len - hl > NET_MAX_FRAME) {
 		n->tx_dropped++;
 		virtio_stat_error(n->vdev);
 		return 0;

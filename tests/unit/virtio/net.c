@@ -3,7 +3,8 @@
  * virtio-net on virtio-mmio in a fake VM, backed by fd= one end of a
  * datagram socket pair (plain frames): receive buffer merging
  * (MRG_RXBUF), waiting for a slow guest without dropping, transmit header
- * stripping and dropping, malformed chains -> NEEDS_RESET.  The device
+ * stripping and dropping, empty frames either way dropped and counted,
+ * malformed chains -> NEEDS_RESET.  The device
  * thread runs; the test plays the driver through registers and rings.
  */
 #include <endian.h>
@@ -240,6 +241,26 @@ static void test_malformed(void)
 	is_int(used_len(0, 0), 12 + 80, "after reset: header + frame");
 }
 
+/*
+ * Found by tests/fuzz/net.c: a header-only transmit chain holds no frame
+ * and a writev() of nothing sends nothing, so it must be counted as a
+ * drop, not as sent.
+ */
+static void test_empty_tx(void)
+{
+	struct pollfd pfd = { .fd = peer, .events = POLLIN };
+	unsigned long e0;
+
+	drv_init(0);
+	e0 = atomic_load(&vdev->nr_errors);
+	memset(gpa(BUF_GPA + 0x10000, 12), 0, 12);
+	post(1, 0, BUF_GPA + 0x10000, 12, 0, 0, 0, 0);
+	is_int(wait_used(1, 1, 2000), 1, "tx: header-only chain used");
+	is_int(poll(&pfd, 1, 200), 0, "tx: nothing at the peer");
+	is_int(atomic_load(&vdev->nr_errors) - e0, 1,
+	       "tx: the empty frame is counted as dropped");
+}
+
 int main(void)
 {
 	struct lkvm_net ncfg;
@@ -248,7 +269,7 @@ int main(void)
 	unsigned int irq;
 	u64 size;
 
-	tap_plan(20);
+	tap_plan(23);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	cfg.name = "unit";
@@ -278,6 +299,7 @@ int main(void)
 	test_slow_guest();
 	test_tx();
 	test_malformed();
+	test_empty_tx();
 
 	while (kvm.nr_exit_hooks) {
 		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];
