@@ -116,7 +116,7 @@ static int virtio_net__fetch(struct virtio_net *n)
 				      NET_HDR_LEN + NET_MAX_FRAME);
 		if (len < 0)
 			return 0;
-		if ((size_t)len < NET_HDR_LEN) {
+		if ((size_t)len <= NET_HDR_LEN) {	/* no frame */
 			n->rx_dropped++;
 			virtio_stat_error(n->vdev);
 			return -1;
@@ -131,6 +131,12 @@ static int virtio_net__fetch(struct virtio_net *n)
 		len = n->be.ops->recv(&n->be, frame, NET_MAX_FRAME);
 		if (len < 0)
 			return 0;
+		if (!len) {
+			/* An empty datagram is no frame. */
+			n->rx_dropped++;
+			virtio_stat_error(n->vdev);
+			return -1;
+		}
 		memset(h, 0, sizeof(*h));
 		flen = (size_t)len;
 	}

@@ -261,6 +261,26 @@ static void test_empty_tx(void)
 	       "tx: the empty frame is counted as dropped");
 }
 
+/* Found alongside: an empty datagram is no end of file. */
+static void test_empty_rx(void)
+{
+	unsigned long e0;
+	u8 f[80];
+
+	drv_init(0);
+	e0 = atomic_load(&vdev->nr_errors);
+	post(0, 0, BUF_GPA, 2048, VRING_DESC_F_WRITE, 0, 0, 0);
+	send(peer, f, 0, 0);
+	frame(f, sizeof(f), 5);
+	send(peer, f, sizeof(f), 0);
+	is_int(wait_used(0, 1, 2000), 1, "rx: frame after an empty one received");
+	ok(used_len(0, 0) == 12 + sizeof(f) &&
+	   !memcmp((u8 *)gpa(BUF_GPA, 2048) + 12, f, sizeof(f)),
+	   "rx: it is the frame, intact");
+	is_int(atomic_load(&vdev->nr_errors) - e0, 1,
+	       "rx: the empty frame is counted as dropped");
+}
+
 int main(void)
 {
 	struct lkvm_net ncfg;
@@ -269,7 +289,7 @@ int main(void)
 	unsigned int irq;
 	u64 size;
 
-	tap_plan(23);
+	tap_plan(26);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	cfg.name = "unit";
@@ -300,6 +320,7 @@ int main(void)
 	test_tx();
 	test_malformed();
 	test_empty_tx();
+	test_empty_rx();
 
 	while (kvm.nr_exit_hooks) {
 		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];
