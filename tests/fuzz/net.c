@@ -406,10 +406,14 @@ static unsigned int check_tx(void)
 				abort();	/* a frame nobody sent */
 			used_elem(1, i, &id, &len);
 			c = &chains[1][id];
-			if (len || c->out_len < VHDR)
-				abort();
+			if (len)
+				abort();	/* tx buffers are read-only */
+			/*
+			 * A chain with no frame past its header is dropped
+			 * (counted) like any other that does not match.
+			 */
 			wl = gather(c, false, want, sizeof(want));
-			if (wl - VHDR == (size_t)r &&
+			if (wl > VHDR && wl - VHDR == (size_t)r &&
 			    !memcmp(want + VHDR, got, r))
 				break;
 			drops++;
