@@ -410,7 +410,15 @@ static void virtio_net__reset(struct virtio_device *vdev)
 {
 	struct virtio_net *n = vdev->priv;
 
-	/* Popped chains belong to rings that no longer exist. */
+	/*
+	 * Popped chains belong to rings that no longer exist; a frame still
+	 * in the bounce buffer has nowhere to go now: dropped, and counted
+	 * like every other frame the guest cannot get.
+	 */
+	if (n->rx_len) {
+		n->rx_dropped++;
+		virtio_stat_error(vdev);
+	}
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
 	net_rx_filter_reset(&n->filter, n->mac);
