@@ -262,6 +262,7 @@ static bool overlap(const struct seg *a, const struct seg *b)
  */
 static bool survey(void)
 {
+	unsigned int used_area[NQ] = { 0 };
 	bool tidy = true;
 
 	nr_segs = nr_areas = 0;
@@ -278,6 +279,7 @@ static bool survey(void)
 			return false;	/* the device refuses the layout */
 		/* With the EVENT_IDX fields. */
 		add_area(r->avail, 6 + 2 * r->size);
+		used_area[q] = nr_areas;
 		add_area(r->used, 6 + 8 * r->size);
 		n = le16(snap + r->avail + 2);
 		for (u16 k = 0; k < n && k < r->size; k++) {
@@ -291,6 +293,15 @@ static bool survey(void)
 				tidy = false;
 		}
 	}
+	/*
+	 * Nor may a used ring lie on another ring or table: two queues'
+	 * completions in one ring read back as each other's.
+	 */
+	for (int q = 0; q < NQ; q++)
+		for (unsigned int j = 0; qs[q].size && j < nr_areas; j++)
+			if (j != used_area[q] &&
+			    overlap(&areas[used_area[q]], &areas[j]))
+				return false;
 	for (unsigned int i = 0; i < nr_segs; i++) {
 		/* The device writes used rings: no buffer may lie there. */
 		for (int q = 0; q < NQ; q++) {
