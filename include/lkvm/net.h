@@ -125,7 +125,8 @@ struct net_backend_ops {
 		    unsigned int cnt);
 	/*
 	 * The next frame, led by a NET_HDR_LEN header if be->vnet_hdr, into
-	 * @buf.  Returns its length, -EAGAIN if none waits, or an errno.
+	 * @buf.  Returns its length (0: an empty datagram, for the device
+	 * to drop), -EAGAIN if none waits, or an errno.
 	 * While frames wait, the backend keeps its readiness up, so a
 	 * device that stops early (work budget) is called again.
 	 */

@@ -231,6 +231,8 @@ net('rx-mrg', F_MRG, [rxbufs(6, 512), None, None],
 net('rx-too-small', 0, [rxbufs(2, 64), None, None], [eth(BCAST, 200), eth(BCAST, 40)])
 net('rx-no-buffers', F_MRG, [rxbufs(1, 256), None, None],
     [eth(BCAST, 60, i) for i in range(4)])
+# An empty datagram is dropped and counted; the frame behind it arrives.
+net('rx-empty', 0, [rxbufs(2, 2048), None, None], [b'', eth(BCAST, 60)])
 net('rx-indirect', F_MRG | F_INDIRECT | F_EVENT_IDX,
     [[[(12, 1, b''), (100, 1, b''), (2000, 1, b'')]] + rxbufs(2, 1024),
      None, None], [eth(BCAST, 300), eth(BCAST, 1500, 4)], indirect=[(0, 0)])
