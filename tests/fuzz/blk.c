@@ -329,8 +329,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		       6 + 8 * (1U << (data[1] % 9)));
 	driver_init(data);
 	take_snapshot(data);
-	memcpy(&aidx, snap + avail + 2, 2);
-	aidx = le16toh(aidx);
+	/* An avail ring outside RAM: the device must refuse it; offer nothing. */
+	aidx = 0;
+	if (in_ram(avail, 4)) {
+		memcpy(&aidx, snap + avail + 2, 2);
+		aidx = le16toh(aidx);
+	}
 	nr = offer(data, 0, aidx, 0);
 	claim_chains(0, nr);
 	reg(VIRTIO_MMIO_QUEUE_NOTIFY, true, 0);
