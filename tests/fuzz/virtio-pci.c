@@ -16,21 +16,27 @@
  *   4  BAR4 common config    5  BAR4 ISR, device config, notify
  *   6  BAR4 at any offset    7  guest RAM
  *
- * Checked besides the sanitizers: reads past the common config structure,
- * of the ISR page past its byte, of the notify page, of device config
- * past its end and of legacy registers at a wrong width or offset see 0;
- * after status 0 the status reads 0; the core's state stays consistent
- * (xp_check_state()).
+ * Checked besides the sanitizers, for accesses the BAR in question
+ * decoded itself (not another BAR it was moved on top of): reads past
+ * the common config structure, of the ISR page past its byte, of the
+ * notify page, of device config past its end and of legacy registers at
+ * a wrong width or offset see 0; after status 0 the status reads 0 and
+ * the device is in its reset state (xp_check_reset()).  After every
+ * access, the core's state stays consistent (xp_check_state()).  A
+ * failure prints the BAR layout and the last accesses.
  */
 #include <linux/virtio_pci.h>
 
 #include "lkvm/hw.h"
 #include "lkvm/pci.h"
 #include "xport.h"
+#include "../../virtio/pci-int.h"
 
 #define COMMON_LEN	((u32)sizeof(struct virtio_pci_common_cfg))
 
 static u8 slot;
+/* The device's transport: where its BARs really are on the bus. */
+static struct virtio_pci *vpci;
 
 static u32 cfg_rd(u32 off, u32 len)
 {
@@ -45,31 +51,50 @@ static void cfg_wr(u32 off, u32 v, u32 len)
 	pci__cfg_write(&xp_kvm, 0, slot, 0, off, &v, len);
 }
 
-static u64 bar_addr(unsigned int bar)
+/* The address BAR registers @lo (and the next one, @hi) hold. */
+static u64 bar_decode(u32 lo, u32 hi)
 {
-	u32 lo = cfg_rd(PCI_BASE_ADDRESS_0 + 4 * bar, 4);
-
 	if (lo & PCI_BASE_ADDRESS_SPACE_IO)
 		return lo & PCI_BASE_ADDRESS_IO_MASK;
 	if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
 	    PCI_BASE_ADDRESS_MEM_TYPE_64)
-		return (lo & PCI_BASE_ADDRESS_MEM_MASK) |
-		       (u64)cfg_rd(PCI_BASE_ADDRESS_0 + 4 * bar + 4, 4) << 32;
+		return (lo & PCI_BASE_ADDRESS_MEM_MASK) | (u64)hi << 32;
 	return lo & PCI_BASE_ADDRESS_MEM_MASK;
 }
 
+static u64 bar_addr(unsigned int bar)
+{
+	u32 reg = PCI_BASE_ADDRESS_0 + 4 * bar;
+	u32 lo = cfg_rd(reg, 4);
+
+	if (!(lo & PCI_BASE_ADDRESS_SPACE_IO) &&
+	    (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+	    PCI_BASE_ADDRESS_MEM_TYPE_64)
+		return bar_decode(lo, cfg_rd(reg + 4, 4));
+	return bar_decode(lo, 0);
+}
+
 /*
- * An access to BAR @n; @hit says whether anything decoded it (a driver
- * may have moved the BAR away or turned decoding off: then the bus reads
- * all ones and there is nothing to check).
+ * An access to BAR @n at the address config space gives it; @hit says
+ * whether BAR @n itself decoded it, so that the checks hold it to what
+ * the device promises.  A driver may have moved the BAR away or turned
+ * decoding off (the bus reads all ones), or moved it on top of another
+ * BAR, where it stays unmapped (PCI leaves overlapping BARs undefined;
+ * lkvm keeps the range with the BAR that had it first): the access still
+ * goes out, to whatever holds that address, but says nothing about BAR
+ * @n.  Decided before the access, which may itself move BARs (the config
+ * ports, when BAR0 points at them).
  */
 static u64 bar(unsigned int n, u64 off, u32 len, bool write, u64 val,
 	       bool *hit)
 {
+	const struct pci_bar *b = &vpci->pdev.bars[n];
+	u64 at = bar_addr(n);
+	bool ours = b->mapped && b->addr == at;
 	u64 v = val;
 
 	*hit = bus_dispatch(n ? &xp_kvm.mmio_bus : &xp_kvm.pio_bus,
-			    bar_addr(n) + off, &v, len, write);
+			    at + off, &v, len, write) && ours;
 	return v;
 }
 
@@ -144,6 +169,37 @@ static void check_reset(unsigned int bar_no)
 		xp_check_reset();
 }
 
+/*
+ * For a failure report: where config space puts each BAR and where it
+ * decodes.  Peeks (a config transaction could take the device lock,
+ * which the failing check may hold); unlocked reads of the rest, which
+ * the harness thread alone changes or which only need to be roughly right.
+ */
+static void dump_bars(void)
+{
+	struct pci_device *pdev = &vpci->pdev;
+	u32 regs[PCI_NR_BARS + 1] = { 0 };
+	u16 cmd;
+
+	pci__cfg_peek(pdev, PCI_BASE_ADDRESS_0, regs, 4 * PCI_NR_BARS);
+	pci__cfg_peek(pdev, PCI_COMMAND, &cmd, 2);
+	for (unsigned int i = 0; i < PCI_NR_BARS; i++) {
+		const struct pci_bar *b = &pdev->bars[i];
+
+		if (b->type == PCI_BAR_NONE)
+			continue;
+		fprintf(stderr, "xport: BAR%u config %#llx, ", i,
+			(unsigned long long)bar_decode(regs[i], regs[i + 1]));
+		if (b->mapped)
+			fprintf(stderr, "decoded at %#llx\n",
+				(unsigned long long)b->addr);
+		else
+			fprintf(stderr, "not decoded\n");
+	}
+	fprintf(stderr, "xport: COMMAND %#x, status %#x, %s interface\n",
+		cmd, xp_vdev->status, xp_vdev->legacy ? "legacy" : "modern");
+}
+
 static void find_device(void)
 {
 	u32 id = 0;
@@ -176,6 +232,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	    xp_device(kinds[(data[0] >> 2) & 3], data[0]))
 		abort();
 	find_device();
+	vpci = xp_vdev->transport;
+	xp_dump_target = dump_bars;
 
 	while (xp_next(data, n, &pos, &op)) {
 		len = op.size;

@@ -43,19 +43,50 @@
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
-/* A broken promise: say which, then crash so libFuzzer keeps the input. */
-#define xp_fail(...) do {					\
-	fprintf(stderr, "xport: " __VA_ARGS__);			\
-	fputc('\n', stderr);					\
-	abort();						\
-} while (0)
-
 struct xp_op {
 	unsigned int region, size;
 	bool write, settle;
 	u32 off;
 	u64 val;
 };
+
+/*
+ * The last accesses decoded, for the failure report: a finding is read
+ * from them, not from re-deriving the input by hand.
+ */
+#define XP_HIST	24
+static struct xp_op xp_hist[XP_HIST];
+static unsigned int xp_nops;
+
+/* The target's own context (where its registers are), if it has any. */
+static void (*xp_dump_target)(void);
+
+static __unused void xp_dump(void)
+{
+	unsigned int from = xp_nops > XP_HIST ? xp_nops - XP_HIST : 0;
+
+	if (xp_dump_target)
+		xp_dump_target();
+
+	fprintf(stderr, "xport: last accesses (region size w/r offset value):\n");
+	for (unsigned int i = from; i < xp_nops; i++) {
+		const struct xp_op *op = &xp_hist[i % XP_HIST];
+
+		fprintf(stderr, "  #%u r%u %u %c %#06x", i, op->region,
+			op->size, op->write ? 'w' : 'r', op->off);
+		if (op->write)
+			fprintf(stderr, " %#llx", (unsigned long long)op->val);
+		fprintf(stderr, "%s\n", op->settle ? " settle" : "");
+	}
+}
+
+/* A broken promise: say which, then crash so libFuzzer keeps the input. */
+#define xp_fail(...) do {					\
+	fprintf(stderr, "xport: " __VA_ARGS__);			\
+	fputc('\n', stderr);					\
+	xp_dump();						\
+	abort();						\
+} while (0)
 
 static struct kvm xp_kvm;
 static struct lkvm_config xp_cfg;
@@ -99,6 +130,7 @@ static void xp_vm_init(const u8 *data, size_t size, size_t ram_off)
 
 	xp_disk_once();
 	memset(kvm, 0, sizeof(*kvm));
+	xp_nops = 0;
 	kvm->cfg = &xp_cfg;
 	kvm->sys_fd = kvm->vm_fd = -1;
 	pthread_mutex_init(&kvm->stop_lock, NULL);
@@ -158,6 +190,7 @@ static __unused bool xp_next(const u8 *s, size_t n, size_t *pos, struct xp_op *o
 		memcpy(&op->val, s + *pos, op->size);
 		*pos += op->size;
 	}
+	xp_hist[xp_nops++ % XP_HIST] = *op;
 	return true;
 }
 
