@@ -28,15 +28,7 @@ peak() {
 	"$LKVM" run --debug-exit -k "$GUEST_DIR/vblk.bzImage" -m 64M \
 		-d "$IMG" -p "sectors=64 reqs=10 depth=32 rw=randread bs=512 count=20000 span=$1" \
 		</dev/null >"$TAP_TMP/vblk.out" 2>&1 &
-	local pid=$! h
-	for _ in $(seq 12000); do
-		h=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status" 2>/dev/null)
-		[ -n "$h" ] && PEAK=$h
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	STATUS=0
-	wait "$pid" || STATUS=$?
+	watch_peak $! 120
 	grep '^vblk: bench' "$TAP_TMP/vblk.out" | sed 's/^/# /'
 }
 

@@ -27,15 +27,7 @@ peak() {
 	PEAK=0
 	"$LKVM" run --debug-exit -k "$GUEST_DIR/v9p.bzImage" -m 64M \
 		--9p "$SHARE,hostshare" -p "$*" </dev/null >"$TAP_TMP/v9p.out" 2>&1 &
-	local pid=$! h
-	for _ in $(seq 30000); do
-		h=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status" 2>/dev/null)
-		[ -n "$h" ] && PEAK=$h
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	STATUS=0
-	wait "$pid" || STATUS=$?
+	watch_peak $! 300
 }
 
 peak
