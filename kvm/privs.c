@@ -36,6 +36,25 @@
 #include "lkvm/privs.h"
 
 #define PRIVS_SIGNAL		(SIGRTMIN + 3)
+
+/*
+ * ThreadSanitizer runs a background thread of its own (memory flushing)
+ * that blocks every signal for good and runs no lkvm code: it can never
+ * answer, and that build leaves it alone.  A thread glibc is still
+ * starting blocks every signal too, for microseconds: a blocked signal
+ * stays pending and is answered once it unblocks, so outside TSan
+ * blocking threads are signalled like any other.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define PRIVS_SKIP_BLOCKING	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PRIVS_SKIP_BLOCKING	1
+#endif
+#endif
+#ifndef PRIVS_SKIP_BLOCKING
+#define PRIVS_SKIP_BLOCKING	0
+#endif
 /* How long a signalled thread may take to answer: generous, never hit. */
 #define PRIVS_ACK_TIMEOUT_S	10
 
@@ -105,6 +124,52 @@ static void privs_on_signal(int sig __unused)
 	errno = saved;
 }
 
+/* "CapEff:\t0000000000000000" -> the number; -1 if @key is not @line's. */
+static long long status_field(const char *line, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (strncmp(line, key, len) || line[len] != ':')
+		return -1;
+	return strtoll(line + len + 1, NULL, 16);
+}
+
+/* 1 if thread @tid blocks PRIVS_SIGNAL, 0 if not (or it has exited). */
+static int thread_blocks_signal(pid_t tid)
+{
+	char path[64], line[256];
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		long long v = status_field(line, "SigBlk");
+
+		if (v >= 0) {
+			ret = !!(v & (1LL << (PRIVS_SIGNAL - 1)));
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* A thread still blocking after 100 ms is not one glibc is starting. */
+static bool thread_blocks_for_good(pid_t tid)
+{
+	const struct timespec ms = { 0, 1000 * 1000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (!thread_blocks_signal(tid))
+			return false;
+		nanosleep(&ms, NULL);
+	}
+	return true;
+}
+
 struct tid_set {
 	pid_t *tids;
 	size_t nr, cap;
@@ -156,6 +221,8 @@ static int privs_signal_new(struct tid_set *done, unsigned int *sent)
 		ret = tid_set_add(done, tid);
 		if (ret)
 			break;
+		if (PRIVS_SKIP_BLOCKING && thread_blocks_for_good(tid))
+			continue;
 		if (!syscall(SYS_tgkill, pid, tid, PRIVS_SIGNAL)) {
 			(*sent)++;
 		} else if (errno != ESRCH) {	/* ESRCH: it has just exited */
@@ -185,16 +252,6 @@ static int privs_wait_acks(unsigned int n)
 		return -ETIMEDOUT;
 	}
 	return 0;
-}
-
-/* "CapEff:\t0000000000000000" -> the number; -1 if @key is not @line's. */
-static long long status_field(const char *line, const char *key)
-{
-	size_t len = strlen(key);
-
-	if (strncmp(line, key, len) || line[len] != ':')
-		return -1;
-	return strtoll(line + len + 1, NULL, 16);
 }
 
 static int privs_check_thread(const char *tid, bool bounding_too)
@@ -241,9 +298,14 @@ int privs_check(bool bounding_too)
 	d = opendir("/proc/self/task");
 	if (!d)
 		return -errno;
-	while (!ret && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			ret = privs_check_thread(de->d_name, bounding_too);
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (PRIVS_SKIP_BLOCKING &&
+		    thread_blocks_signal((pid_t)atoi(de->d_name)))
+			continue;
+		ret = privs_check_thread(de->d_name, bounding_too);
+	}
 	closedir(d);
 	return ret;
 }
