@@ -20,23 +20,17 @@
  * bytes (bit 7 of the length byte repeats the name 8 times, joined by
  * nothing, for names and paths past NAME_MAX).
  */
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fs/p9-int.h"
+#include "p9-fixture.h"
 
-#define SENTINEL	"do not touch\n"
 #define SLOTS		8
+#define fail		p9fx_fail
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
-static char base[64], export[96], sentinel[96], export_real[PATH_MAX];
+static char export_real[PATH_MAX];
 static struct stat export_st;
 
 /* A walked path: what a fid holds (fs/p9-int.h struct p9_fid). */
@@ -48,110 +42,32 @@ struct slot {
 	mode_t type;
 };
 
-#define fail(...) do {						\
-	fprintf(stderr, "p9-path: " __VA_ARGS__);		\
-	fputc('\n', stderr);					\
-	abort();						\
-} while (0)
-
-static void rm_tree(int dfd, const char *name)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	struct dirent *e;
-	DIR *d;
-
-	if (fd >= 0) {
-		d = fdopendir(fd);
-		if (!d)
-			abort();
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				rm_tree(fd, e->d_name);
-		closedir(d);
-		if (unlinkat(dfd, name, AT_REMOVEDIR))
-			fail("rmdir %s: %m", name);
-	} else if (unlinkat(dfd, name, 0)) {
-		fail("unlink %s: %m", name);
-	}
-}
-
-static void cleanup(void)
-{
-	rm_tree(AT_FDCWD, base);
-}
-
-static void write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		abort();
-	close(fd);
-}
-
 static void fixture(void)
 {
 	char p[200];
 
-	if (!base[0]) {
-		strcpy(base, "/tmp/lkvm-fuzz-p9path.XXXXXX");
-		if (!mkdtemp(base))
-			abort();
-		snprintf(export, sizeof(export), "%s/export", base);
-		snprintf(sentinel, sizeof(sentinel), "%s/sentinel", base);
-		write_file(sentinel, SENTINEL);
-		atexit(cleanup);
-	} else {
-		rm_tree(AT_FDCWD, export);
-	}
-	if (mkdir(export, 0755) || !realpath(export, export_real) ||
-	    stat(export, &export_st))
+	p9fx_export_empty("p9path");
+	if (!realpath(p9fx_export, export_real) || stat(p9fx_export, &export_st))
 		abort();
-	snprintf(p, sizeof(p), "%s/file", export);
-	write_file(p, "hello\n");
-	snprintf(p, sizeof(p), "%s/dir", export);
+	snprintf(p, sizeof(p), "%s/file", p9fx_export);
+	p9fx_write_file(p, "hello\n");
+	snprintf(p, sizeof(p), "%s/dir", p9fx_export);
 	if (mkdir(p, 0755))
 		abort();
-	snprintf(p, sizeof(p), "%s/dir/sub", export);
+	snprintf(p, sizeof(p), "%s/dir/sub", p9fx_export);
 	if (mkdir(p, 0755))
 		abort();
-	snprintf(p, sizeof(p), "%s/dir/inner", export);
-	write_file(p, "inner\n");
-	snprintf(p, sizeof(p), "%s/out", export);
+	snprintf(p, sizeof(p), "%s/dir/inner", p9fx_export);
+	p9fx_write_file(p, "inner\n");
+	snprintf(p, sizeof(p), "%s/out", p9fx_export);
 	if (symlink("../sentinel", p))
 		abort();
-	snprintf(p, sizeof(p), "%s/abs", export);
-	if (symlink(sentinel, p))
+	snprintf(p, sizeof(p), "%s/abs", p9fx_export);
+	if (symlink(p9fx_sentinel, p))
 		abort();
-	snprintf(p, sizeof(p), "%s/dir/up", export);
+	snprintf(p, sizeof(p), "%s/dir/up", p9fx_export);
 	if (symlink("../..", p))
 		abort();
-}
-
-/* Nothing outside the export: the sentinel as it was, no new entries. */
-static void check_outside(void)
-{
-	char buf[64];
-	struct dirent *e;
-	int fd, n = 0;
-	ssize_t len;
-	DIR *d;
-
-	fd = open(sentinel, O_RDONLY | O_NOFOLLOW);
-	if (fd < 0)
-		fail("sentinel gone: %m");
-	len = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (len != (ssize_t)strlen(SENTINEL) || memcmp(buf, SENTINEL, len))
-		fail("sentinel changed");
-	d = opendir(base);
-	if (!d)
-		abort();
-	while ((e = readdir(d)))
-		n++;
-	closedir(d);
-	if (n != 4)		/* ., .., export, sentinel */
-		fail("%d entries next to the export", n);
 }
 
 /* @fd must be an inode beneath the export (or the export itself). */
@@ -209,7 +125,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	fixture();
 	for (int i = 0; i < SLOTS; i++)
 		slots[i] = (struct slot){ .pfd = -1 };
-	srv.root_fd = open(export, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	srv.root_fd = open(p9fx_export, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (srv.root_fd < 0)
 		abort();
 	srv.root_dev = export_st.st_dev;
@@ -299,7 +215,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				break;
 			check_inside(fd, "parent");
 			if ((op & 7) == 5) {
-				if (!symlinkat(name[0] & 1 ? sentinel :
+				if (!symlinkat(name[0] & 1 ? p9fx_sentinel :
 					       "../../../../sentinel", fd,
 					       ".swap") &&
 				    renameat(fd, ".swap", fd, pname))
@@ -328,6 +244,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		slot_clear(&slots[i]);
 	close(srv.root_fd);
 	pthread_mutex_destroy(&srv.lock);
-	check_outside();
+	p9fx_check_outside();
 	return 0;
 }

@@ -11,111 +11,27 @@
  * may scatter it), byte 1 bit 0 a read-only export; then the messages,
  * each as long as its own size field says (clamped to what is left).
  */
-#include <dirent.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "fs/p9.h"
+#include "p9-fixture.h"
 
 #define RESP_SIZE	8192
-#define SENTINEL	"do not touch\n"
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
-
-static char base[64], export[96], sentinel[96];
-
-static void rm_tree(int dfd, const char *name)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	struct dirent *e;
-	DIR *d;
-
-	if (fd >= 0) {
-		d = fdopendir(fd);
-		if (!d)
-			abort();
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				rm_tree(fd, e->d_name);
-		closedir(d);
-		if (unlinkat(dfd, name, AT_REMOVEDIR))
-			abort();
-	} else if (unlinkat(dfd, name, 0)) {
-		abort();
-	}
-}
-
-/* The temporary directory goes when libFuzzer exit()s. */
-static void cleanup(void)
-{
-	rm_tree(AT_FDCWD, base);
-}
-
-static void write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		abort();
-	close(fd);
-}
 
 static void fixture(void)
 {
 	char p[160];
 
-	if (!base[0]) {
-		strcpy(base, "/tmp/lkvm-fuzz-p9.XXXXXX");
-		if (!mkdtemp(base))
-			abort();
-		snprintf(export, sizeof(export), "%s/export", base);
-		snprintf(sentinel, sizeof(sentinel), "%s/sentinel", base);
-		write_file(sentinel, SENTINEL);
-		atexit(cleanup);
-	} else {
-		rm_tree(AT_FDCWD, export);
-	}
-	if (mkdir(export, 0755))
-		abort();
-	snprintf(p, sizeof(p), "%s/file", export);
-	write_file(p, "hello, 9p\n");
-	snprintf(p, sizeof(p), "%s/dir", export);
+	p9fx_export_empty("p9");
+	snprintf(p, sizeof(p), "%s/file", p9fx_export);
+	p9fx_write_file(p, "hello, 9p\n");
+	snprintf(p, sizeof(p), "%s/dir", p9fx_export);
 	if (mkdir(p, 0755))
 		abort();
-	snprintf(p, sizeof(p), "%s/dir/inner", export);
-	write_file(p, "inner\n");
-	snprintf(p, sizeof(p), "%s/out", export);
+	snprintf(p, sizeof(p), "%s/dir/inner", p9fx_export);
+	p9fx_write_file(p, "inner\n");
+	snprintf(p, sizeof(p), "%s/out", p9fx_export);
 	if (symlink("../sentinel", p))
-		abort();
-}
-
-/* Nothing outside the export: the sentinel as it was, no new entries. */
-static void check_outside(void)
-{
-	char buf[64];
-	struct dirent *e;
-	int fd, n = 0;
-	ssize_t len;
-	DIR *d;
-
-	fd = open(sentinel, O_RDONLY | O_NOFOLLOW);
-	if (fd < 0)
-		abort();
-	len = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (len != (ssize_t)strlen(SENTINEL) || memcmp(buf, SENTINEL, len))
-		abort();
-	d = opendir(base);
-	if (!d)
-		abort();
-	while ((e = readdir(d)))
-		n++;
-	closedir(d);
-	if (n != 4)		/* ., .., export, sentinel */
 		abort();
 }
 
@@ -137,7 +53,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size < 2)
 		return 0;
 	fixture();
-	opts.root = export;
+	opts.root = p9fx_export;
 	opts.readonly = data[1] & 1;
 	opts.max_msize = RESP_SIZE;
 	opts.max_fids = 64;
@@ -165,6 +81,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		off += n;
 	}
 	p9_server_close(srv);
-	check_outside();
+	p9fx_check_outside();
 	return 0;
 }
