@@ -18,7 +18,7 @@ static const char *const common_calls[] = {
 	"futex", "exit", "exit_group", "rt_sigreturn", "rt_sigprocmask",
 	"restart_syscall", "brk", "munmap", "mremap", "madvise", "write",
 	"getpid", "gettid", "clock_gettime", "gettimeofday", "sched_yield",
-	NULL,
+	"sched_getaffinity", NULL,
 };
 
 const struct seccomp_list seccomp_common_list = {
@@ -122,6 +122,7 @@ static const char *const main_calls[] = {
 	"timerfd_settime", "unlink", "unlinkat", "fsync", "fdatasync",
 	"pread64", "pwrite64", "preadv", "pwritev", "ftruncate", "fallocate",
 	"io_destroy", "io_getevents", "lseek", "rt_sigaction", "rt_sigtimedwait",
+	"getuid", "geteuid", "getgid", "getegid",
 	NULL,
 };
 

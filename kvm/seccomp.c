@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lkvm/config.h"
@@ -146,6 +148,15 @@ int seccomp__prepare(const struct lkvm_config *cfg)
 	enabled = cfg->seccomp;
 	if (!enabled)
 		return 0;
+	/*
+	 * glibc's per-thread arenas read /proc/sys/vm/overcommit_memory
+	 * the first time one of them shrinks, which can be long after the
+	 * filters are in (a free at tear-down): with the one main arena,
+	 * shrinking is brk() and nothing is opened.
+	 */
+	mallopt(M_ARENA_MAX, 1);
+	/* The RTC's gmtime_r() would load /etc/localtime on first use. */
+	tzset();
 	native_arch = seccomp_arch_native();
 	for (int i = 0; i < SYSCALL_NAMES; i++) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
