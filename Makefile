@@ -4,6 +4,7 @@
 #   make SANITIZE=1     ASan + UBSan build (objects in build/obj-san)
 #   make SANITIZE=thread  ThreadSanitizer build (objects in build/obj-tsan)
 #   make fuzz [FUZZ_SECONDS=60]  libFuzzer targets (clang, build/obj-fuzz)
+#   make fuzz-cov       line/branch coverage of the fuzz corpora (llvm-cov)
 #   make CC=clang       any C11 compiler with GNU extensions
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -86,8 +87,15 @@ CC		:= clang
 OBJDIR		:= $(BUILD)/obj-fuzz
 SAN_FLAGS	:= -fsanitize=fuzzer-no-link,address,undefined \
 		   -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),fuzzcov)
+# The fuzz targets again, with clang's source-based coverage instead of
+# the sanitizers, to replay a corpus and report which lines and branches
+# it reached (`make fuzz-cov`).
+CC		:= clang
+OBJDIR		:= $(BUILD)/obj-fuzzcov
+SAN_FLAGS	:= -fprofile-instr-generate -fcoverage-mapping
 else ifneq ($(filter-out 0,$(SANITIZE)),)
-$(error SANITIZE=$(SANITIZE): use SANITIZE=1 (ASan + UBSan), SANITIZE=thread (TSan) or SANITIZE=fuzz (libFuzzer))
+$(error SANITIZE=$(SANITIZE): use SANITIZE=1 (ASan + UBSan), SANITIZE=thread (TSan), SANITIZE=fuzz (libFuzzer) or SANITIZE=fuzzcov (fuzz targets with coverage))
 else
 OBJDIR		:= $(BUILD)/obj$(OBJ_SUFFIX)
 SAN_FLAGS	:=
@@ -162,7 +170,7 @@ endef
 # libraries first: `make run` and `make check` run set-up, then build in a
 # sub-make that reads this file (and probes) again.  Any other goal
 # (plain `make` included) probes now and names what is missing.
-NO_PROBE_GOALS	:= clean help setup run check check-tsan fuzz
+NO_PROBE_GOALS	:= clean help setup run check check-tsan fuzz fuzz-cov
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(NO_PROBE_GOALS),$(MAKECMDGOALS)),)
 SKIP_PROBE	:= 1
@@ -432,12 +440,12 @@ FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_BINS	:= $(patsubst %,$(OBJDIR)/tests/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_SECONDS	?= 60
 
-$(OBJDIR)/tests/fuzz/%: tests/fuzz/%.c $(CORE_OBJS)
+$(OBJDIR)/tests/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(CORE_OBJS) $(LDLIBS)
 
-.PHONY: fuzz fuzz-bins
+.PHONY: fuzz fuzz-bins fuzz-cov
 fuzz-bins: $(FUZZ_BINS)
 
 # make fuzz: each target for FUZZ_SECONDS; new inputs go to
@@ -449,6 +457,15 @@ fuzz:
 		tests/fuzz/run.sh $(BUILD)/obj-fuzz/tests/fuzz/$$t $$t \
 			$(BUILD)/fuzz $(FUZZ_SECONDS) || st=1; \
 	done; exit $$st
+
+# make fuzz-cov: replays each target's seeds plus what `make fuzz` found
+# (FUZZ_OUT, default build/fuzz) through a coverage build and writes
+# llvm-cov's per-file line and branch figures to build/fuzz-cov/.
+FUZZ_OUT	?= $(BUILD)/fuzz
+fuzz-cov:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=fuzzcov fuzz-bins
+	$(Q)tests/fuzz/cov.sh $(BUILD)/obj-fuzzcov/tests/fuzz $(FUZZ_OUT) \
+		$(BUILD)/fuzz-cov $(FUZZ_TARGETS)
 
 -include $(wildcard $(OBJDIR)/*.d $(OBJDIR)/*/*.d $(OBJDIR)/*/*/*.d $(OBJDIR)/*/*/*/*.d)
 
@@ -471,13 +488,31 @@ TESTS		?= $(UNIT_TESTS) $(sort $(wildcard tests/guest/*.t tests/linux/*.t tests/
 			   tests/stress/*.t tests/models/*.t tests/arm64/*.t tests/net/*.t tests/disk/*.t \
 			   tests/sandbox/*.t tests/fuzz/*.t))
 
+# The main guest suite runs as an ordinary user (scripts/as-test-user.sh:
+# lkvm-test when make check runs as root, else the caller); the rest as
+# the caller, as before.
+GUEST_TESTS	= $(filter tests/guest/%,$(TESTS))
+OTHER_TESTS	= $(filter-out tests/guest/%,$(TESTS))
+# Guest tests with checks only root can make (another uid against the
+# control socket, a hugetlbfs mount) say `# also-as-root`; under root,
+# make check runs them a second time as root so those checks still run.
+ROOT_GUEST_TESTS = $(if $(GUEST_TESTS),$(shell grep -l '^# also-as-root' $(GUEST_TESTS)))
+CHECK_ENV	= LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
+		  LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV)
+CHECK_PROVE	= cst=0; \
+		  $(if $(OTHER_TESTS),$(CHECK_ENV) $(PROVE) $(PROVE_FLAGS) $(OTHER_TESTS) || cst=1;) \
+		  $(if $(GUEST_TESTS),$(CHECK_ENV) \
+			$(if $(filter thread,$(SANITIZE)),LKVM_TEST_WRITABLE=$(TSAN_LOGS)) \
+			scripts/as-test-user.sh $(PROVE) $(PROVE_FLAGS) $(GUEST_TESTS) || cst=1;) \
+		  $(if $(ROOT_GUEST_TESTS),[ "$$(id -u)" != 0 ] || { $(CHECK_ENV) \
+			$(PROVE) $(PROVE_FLAGS) $(ROOT_GUEST_TESTS) || cst=1; };) \
+		  [ $$cst = 0 ]
+
 # make check: install what is missing, build, and run every test under prove.
 check: setup
 	$(Q)$(MAKE) --no-print-directory all $(if $(GUEST_IMAGES),guests) \
 		$(UNIT_TESTS) $(STRESS_BINS)
-	$(Q)$(call tsan_run,LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
-		LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV) \
-		$(PROVE) $(PROVE_FLAGS) $(TESTS))
+	$(Q)$(call tsan_run,$(CHECK_PROVE))
 ifeq ($(filter-out 0,$(SANITIZE))$(filter 0,$(CHECK_TSAN)),)
 	$(Q)$(MAKE) --no-print-directory check-tsan
 endif

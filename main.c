@@ -17,6 +17,7 @@
 #include "lkvm/disk.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
+#include "lkvm/privs.h"
 #include "sandbox/sandbox.h"
 
 #ifndef LKVM_VERSION
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 	 * output.  Children (tap scripts) get the default back before exec.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	privs_cloexec_inherited();
 	if (!cmd) {
 		usage(stderr);
 		return LKVM_EXIT_USAGE;

@@ -197,7 +197,7 @@ static const char *arm__kernel_path(const struct kvm *kvm)
 
 static int write_dtb_file(const char *path, const void *fdt, u32 size)
 {
-	FILE *f = fopen(path, "wb");
+	FILE *f = fopen(path, "wbe");
 	int ret = 0;
 
 	if (!f || fwrite(fdt, 1, size, f) != size)

@@ -21,6 +21,12 @@ int qcow2_meta_mark(struct qcow2_meta *m, u64 off, u64 len, u8 what)
 
 	if (!len)
 		return 0;
+	/*
+	 * The map reaches the last metadata cluster; a sparse file lets a
+	 * hostile image name one a terabyte out.
+	 */
+	if (last >= QCOW2_MAX_META_CLUSTERS)
+		return -EFBIG;
 	if (last >= m->n) {
 		u64 n = max_t(u64, last + 1, m->n * 2);
 		u8 *map = realloc(m->map, n);
@@ -109,7 +115,12 @@ bool qcow2_named_past_end(const struct qcow2 *q, u64 off)
 				   cmp_u64);
 }
 
-/* Remembers that an entry names @off; only offsets past the end count. */
+/*
+ * Remembers that an entry names @off; only offsets past the end count.
+ * A sound image names none, but L1 entries may share an L2 table, so a
+ * hostile one can name 2^22 L1 x 2^18 L2 entries: past QCOW2_MAX_PAST
+ * the image is refused (-EFBIG) rather than listed.
+ */
 static int note_past(struct qcow2 *q, u64 off, u64 *cap)
 {
 	u64 *p;
@@ -117,6 +128,10 @@ static int note_past(struct qcow2 *q, u64 off, u64 *cap)
 	off &= ~(q->cs - 1);
 	if (off < q->open_end)
 		return 0;
+	if (q->npast && q->past[q->npast - 1] == off)
+		return 0;		/* the same L2 table's entries in a row */
+	if (q->npast == QCOW2_MAX_PAST)
+		return -EFBIG;
 	if (q->npast == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		p = realloc(q->past, *cap * sizeof(*p));
@@ -188,7 +203,13 @@ int qcow2_map_metadata(struct qcow2 *q, char *err, size_t errlen)
 	}
 	if (!ret && q->npast)
 		qsort(q->past, q->npast, sizeof(u64), cmp_u64);
-	if (ret)
+	if (ret == -EFBIG && q->npast == QCOW2_MAX_PAST)
+		disk_err(err, errlen, "qcow2: more than %u L1/L2 entries name clusters past the end of the file; repair the image with 'qemu-img check -r all' or open it ro",
+			 QCOW2_MAX_PAST);
+	else if (ret == -EFBIG)
+		disk_err(err, errlen, "qcow2: metadata beyond cluster %llu of the file; lkvm maps at most that many clusters (convert the image to larger clusters)",
+			 QCOW2_MAX_META_CLUSTERS);
+	else if (ret)
 		disk_err(err, errlen, "qcow2: mapping the metadata: %s",
 			 strerror(-ret));
 	return ret;

@@ -132,7 +132,10 @@ struct qcow2_meta {
 	unsigned int cb;		/* cluster_bits */
 };
 
-/* Adds @what to every cluster [@off, @off + @len) touches: 0 or -ENOMEM. */
+/*
+ * Adds @what to every cluster [@off, @off + @len) touches: 0, -ENOMEM, or
+ * -EFBIG past QCOW2_MAX_META_CLUSTERS.
+ */
 int qcow2_meta_mark(struct qcow2_meta *m, u64 off, u64 len, u8 what);
 /* The bits of every cluster [@off, @off + @len) touches, or-ed. */
 u8 qcow2_meta_get(const struct qcow2_meta *m, u64 off, u64 len);
@@ -144,6 +147,9 @@ void qcow2_refcount_set(u8 *block, u64 index, unsigned int order, u64 v);
 
 /* The backend's state (disk/qcow2.c), shared with its helper files. */
 #define L2_CACHE_TABLES		16
+#define QCOW2_MAX_PAST		65536	/* past-end names remembered at open */
+/* The metadata map's reach: 1 byte per cluster, 64 MiB (4 TiB of 64 KiB clusters). */
+#define QCOW2_MAX_META_CLUSTERS	(1ULL << 26)
 
 enum cluster_type { CL_UNALLOC, CL_ZERO, CL_NORMAL, CL_COMPRESSED };
 

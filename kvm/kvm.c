@@ -25,6 +25,7 @@
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+#include "lkvm/privs.h"
 #include "lkvm/seccomp.h"
 #include "lkvm/term.h"
 #include "lkvm/virtio.h"
@@ -163,7 +164,7 @@ static void *kvm__map_hugetlbfs(const char *dir, u64 size)
 	}
 	if (asprintf(&path, "%s/lkvm-ram-XXXXXX", dir) < 0)
 		return MAP_FAILED;
-	fd = mkstemp(path);
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		pr_err("--hugetlbfs: cannot create %s: %s", path,
 		       strerror(errno));
@@ -211,6 +212,33 @@ static int kvm__alloc_ram(struct kvm *kvm)
 	return 0;
 }
 
+/* What to do about it, not only what went wrong (README "Running lkvm"). */
+static void kvm__open_error(int err)
+{
+	const char *fix;
+
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		fix = "lkvm needs read-write access to /dev/kvm: add the user to "
+		      "group kvm (usermod -aG kvm USER, then log in again); if "
+		      "/dev/kvm is root's only, give it to that group "
+		      "(chgrp kvm /dev/kvm; chmod 0660 /dev/kvm)";
+		break;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		fix = "KVM is not available: load kvm_intel or kvm_amd, and "
+		      "enable virtualization in the firmware (or nested "
+		      "virtualization in the host of this VM)";
+		break;
+	default:
+		fix = "see README \"Running lkvm as an ordinary user\"";
+	}
+	pr_err("cannot open /dev/kvm: %s (errno %d); %s", strerror(err), err,
+	       fix);
+}
+
 int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 {
 	int ret;
@@ -233,7 +261,7 @@ int kvm__init(struct kvm *kvm, const struct lkvm_config *cfg)
 	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0) {
 		ret = -errno;
-		pr_err("cannot open /dev/kvm: %s", strerror(errno));
+		kvm__open_error(-ret);
 		return ret;
 	}
 	ret = kvm__check_caps(kvm);
@@ -481,6 +509,14 @@ int kvm__run(const struct lkvm_config *cfg)
 		goto err_vmm;
 	/* Requests are served by evloop_run(), once the vCPUs have started. */
 	if (ctl_server_attach(ctl, kvm))
+		goto err_vmm;
+
+	/*
+	 * Set-up is over: nothing from here on may need a capability (a
+	 * tap's downscript runs without them).  Before the vCPU threads,
+	 * which inherit the empty sets.
+	 */
+	if (privs_drop())
 		goto err_vmm;
 
 	term__init();

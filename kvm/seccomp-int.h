@@ -13,6 +13,7 @@ struct seccomp_list {
 	bool mem;			/* mmap/mprotect without PROT_EXEC */
 	bool kick;			/* tgkill with SIGUSR1 or SIGABRT */
 	bool open_no_rdwr;		/* openat, but not O_RDWR */
+	bool drop_privs;		/* capget/capset, prctl to give up privilege */
 };
 
 /* Every thread's: what glibc's own machinery needs (malloc, locks). */

@@ -21,8 +21,14 @@ static const char *const common_calls[] = {
 	"sched_getaffinity", NULL,
 };
 
+/*
+ * drop_privs: threads filtered at their start are still sent
+ * kvm/privs.c's signal once set-up is over, and drop their capabilities
+ * in its handler.  capset can only shrink the sets; the prctl options
+ * allowed only give privilege up.
+ */
 const struct seccomp_list seccomp_common_list = {
-	.syscalls = common_calls, .mem = true,
+	.syscalls = common_calls, .mem = true, .drop_privs = true,
 };
 
 /*

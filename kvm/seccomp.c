@@ -39,6 +39,7 @@
 #include "lkvm/exit.h"
 #include "lkvm/log.h"
 #include "lkvm/seccomp.h"
+#include "lkvm/types.h"
 #include "seccomp-int.h"
 
 #define SYSCALL_NAMES	512	/* above every x86-64 and arm64 number */
@@ -214,6 +215,22 @@ static int seccomp__build(scmp_filter_ctx ctx, const struct seccomp_list *l)
 					       SCMP_SYS(openat), 1,
 					       SCMP_A2(SCMP_CMP_MASKED_EQ,
 						       O_ACCMODE, O_WRONLY));
+	}
+	/* Giving up privilege (kvm/privs.c), never gaining it. */
+	if (!ret && l->drop_privs) {
+		static const int opts[] = {
+			PR_CAP_AMBIENT, PR_CAPBSET_DROP, PR_SET_SECUREBITS,
+			PR_SET_NO_NEW_PRIVS,
+		};
+
+		ret = seccomp__add(ctx, "capget");
+		if (!ret)
+			ret = seccomp__add(ctx, "capset");
+		for (size_t i = 0; !ret && i < ARRAY_SIZE(opts); i++)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					       SCMP_SYS(prctl), 1,
+					       SCMP_A0(SCMP_CMP_EQ,
+						       (scmp_datum_t)opts[i]));
 	}
 	/* tgkill only kicks a vCPU (SIGUSR1) or aborts (SIGABRT). */
 	if (!ret && l->kick) {

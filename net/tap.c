@@ -34,6 +34,7 @@ struct net_tap {
 	struct evloop *loop;
 	struct evloop_watch watch;
 	bool watched, rx_on, dead;
+	bool dgram;			/* fd= is a SOCK_DGRAM socket */
 };
 
 /* Runs "@script @ifname" and waits for it; 0 if it exited with 0. */
@@ -173,6 +174,7 @@ static int tap_adopt_fd(struct net_tap *t, int fd)
 		pr_err("net: fd=%d is neither a tap nor a datagram socket", fd);
 		return -EINVAL;
 	}
+	t->dgram = type == SOCK_DGRAM;
 	snprintf(t->ifname, sizeof(t->ifname), "fd%d", fd);
 	return 0;
 }
@@ -244,7 +246,11 @@ static ssize_t tap_recv(struct net_backend *be, void *buf, size_t len)
 	do {
 		n = read(t->fd, buf, len);
 	} while (n < 0 && errno == EINTR);
-	if (n > 0)
+	/*
+	 * A datagram socket has no end of file (a closed peer leaves it
+	 * quiet): 0 is an empty datagram, for the device to drop.
+	 */
+	if (n > 0 || (!n && t->dgram))
 		return n;
 	if (n < 0 && errno == EAGAIN)
 		return -EAGAIN;

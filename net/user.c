@@ -37,8 +37,8 @@
 #include "lkvm/net.h"
 #include "user-fds.h"
 
-#define USER_QLEN	512		/* frames waiting for the guest */
-#define USER_SLOT	1536		/* >= if_mtu + Ethernet header */
+#define USER_QLEN	NET_USER_QLEN
+#define USER_SLOT	NET_USER_SLOT
 
 struct user_timer {
 	SlirpTimerCb cb;

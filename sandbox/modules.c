@@ -376,7 +376,7 @@ done:
 
 static int read_builtin(struct index *ix, const char *path)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	int ret = 0;
@@ -511,7 +511,7 @@ int modules_resolve(const char *tree, const char *const *wanted, size_t nr,
 		ret = -ENOMEM;
 		goto out;
 	}
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	free(path);
 	if (f) {
 		ix.have_dep = true;

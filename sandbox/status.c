@@ -145,7 +145,7 @@ int sandbox_result_json(const struct sandbox_result *r, FILE *f)
 
 int sandbox_result_write(const struct sandbox_result *r, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(path, "we");
 	int ret;
 
 	if (!f)

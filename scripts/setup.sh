@@ -11,10 +11,11 @@ set -euo pipefail
 # filters, kvm/seccomp.c).  Test: prove (perl), qemu for the
 # differential checks, clang for the second-compiler build check and
 # the fuzz targets (libclang-rt-dev: libFuzzer and the sanitizer runtimes,
-# only recommended by clang, and we install without recommends).
+# only recommended by clang, and we install without recommends; llvm:
+# llvm-cov and llvm-profdata for `make fuzz-cov`).
 PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
       perl clang libclang-rt-dev qemu-system-x86 qemu-utils bsdutils procps
-      libslirp-dev iproute2 cpio spin libseccomp-dev)
+      libslirp-dev iproute2 cpio spin llvm libseccomp-dev)
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
 
@@ -75,6 +76,30 @@ fetch_cloud_kernel() {
 		rm -rf x ./*.deb
 	)
 }
+
+# Least privilege: lkvm runs as any user in group kvm, and `make check`
+# (run as root) runs the guest suite as the ordinary user lkvm-test.
+# Debian's udev gives /dev/kvm to group kvm, mode 0660 (the KERNEL=="kvm"
+# line of /usr/lib/udev/rules.d/50-udev-default.rules); the same is done
+# here by hand for machines (containers, CI) where udev does not run.
+# Only as root, and only what is missing; without root the user's own
+# access to /dev/kvm decides.
+setup_kvm_group() {
+	getent group kvm >/dev/null || groupadd --system kvm || return 1
+	if [ -c /dev/kvm ]; then
+		chgrp kvm /dev/kvm && chmod 0660 /dev/kvm || return 1
+	fi
+	if ! id lkvm-test >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --user-group --groups kvm \
+			--comment "lkvm test suite" lkvm-test || return 1
+	elif ! id -nG lkvm-test | grep -qw kvm; then
+		usermod -a -G kvm lkvm-test || return 1
+	fi
+}
+if [ "$(id -u)" = 0 ]; then
+	setup_kvm_group || echo "setup: could not set up group kvm, /dev/kvm or user lkvm-test; make check runs the guest suite as root and says so" >&2
+fi
 
 "$(dirname "$0")/setup-arm64.sh"	# cross toolchain, arm64 sysroot, kernel, busybox
 if [ "$(uname -m)" = x86_64 ]; then

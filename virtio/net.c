@@ -13,8 +13,8 @@
  * it wait on the host side) and the device waits for the guest's kick
  * (virtio_queue_pop() arms it and re-checks the ring).  Drops
  * are counted only where a frame cannot be delivered at all: larger than
- * every buffer the guest gave, a header this guest cannot take, or a
- * backend that had to drop (its own counters).
+ * every buffer the guest gave, a header this guest cannot take, an empty
+ * frame (either way), or a backend that had to drop (its own counters).
  *
  * Each wakeup moves at most NET_BUDGET frames (rx; it relies on the
  * backend's readiness staying up) or a queue's worth of chains (tx, the
@@ -116,7 +116,7 @@ static int virtio_net__fetch(struct virtio_net *n)
 				      NET_HDR_LEN + NET_MAX_FRAME);
 		if (len < 0)
 			return 0;
-		if ((size_t)len < NET_HDR_LEN) {
+		if ((size_t)len <= NET_HDR_LEN) {	/* no frame */
 			n->rx_dropped++;
 			virtio_stat_error(n->vdev);
 			return -1;
@@ -131,6 +131,12 @@ static int virtio_net__fetch(struct virtio_net *n)
 		len = n->be.ops->recv(&n->be, frame, NET_MAX_FRAME);
 		if (len < 0)
 			return 0;
+		if (!len) {
+			/* An empty datagram is no frame. */
+			n->rx_dropped++;
+			virtio_stat_error(n->vdev);
+			return -1;
+		}
 		memset(h, 0, sizeof(*h));
 		flen = (size_t)len;
 	}
@@ -281,7 +287,12 @@ static int virtio_net__tx_one(struct virtio_net *n, struct vring_chain *e)
 				     -EINVAL);
 		return -EINVAL;
 	}
-	if (e->out_len < hl || e->out_len - hl > NET_MAX_FRAME) {
+	/*
+	 * A chain that is all header carries no frame, and a writev() of
+	 * nothing sends nothing on a socket: counting it as sent would lose
+	 * it silently.
+	 */
+	if (e->out_len <= hl || e->out_len - hl > NET_MAX_FRAME) {
 		n->tx_dropped++;
 		virtio_stat_error(n->vdev);
 		return 0;
@@ -399,7 +410,15 @@ static void virtio_net__reset(struct virtio_device *vdev)
 {
 	struct virtio_net *n = vdev->priv;
 
-	/* Popped chains belong to rings that no longer exist. */
+	/*
+	 * Popped chains belong to rings that no longer exist; a frame still
+	 * in the bounce buffer has nowhere to go now: dropped, and counted
+	 * like every other frame the guest cannot get.
+	 */
+	if (n->rx_len) {
+		n->rx_dropped++;
+		virtio_stat_error(vdev);
+	}
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
 	net_rx_filter_reset(&n->filter, n->mac);

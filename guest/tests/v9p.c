@@ -6,6 +6,11 @@
  * the server must refuse (Tclunk of a fid never attached: Rlerror).
  * Prints "v9p: tag '<tag>'", "v9p: Rversion msize <n> 9P2000.L",
  * "v9p: Rattach qid type <t>", "v9p: Rlerror <errno>".
+ *
+ * fids=1: then walks the root to new fids, each through 16 directories
+ * of 250-byte names ('a' x 250, 'b' x 250, ... the host makes them: see
+ * tests/guest/63-9p-bounds.t), until the server refuses one, and prints
+ * "v9p: fids: <n> walked, then Rlerror <errno>".
  */
 #include "guest.h"
 #include "virtio.h"
@@ -16,6 +21,9 @@
 #define P9_RLERROR		7
 #define P9_TVERSION		100
 #define P9_TATTACH		104
+#define P9_TWALK		110
+#define DEEP_NAMES		16
+#define DEEP_LEN		250
 #define P9_TCLUNK		120
 #define P9_QTDIR		0x80
 
@@ -97,10 +105,41 @@ static uint32_t rpc(const char *what)
 	return len;
 }
 
+/* Fids 1, 2, ... walked DEEP_NAMES directories deep, until refused. */
+static int walk_fids(void)
+{
+	uint32_t len, fid;
+
+	for (fid = 1; fid < 1000000; fid++) {
+		begin(P9_TWALK, 3);
+		put32(0);
+		put32(fid);
+		put16(DEEP_NAMES);
+		for (int i = 0; i < DEEP_NAMES; i++) {
+			put16(DEEP_LEN);
+			memset(tbuf + tlen, 'a' + i, DEEP_LEN);
+			tlen += DEEP_LEN;
+		}
+		len = rpc("Twalk");
+		if (!len)
+			return 1;
+		if (rbuf[4] == P9_RLERROR)
+			break;
+		if (rbuf[4] != P9_TWALK + 1 || len != 7 + 2 + 13 * DEEP_NAMES) {
+			printf("v9p: bad Rwalk (type %u, %u bytes)\n", rbuf[4], len);
+			return 1;
+		}
+	}
+	printf("v9p: fids: %u walked, then Rlerror %u\n", fid - 1,
+	       len == 11 ? get32(rbuf + 7) : 0);
+	return 0;
+}
+
 static long v9p_main(long unused)
 {
 	char tag[65];
 	uint32_t len, n;
+	long fids;
 
 	(void)unused;
 	if (!virtio_parse_opts(&opts))
@@ -178,6 +217,8 @@ static long v9p_main(long unused)
 		return 1;
 	}
 	printf("v9p: Rlerror %u\n", get32(rbuf + 7));
+	if (cmdline_get_int("fids", &fids) && fids && walk_fids())
+		return 1;
 	if (virtq_early_irqs)
 		printf("v9p: warning: %lu interrupts before used->idx moved\n",
 		       virtq_early_irqs);

@@ -29,6 +29,13 @@
 #define NET_HDR_LEN		12	/* struct virtio_net_hdr_v1 / _mrg_rxbuf */
 #define NET_LEGACY_HDR_LEN	10	/* legacy, without MRG_RXBUF */
 #define NET_MAX_FRAME		(65535 + 14 + 4)	/* GSO frame + VLAN tag */
+/*
+ * The user backend's backlog of frames for the guest (net/user.c): past
+ * NET_USER_QLEN frames, or for a frame over NET_USER_SLOT, slirp's frame
+ * is dropped and counted in rx_dropped, as a full NIC ring would.
+ */
+#define NET_USER_QLEN		512
+#define NET_USER_SLOT		1536	/* >= slirp's if_mtu + Ethernet header */
 
 /* ---- options (net/options.c) ---- */
 
@@ -118,7 +125,8 @@ struct net_backend_ops {
 		    unsigned int cnt);
 	/*
 	 * The next frame, led by a NET_HDR_LEN header if be->vnet_hdr, into
-	 * @buf.  Returns its length, -EAGAIN if none waits, or an errno.
+	 * @buf.  Returns its length (0: an empty datagram, for the device
+	 * to drop), -EAGAIN if none waits, or an errno.
 	 * While frames wait, the backend keeps its readiness up, so a
 	 * device that stops early (work budget) is called again.
 	 */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Where kvmtool's command line means something: scripts written for kvmtool
 # run unchanged.  Each check is what kvmtool does with the same options.
+# also-as-root: its --hugetlbfs checks need root (make check runs it as
+# the test user, then again as root).
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
 need_guest demo exit echo unclaimed

@@ -32,13 +32,13 @@ export XDG_RUNTIME_DIR=$TAP_TMP/xdg
 mkdir -m 0700 "$XDG_RUNTIME_DIR"
 
 N_RUN=6		# assertions of check_run
-plan $((N_RUN + 1 + 3 + N_RUN))
+plan $((N_RUN + 1 + 1 + 3 + N_RUN + 1))
 
-# start_vm TAG: boots pstress in the background as --name pstress-TAG-$$,
+# start_vm TAG [OPTS]: boots pstress in the background as --name pstress-TAG-$$,
 # stdin from a fifo held open on fd 3; sets PID, OUT, ERR, IMG, NAME.
 # Returns non-zero if the guest never said it was running.
 start_vm() {
-	local tag=$1 i
+	local tag=$1 extra=${2:-} i
 	NAME=pstress-$tag-$$
 	OUT=$TAP_TMP/$tag.out
 	ERR=$TAP_TMP/$tag.err
@@ -48,7 +48,7 @@ start_vm() {
 	mkfifo "$TAP_TMP/$tag.in"
 	# Not under timeout(1): SIGSTOP must reach lkvm itself.
 	"$LKVM" run --debug-exit --name "$NAME" -k "$GUEST_DIR/pstress.bzImage" \
-		-d "$IMG" -p "sectors=$SECTORS seed=$SEED" \
+		-d "$IMG" -p "sectors=$SECTORS seed=$SEED${extra:+ $extra}" \
 		<"$TAP_TMP/$tag.in" >"$OUT" 2>"$ERR" &
 	PID=$!
 	exec 3>"$TAP_TMP/$tag.in"
@@ -151,8 +151,21 @@ paused_checks() {
 	ok $? "resumed: the disk serves requests again ($r2 -> $r3)"
 }
 
+# check_drift LABEL MS: the RTC may lead the guest's TSC by at most the MS
+# the VM spent being stopped or paused, plus 2.5 s; it must never lag it
+# by more than 2.5 s.  Where the host's TSC is unstable (as on this nested
+# CI host), KVM keeps the TSC of a vCPU that is not in KVM_RUN where it
+# was, so a stopped or paused guest's clock falls behind: the guest only
+# reports the drift (drift_ms=-1) and the bound is checked here.
+check_drift() {
+	local drift
+	drift=$(sed -nE 's/^pstress: reads=.* rtc_drift_ms=(-?[0-9]+) .*/\1/p' "$OUT")
+	[ -n "$drift" ] && [ "$drift" -ge -2500 ] && [ "$drift" -le $(($2 + 2500)) ]
+	ok $? "$1: RTC leads the guest's TSC by at most the ${2} ms phase of stops or pauses + 2.5 s (drift ${drift:-?} ms)"
+}
+
 # 1. Whole-process pauses.
-if start_vm sigstop; then
+if start_vm sigstop drift_ms=-1; then
 	t0=$(date +%s%N)
 	for ((n = 0; n < SIGSTOPS; n++)); do
 		kill -STOP "$PID" 2>/dev/null || break
@@ -160,22 +173,24 @@ if start_vm sigstop; then
 		kill -CONT "$PID" 2>/dev/null || break
 		sleep 0.02
 	done
-	diag "sigstop: $n SIGSTOP/SIGCONT pairs in $((($(date +%s%N) - t0) / 1000000)) ms"
+	loop_ms=$((($(date +%s%N) - t0) / 1000000))
+	diag "sigstop: $n SIGSTOP/SIGCONT pairs in $loop_ms ms"
 	stop_vm
 	check_run sigstop
+	check_drift sigstop "$loop_ms"
 else
 	exec 3>&- 2>/dev/null
 	kill -KILL "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
-	fail_run sigstop "guest never said it was running" $N_RUN
+	fail_run sigstop "guest never said it was running" $((N_RUN + 1))
 fi
 
 # 2. lkvm pause / resume over the control socket.
 if [ ! -x "$DRIVER" ]; then
-	for ((i = 0; i < N_RUN + 4; i++)); do
+	for ((i = 0; i < N_RUN + 5; i++)); do
 		skip "pause-cycles $CYCLES" "no $DRIVER (the pause/resume driver is not built yet)"
 	done
-elif start_vm cycles; then
+elif start_vm cycles drift_ms=-1; then
 	t0=$(date +%s%N)
 	dst=0
 	timeout -k 5 1800 "$DRIVER" --name "$NAME" --cycles "$CYCLES" --gap-us 200 \
@@ -185,13 +200,15 @@ elif start_vm cycles; then
 	diag "pause-cycles: $CYCLES cycles in $t ms"
 	sed 's/^/#   driver: /' "$TAP_TMP/driver.out" "$TAP_TMP/driver.err" | tail -10
 	paused_checks
+	t=$((($(date +%s%N) - t0) / 1000000))
 	stop_vm
 	check_run "pause-cycles"
+	check_drift "pause-cycles" "$t"
 else
 	exec 3>&- 2>/dev/null
 	kill -KILL "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
-	fail_run pause-cycles "guest never said it was running" $((N_RUN + 4))
+	fail_run pause-cycles "guest never said it was running" $((N_RUN + 5))
 fi
 
 done_testing

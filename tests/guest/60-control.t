@@ -2,6 +2,8 @@
 # The control socket and the client commands, against real lkvm processes
 # running the idle guest: permissions, another uid, misbehaving clients,
 # stale and duplicate names, and lkvm stop (one, --force, --timeout, --all).
+# also-as-root: "another uid" needs root to run a client as nobody (make
+# check runs it as the test user, then again as root).
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
 need_guest idle poweroff

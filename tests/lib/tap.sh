@@ -54,6 +54,34 @@ skip() {	# skip NAME REASON
 	echo "ok $TAP_N - $1 # SKIP $2"
 }
 
+# watch_peak PID [SECONDS]: until PID exits (polled for at most SECONDS,
+# default 300; then it is only waited for), PEAK is its highest VmHWM in
+# KiB; STATUS its exit status.
+watch_peak() {
+	local pid=$1 n=$((${2:-300} * 100)) h
+	for ((; n > 0; n--)); do
+		h=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		[ -n "$h" ] && PEAK=$h
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	STATUS=0
+	wait "$pid" || STATUS=$?
+}
+
+# rss_within GROWTH_KIB BUDGET_KIB NAME: ok when lkvm grew by no more than
+# the budget.  A sanitizer build's shadow memory, redzones and quarantine
+# are not lkvm's: over budget there is a SKIP with the figures.
+rss_within() {
+	if [ "$1" -le "$2" ]; then
+		ok 0 "$3"
+	elif grep -qa -e __asan_init -e __tsan_init "$LKVM"; then
+		skip "$3" "sanitizer build: ${1} KiB against a budget of ${2} KiB for the plain build"
+	else
+		ok 1 "$3"
+	fi
+}
+
 done_testing() {
 	[ "$TAP_FAILED" = 0 ]
 	exit $?

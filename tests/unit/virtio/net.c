@@ -3,18 +3,22 @@
  * virtio-net on virtio-mmio in a fake VM, backed by fd= one end of a
  * datagram socket pair (plain frames): receive buffer merging
  * (MRG_RXBUF), waiting for a slow guest without dropping, transmit header
- * stripping and dropping, malformed chains -> NEEDS_RESET.  The device
- * thread runs; the test plays the driver through registers and rings.
+ * stripping and dropping, empty frames either way and a frame a reset
+ * strands dropped and counted, malformed chains -> NEEDS_RESET.  The
+ * device thread runs; the test plays the driver through registers and
+ * rings.
  */
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
 
@@ -36,7 +40,7 @@ static void *ram;
 static u64 base;
 static struct virtio_device *vdev;
 static u16 avail_idx[2], used_seen[2];
-static int peer;
+static int peer, dev_end;	/* the socket pair's ends */
 
 static void *gpa(u64 addr, u64 len)
 {
@@ -240,6 +244,73 @@ static void test_malformed(void)
 	is_int(used_len(0, 0), 12 + 80, "after reset: header + frame");
 }
 
+/*
+ * Found by tests/fuzz/net.c: a header-only transmit chain holds no frame
+ * and a writev() of nothing sends nothing, so it must be counted as a
+ * drop, not as sent.
+ */
+static void test_empty_tx(void)
+{
+	struct pollfd pfd = { .fd = peer, .events = POLLIN };
+	unsigned long e0;
+
+	drv_init(0);
+	e0 = atomic_load(&vdev->nr_errors);
+	memset(gpa(BUF_GPA + 0x10000, 12), 0, 12);
+	post(1, 0, BUF_GPA + 0x10000, 12, 0, 0, 0, 0);
+	is_int(wait_used(1, 1, 2000), 1, "tx: header-only chain used");
+	is_int(poll(&pfd, 1, 200), 0, "tx: nothing at the peer");
+	is_int(atomic_load(&vdev->nr_errors) - e0, 1,
+	       "tx: the empty frame is counted as dropped");
+}
+
+/* Found alongside: an empty datagram is no end of file. */
+static void test_empty_rx(void)
+{
+	unsigned long e0;
+	u8 f[80];
+
+	drv_init(0);
+	e0 = atomic_load(&vdev->nr_errors);
+	post(0, 0, BUF_GPA, 2048, VRING_DESC_F_WRITE, 0, 0, 0);
+	send(peer, f, 0, 0);
+	frame(f, sizeof(f), 5);
+	send(peer, f, sizeof(f), 0);
+	is_int(wait_used(0, 1, 2000), 1, "rx: frame after an empty one received");
+	ok(used_len(0, 0) == 12 + sizeof(f) &&
+	   !memcmp((u8 *)gpa(BUF_GPA, 2048) + 12, f, sizeof(f)),
+	   "rx: it is the frame, intact");
+	is_int(atomic_load(&vdev->nr_errors) - e0, 1,
+	       "rx: the empty frame is counted as dropped");
+}
+
+/*
+ * A frame the device took from the backend but had no buffer for is lost
+ * by a reset: it must be counted, not vanish.
+ */
+static void test_reset_pending(void)
+{
+	unsigned long e0;
+	int inq = 1;
+	u8 f[80];
+
+	drv_init(0);
+	e0 = atomic_load(&vdev->nr_errors);
+	frame(f, sizeof(f), 6);
+	send(peer, f, sizeof(f), 0);
+	/* The device reads it into its bounce buffer (no guest buffers). */
+	for (int i = 0; i < 2000 && inq; i++) {
+		if (ioctl(dev_end, SIOCINQ, &inq))
+			break;
+		if (inq)
+			usleep(1000);
+	}
+	is_int(inq, 0, "frame taken from the socket, waiting for buffers");
+	wr(VIRTIO_MMIO_STATUS, 0);
+	is_int(atomic_load(&vdev->nr_errors) - e0, 1,
+	       "reset: the waiting frame is counted as dropped");
+}
+
 int main(void)
 {
 	struct lkvm_net ncfg;
@@ -248,7 +319,7 @@ int main(void)
 	unsigned int irq;
 	u64 size;
 
-	tap_plan(20);
+	tap_plan(28);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	cfg.name = "unit";
@@ -267,6 +338,7 @@ int main(void)
 		return tap_done();
 	}
 	peer = sv[1];
+	dev_end = sv[0];
 	snprintf(spec, sizeof(spec), "mode=tap,fd=%d", sv[0]);
 	if (net_parse_option(&ncfg, spec, err, sizeof(err)) ||
 	    virtio_net__create(&kvm, &ncfg, 0, VIRTIO_TRANSPORT_MMIO, &vdev)) {
@@ -278,6 +350,9 @@ int main(void)
 	test_slow_guest();
 	test_tx();
 	test_malformed();
+	test_empty_tx();
+	test_empty_rx();
+	test_reset_pending();
 
 	while (kvm.nr_exit_hooks) {
 		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];

@@ -37,6 +37,19 @@ static u16 mmio_rd16(u64 addr, bool *claimed)
 	return v;
 }
 
+static u32 msix_rd32(u64 addr)
+{
+	u32 v = 0;
+
+	bus_dispatch(&kvm.mmio_bus, addr, &v, 4, false);
+	return v;
+}
+
+static void msix_wr32(u64 addr, u32 v)
+{
+	bus_dispatch(&kvm.mmio_bus, addr, &v, 4, true);
+}
+
 struct caps {
 	int msix, common, notify, isr, device, pcicfg, count;
 	bool loop, bounds, aligned;
@@ -206,6 +219,22 @@ static void test_decode(struct virtio_device *vdev)
 	mmio_rd16(nb4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
 	ok(!claimed, "live move: old address released");
 
+	/*
+	 * Put on top of BAR1, BAR4 stays undecoded (PCI leaves overlapping
+	 * BARs undefined): BAR1 keeps its range and nothing answers in
+	 * BAR4's upper pages; moved away again, it decodes.  The fuzz
+	 * harness relies on this to tell its accesses' targets apart.
+	 */
+	cfg_wr(PCI_BASE_ADDRESS_4, (u32)bar_addr(1), 4);
+	msix_wr32(bar_addr(1) + PCI_MSIX_ENTRY_DATA, 0x1234);
+	ok(msix_rd32(bar_addr(1) + PCI_MSIX_ENTRY_DATA) == 0x1234,
+	   "BAR4 on top of BAR1: BAR1 keeps its range");
+	mmio_rd16(bar_addr(1) + 0x3000, &claimed);
+	ok(!claimed, "BAR4 on top of BAR1: BAR4 not decoded");
+	cfg_wr(PCI_BASE_ADDRESS_4, (u32)bar4, 4);
+	v = mmio_rd16(bar4 + VIRTIO_PCI_COMMON_NUMQ, &claimed);
+	ok(claimed && v == NR_QUEUES, "moved off BAR1: BAR4 decodes again");
+
 	cfg_wr(PCI_COMMAND, cmd & ~PCI_COMMAND_IO, 2);
 	v = 0;
 	ok(!bus_dispatch(&kvm.pio_bus, bar_addr(0) + VIRTIO_PCI_QUEUE_NUM, &v,
@@ -261,7 +290,7 @@ int main(void)
 {
 	struct virtio_device *vdev = NULL;
 
-	tap_plan(56);
+	tap_plan(59);
 	fixture_setup(&t_ops, VIRTIO_TRANSPORT_PCI, &vdev,
 		      "virtio-pci device created");
 
