@@ -189,10 +189,11 @@ const struct seccomp_list *const seccomp_lists[SECCOMP_THREAD_MAX] = {
  * Every thread: report writing (log_path files, /proc/self/maps for the
  * symbolizer: openat, but never O_RDWR, so that the test hook's open of
  * /dev/null still traps), alternate signal stacks, sleeps and the
- * isatty() check before coloured output.
+ * isatty() check before coloured output.  GCC's runtimes still use the
+ * old open and getdents on x86-64 (LeakSanitizer's list of threads).
  */
 static const char *const sanitizer_calls[] = {
-	"close", "read", "readlink", "readlinkat", "getdents64", "fstat",
+	"close", "read", "readlink", "readlinkat", "getdents", "getdents64", "fstat",
 	"newfstatat", "stat", "lstat", "lseek", "prctl", "sigaltstack",
 	"rt_sigaction", "getrlimit", "prlimit64", "nanosleep",
 	"clock_nanosleep", "sched_getaffinity", "uname", "mincore", "dup",

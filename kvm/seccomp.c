@@ -215,6 +215,23 @@ static int seccomp__build(scmp_filter_ctx ctx, const struct seccomp_list *l)
 					       SCMP_SYS(openat), 1,
 					       SCMP_A2(SCMP_CMP_MASKED_EQ,
 						       O_ACCMODE, O_WRONLY));
+#ifdef __NR_open
+		/*
+		 * glibc always says openat; the sanitizer runtimes' own
+		 * open() (LeakSanitizer's thread list) is the old call on
+		 * x86-64, flags in its second argument.
+		 */
+		if (!ret)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					       SCMP_SYS(open), 1,
+					       SCMP_A1(SCMP_CMP_MASKED_EQ,
+						       O_ACCMODE, O_RDONLY));
+		if (!ret)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					       SCMP_SYS(open), 1,
+					       SCMP_A1(SCMP_CMP_MASKED_EQ,
+						       O_ACCMODE, O_WRONLY));
+#endif
 	}
 	/* Giving up privilege (kvm/privs.c), never gaining it. */
 	if (!ret && l->drop_privs) {
