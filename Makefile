@@ -28,7 +28,7 @@ OBJ_SUFFIX	:= $(if $(filter gcc $(CROSS_COMPILE)gcc cc,$(CC_NAME)),,-$(CC_NAME))
 
 # --- arm64 cross build: objects apart, static, libraries from a sysroot ---
 # make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -> build/obj-arm64/lkvm.
-# scripts/setup-arm64.sh unpacks Debian's arm64 libfdt/libaio/zlib into
+# scripts/setup-arm64.sh unpacks Debian's arm64 libfdt/libaio/zlib/libseccomp into
 # ARM64_SYSROOT; a native arm64 build uses the system's libraries.
 ifeq ($(ARCH),arm64)
 OBJ_SUFFIX	:= -arm64$(OBJ_SUFFIX)
@@ -181,6 +181,9 @@ ifneq ($(SKIP_PROBE),1)
 $(call lib_probe,libfdt,libfdt.h,-lfdt,libfdt-dev)
 $(call lib_probe,libaio,libaio.h,-laio,libaio-dev)
 $(call lib_probe,zlib,zlib.h,-lz,zlib1g-dev)
+# The per-thread syscall filters (kvm/seccomp.c); the arm64 cross build
+# links Debian's static libseccomp.a from the sysroot.
+$(call lib_probe,libseccomp,seccomp.h,-lseccomp,libseccomp-dev)
 # libslirp is optional: static and cross builds (Debian ships no
 # libslirp.a) get lkvm without -n mode=user, which then says so.
 $(call lib_probe,slirp,slirp/libslirp.h,-lslirp,libslirp-dev)

@@ -39,6 +39,7 @@ enum {
 	OPT_DEBUG_MMIO,
 	OPT_DEBUG_SINGLE_STEP,
 	OPT_NO_DHCP,
+	OPT_SECCOMP,
 	OPT_9P,
 	/* Set in the value of "--no-<name>", kvmtool's negation of a flag. */
 	OPT_NEGATED = 0x10000,
@@ -81,6 +82,7 @@ static const struct option run_options[] = {
 	FLAG("debug-mmio", OPT_DEBUG_MMIO),
 	FLAG("debug-single-step", OPT_DEBUG_SINGLE_STEP),
 	FLAG("no-dhcp", OPT_NO_DHCP),
+	FLAG("seccomp", OPT_SECCOMP),
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -184,6 +186,12 @@ void config_print_run_help(FILE *f)
 "    --disable-ptrauth     no pointer authentication for the vCPUs (default:\n"
 "                          on if KVM has it)\n"
 "\n"
+"Security options:\n"
+"    --no-seccomp          run without the per-thread seccomp filters (on by\n"
+"                          default: each lkvm thread may make only the\n"
+"                          system calls its job needs; any other call ends\n"
+"                          lkvm with status 159 and names the call)\n"
+"\n"
 "Debug options:\n"
 "    --debug               dump vCPU registers when the guest faults\n"
 "    --loglevel <level>    lkvm's messages: error, warning (default), info,\n"
@@ -200,7 +208,8 @@ void config_print_run_help(FILE *f)
 "\n"
 "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to the test port;\n"
 "2 usage error; 4 lkvm/KVM failure; 6 guest fault (KVM internal error,\n"
-"triple fault); 8 guest reset; 128+n killed by signal n.\n",
+"triple fault); 8 guest reset; 128+n killed by signal n; 159 a seccomp\n"
+"filter caught a forbidden system call.\n",
 		LKVM_MAX_CPUS, LKVM_MAX_DISKS, LKVM_9P_TAG_MAX, LKVM_MAX_9P,
 		LKVM_MAX_NETS);
 }
@@ -555,6 +564,7 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 		.virtio_transport = VIRTIO_TRANSPORT_PCI,
 		.loglevel = LOG_WARNING,
 		.tty = -1,
+		.seccomp = true,
 	};
 	if (extra && extra->ram_size)
 		cfg->ram_size = extra->ram_size;
@@ -709,6 +719,9 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 			break;
 		case OPT_DEBUG_SINGLE_STEP:
 			cfg->debug_single_step = on;
+			break;
+		case OPT_SECCOMP:
+			cfg->seccomp = on;
 			break;
 		case OPT_NO_DHCP:
 			cfg->no_dhcp = on;

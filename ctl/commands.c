@@ -10,6 +10,7 @@
  * thread, in its event loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,20 +111,35 @@ static int ctl_cmd_kill(struct ctl_req *r)
 	return ctl_result(r, 0, "stopping");
 }
 
-/* lkvm's resident set, in KiB, from /proc/self/status; 0 if unknown. */
+/*
+ * /proc/self/statm, opened while lkvm sets up: the main thread's seccomp
+ * filter lets it read an open fd, never open a file.
+ */
+static int statm_fd = -1;
+
+void ctl_commands_init(void)
+{
+	if (statm_fd < 0)
+		statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+}
+
+/* lkvm's resident set, in KiB, from /proc/self/statm; 0 if unknown. */
 static unsigned long long ctl_rss_kib(void)
 {
-	unsigned long long kib = 0;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long size, pages;
+	char buf[128];
+	ssize_t n;
 
-	if (!f)
+	if (statm_fd < 0)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
+	n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "size resident shared text lib data dt", in pages. */
+	if (sscanf(buf, "%llu %llu", &size, &pages) != 2)
+		return 0;
+	return pages * ((unsigned long long)sysconf(_SC_PAGESIZE) >> 10);
 }
 
 #define CTL_LD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))

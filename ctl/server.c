@@ -494,6 +494,7 @@ int ctl_server_attach(struct ctl_server *srv, struct kvm *kvm)
 
 	srv->kvm = kvm;
 	srv->start_ms = ctl_now_ms();
+	ctl_commands_init();
 	srv->lw.cb = ctl_on_accept;
 	srv->lw.opaque = srv;
 	srv->tw.cb = ctl_on_tick;

@@ -47,6 +47,9 @@ struct ctl_server {
 
 u64 ctl_now_ms(void);
 
+/* ctl/commands.c: what the commands need opened before seccomp. */
+void ctl_commands_init(void);
+
 /* ctl/commands.c: runs request @argv, the reply text into @body. */
 int ctl_dispatch(struct ctl_server *srv, int argc, const char **argv,
 		 struct ctl_buf *body);

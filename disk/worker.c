@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "disk-int.h"
+#include "lkvm/seccomp.h"
 
 static void *worker_thread(void *opaque)
 {
@@ -18,6 +19,7 @@ static void *worker_thread(void *opaque)
 	u64 one = 1;
 
 	pthread_setname_np(pthread_self(), "lkvm-disk");
+	seccomp__thread_enter(SECCOMP_THREAD_DISK);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->head && !w->stop)

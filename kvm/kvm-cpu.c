@@ -17,6 +17,7 @@
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
+#include "lkvm/seccomp.h"
 
 /*
  * --debug-single-step, kvmtool's: every guest instruction ends in
@@ -226,6 +227,8 @@ static void *kvm_cpu__thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	/* The vCPU fd, its kvm_run and every device exist by now. */
+	seccomp__thread_enter(SECCOMP_THREAD_VCPU);
 
 	/* A VM paused before its vCPUs started keeps them from running. */
 	kvm_cpu__park(cpu);

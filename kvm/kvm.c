@@ -26,6 +26,7 @@
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
 #include "lkvm/privs.h"
+#include "lkvm/seccomp.h"
 #include "lkvm/term.h"
 #include "lkvm/virtio.h"
 
@@ -423,6 +424,27 @@ static int kvm__setup_signals(sigset_t *stop_set)
 	return -pthread_sigmask(SIG_BLOCK, stop_set, NULL);
 }
 
+/*
+ * A tap downscript runs at tear-down in a forked child, which would
+ * inherit the main thread's filter and could not exec: with one, the main
+ * thread stays unfiltered (and says so); every other thread keeps its own.
+ */
+static void kvm__main_seccomp(const struct lkvm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		const char *ds = cfg->nets[i].downscript;
+
+		if (cfg->nets[i].mode == NET_MODE_TAP && ds &&
+		    strcmp(ds, "none")) {
+			if (cfg->seccomp)
+				pr_warn("seccomp: the main thread runs unfiltered: downscript=%s must be able to run",
+					ds);
+			return;
+		}
+	}
+	seccomp__thread_enter(SECCOMP_THREAD_MAIN);
+}
+
 int kvm__run(const struct lkvm_config *cfg)
 {
 	struct signal_watch sw = { .w.fd = -1 }, tw = { .w.fd = -1 };
@@ -433,6 +455,9 @@ int kvm__run(const struct lkvm_config *cfg)
 
 	log_level = cfg->loglevel;
 	if (kvm__setup_signals(&stop_set))
+		return LKVM_EXIT_VMM_ERROR;
+	/* Before any thread: each one installs its filter when it starts. */
+	if (seccomp__prepare(cfg))
 		return LKVM_EXIT_VMM_ERROR;
 	/*
 	 * The control socket first: a bad or duplicate --name is refused
@@ -498,6 +523,8 @@ int kvm__run(const struct lkvm_config *cfg)
 	ret = kvm_cpu__start_all(kvm);
 	if (ret)
 		kvm__request_stop(kvm, LKVM_EXIT_VMM_ERROR);
+	/* Last: every other thread exists, none is created from here on. */
+	kvm__main_seccomp(cfg);
 	ret = evloop_run(&kvm->loop);
 	if (ret)
 		kvm__request_stop(kvm, LKVM_EXIT_VMM_ERROR);

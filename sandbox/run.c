@@ -374,6 +374,7 @@ static void *stdin_gate_thread(void *opaque)
 	char tmp[4096];
 	ssize_t n, w;
 
+	seccomp__thread_enter(SECCOMP_THREAD_STDIN);
 	while (!ready && g->len < sizeof(g->buf) - 1) {
 		n = read(g->status_rd, g->buf + g->len,
 			 sizeof(g->buf) - 1 - g->len);
@@ -461,12 +462,23 @@ static void result_from_vm(int code, struct sandbox_result *res)
 	}
 }
 
-static int finish(struct sandbox_result *res, const char *json, double t0)
+/* @json_f: @json opened before the VM ran (see sandbox_main()), or NULL. */
+static int finish(struct sandbox_result *res, const char *json, FILE *json_f,
+		  double t0)
 {
+	int ret = 0;
+
 	res->duration_s = now_s() - t0;
-	if (json && sandbox_result_write(res, json))
+	if (json_f) {
+		ret = sandbox_result_json(res, json_f);
+		if (fclose(json_f) && !ret)
+			ret = -errno;
+	} else if (json) {
+		ret = sandbox_result_write(res, json);
+	}
+	if (ret)
 		fprintf(stderr, "lkvm sandbox: cannot write %s: %s\n", json,
-			strerror(errno));
+			strerror(-ret));
 	return sandbox_exit_status(res);
 }
 
@@ -499,6 +511,7 @@ int sandbox_main(int argc, char **argv)
 		.cond = PTHREAD_COND_INITIALIZER,
 	};
 	pthread_t gate_thread;
+	FILE *json_f = NULL;
 	int ret, code;
 	double t0 = now_s();
 	char **cmd = NULL;
@@ -568,6 +581,23 @@ int sandbox_main(int argc, char **argv)
 	cfg.console_in_fd = feed[0];
 	gate.status_rd = status_pipe[0];
 	gate.feed_wr = feed[1];
+	/* The gate thread installs its filter, so seccomp must know first. */
+	if (seccomp__prepare(&cfg)) {
+		fprintf(stderr, "lkvm sandbox: cannot set up seccomp\n");
+		goto out;
+	}
+	/*
+	 * The result file is opened now: once kvm__run() has installed the
+	 * main thread's filter, this thread can open nothing.
+	 */
+	if (o.result_json) {
+		json_f = fopen(o.result_json, "w");
+		if (!json_f) {
+			fprintf(stderr, "lkvm sandbox: cannot write %s: %s\n",
+				o.result_json, strerror(errno));
+			goto out;
+		}
+	}
 	if (pthread_create(&gate_thread, NULL, stdin_gate_thread, &gate)) {
 		fprintf(stderr, "lkvm sandbox: cannot start the stdin thread\n");
 		goto out;
@@ -605,7 +635,7 @@ int sandbox_main(int argc, char **argv)
 			fprintf(stderr, "lkvm sandbox: %s\n", res.detail);
 	}
 out:
-	ret = finish(&res, o.result_json, t0);
+	ret = finish(&res, o.result_json, json_f, t0);
 	goto cleanup;
 out_free:
 	ret = SANDBOX_STATUS_USAGE;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches Debian arm64 packages with `apt-get download` (no root) and
 # unpacks them into the cache:
-#   $cache/arm64-sysroot/   libfdt, libaio, zlib headers + static libs
+#   $cache/arm64-sysroot/   libfdt, libaio, zlib, libseccomp headers +
+#                           static libs
 #   $cache/linux-arm64/     Image (raw, decompressed), config, version
 #   $cache/linux-arm64/modtree/lib/modules/VERSION/
 #                           the module tree's metadata (modules.dep,
@@ -36,10 +37,12 @@ download() {
 
 fetch_sysroot() {
 	local root=$cache/arm64-sysroot tmp
-	[ -s "$root/.done" ] && return 0
+	# A sysroot from before libseccomp was added is fetched again.
+	[ -s "$root/.done" ] && grep -q libseccomp-dev "$root/.done" && return 0
 	tmp=$(mktemp -d "$cache/sysroot.XXXXXX")
 	download "$tmp" libfdt-dev:arm64 libfdt1:arm64 libaio-dev:arm64 \
-		libaio1:arm64 zlib1g-dev:arm64 zlib1g:arm64
+		libaio1:arm64 zlib1g-dev:arm64 zlib1g:arm64 \
+		libseccomp-dev:arm64 libseccomp2:arm64
 	mkdir -p "$tmp/root"
 	for d in "$tmp"/*.deb; do
 		dpkg-deb -x "$d" "$tmp/root"

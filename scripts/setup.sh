@@ -7,14 +7,15 @@
 #   LKVM_CACHE=dir              where downloads are kept (~/.cache/lkvm)
 set -euo pipefail
 
-# Build: compiler, libraries.  Test: prove (perl), qemu for the
+# Build: compiler, libraries (libseccomp-dev: the per-thread syscall
+# filters, kvm/seccomp.c).  Test: prove (perl), qemu for the
 # differential checks, clang for the second-compiler build check and
 # the fuzz targets (libclang-rt-dev: libFuzzer and the sanitizer runtimes,
 # only recommended by clang, and we install without recommends; llvm:
 # llvm-cov and llvm-profdata for `make fuzz-cov`).
 PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
       perl clang libclang-rt-dev qemu-system-x86 qemu-utils bsdutils procps
-      libslirp-dev iproute2 cpio spin llvm)
+      libslirp-dev iproute2 cpio spin llvm libseccomp-dev)
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
 

@@ -169,6 +169,8 @@ static void *p9_worker(void *opaque)
 	struct virtio_9p *p9 = opaque;
 	struct p9_req *r;
 
+	/* The export's root fd is open: all a worker opens is beneath it. */
+	seccomp__thread_enter(SECCOMP_THREAD_P9);
 	pthread_mutex_lock(&p9->lock);
 	for (;;) {
 		while (!p9->head && !p9->stop)

@@ -41,6 +41,7 @@ static void *virtio_queue_thread(void *opaque)
 	snprintf(name, sizeof(name), "lkvm-v%s/%u", q->vdev->ops->name,
 		 q->index);
 	pthread_setname_np(pthread_self(), name);
+	seccomp__thread_enter(SECCOMP_THREAD_VIRTIO_QUEUE);
 	ret = evloop_run(&q->loop);
 	if (ret)
 		pr_err("virtio-%s: queue %u event loop failed: %s",
@@ -56,6 +57,10 @@ static void *virtio_thread(void *opaque)
 
 	snprintf(name, sizeof(name), "lkvm-v%s", vdev->ops->name);
 	pthread_setname_np(pthread_self(), name);
+	/* The device and its backend were set up before this thread. */
+	seccomp__thread_enter(vdev->ops->seccomp ? vdev->ops->seccomp :
+						   SECCOMP_THREAD_VIRTIO);
+	seccomp__test_hook();
 	ret = evloop_run(&vdev->loop);
 	if (ret)
 		pr_err("virtio-%s: event loop failed: %s", vdev->ops->name,

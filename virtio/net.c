@@ -500,6 +500,9 @@ int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
 		return ret;
 	}
 	n->ops = virtio_net_ops;
+	/* slirp runs on the device thread and needs its sockets. */
+	if (cfg->mode == NET_MODE_USER)
+		n->ops.seccomp = SECCOMP_THREAD_SLIRP;
 	n->ops.features |= n->be.features;
 
 	/* The transport owns n from here, on failure too. */

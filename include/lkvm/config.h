@@ -115,6 +115,7 @@ struct lkvm_config {
 	bool debug_mmio;		/* log unclaimed MMIO */
 	bool debug_single_step;		/* KVM_GUESTDBG_SINGLESTEP */
 	bool no_dhcp;			/* --no-dhcp: kvmtool compat, no-op */
+	bool seccomp;			/* per-thread filters (--no-seccomp) */
 	struct lkvm_net nets[LKVM_MAX_NETS];	/* -n, --network */
 	unsigned int nr_nets;
 	struct lkvm_9p p9[LKVM_MAX_9P];		/* --9p */

@@ -21,5 +21,10 @@
  * that is what it stands for.
  */
 #define LKVM_EXIT_STOPPED	(LKVM_EXIT_SIGNAL_BASE + 15)
+/*
+ * A seccomp filter caught a forbidden system call (kvm/seccomp.c): what a
+ * shell shows for a process killed by SIGSYS (31 on x86-64 and arm64).
+ */
+#define LKVM_EXIT_SECCOMP	(LKVM_EXIT_SIGNAL_BASE + 31)
 
 #endif

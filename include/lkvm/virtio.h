@@ -50,6 +50,7 @@
 #include <linux/virtio_ring.h>
 
 #include "lkvm/evloop.h"
+#include "lkvm/seccomp.h"
 #include "lkvm/types.h"
 #include "lkvm/vring.h"
 
@@ -122,6 +123,11 @@ struct virtio_device_ops {
 	 * file); handle_queue for different queues may then run at once.
 	 */
 	bool thread_per_queue;
+	/*
+	 * The device thread's seccomp list; SECCOMP_THREAD_NONE (0) means
+	 * SECCOMP_THREAD_VIRTIO, the common one.
+	 */
+	enum seccomp_thread seccomp;
 	/* Device feature bits; the core adds VERSION_1, INDIRECT, EVENT_IDX. */
 	u64 features;
 	/* Config space accesses, @offset + @len <= config_size. */

@@ -3,14 +3,16 @@
 # network and the control socket: every fd but 0-2 is close-on-exec
 # (its fdinfo flags carry O_CLOEXEC, 02000000) -- one lkvm inherited
 # without the flag too, which lkvm keeps -- and each is one the VM needs: /dev/kvm once,
-# the VM once, one per vCPU, the image once, the 9p root once, and
+# the VM once, one per vCPU, the image once, the 9p root once, lkvm's own
+# /proc/<pid>/statm once (lkvm stat reads it; under seccomp the main
+# thread may not open files, so it is opened during set-up), and
 # otherwise only anonymous kernel objects (eventfd, epoll, timerfd,
 # signalfd) and sockets (control, slirp).
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
 need_guest idle
 
-plan 10
+plan 11
 
 export XDG_RUNTIME_DIR=$TAP_TMP/run
 mkdir -m 700 "$XDG_RUNTIME_DIR" "$TAP_TMP/share"
@@ -61,6 +63,7 @@ for f in /proc/"$LPID"/fd/*; do
 	/dev/kvm|anon_inode:kvm-vm|"$TAP_TMP/d.img"|"$TAP_TMP/share"|"$TAP_TMP/leak")
 		count[$t]=$((${count[$t]:-0} + 1)) ;;
 	anon_inode:kvm-vcpu:*) count[vcpu]=$((${count[vcpu]:-0} + 1)) ;;
+	/proc/"$LPID"/statm) count[statm]=$((${count[statm]:-0} + 1)) ;;
 	"anon_inode:[eventfd]"|"anon_inode:[eventpoll]"|"anon_inode:[timerfd]"|\
 	"anon_inode:[signalfd]"|socket:*|anon_inode:kvm-device*) ;;
 	*) unexpected+=("$n -> $t") ;;
@@ -77,6 +80,7 @@ is "${count[$TAP_TMP/d.img]:-0}" 1 "the image is open once"
 # lkvm cannot tell a leak from an fd= tap: kept, but close-on-exec.
 is "${count[$TAP_TMP/leak]:-0}" 1 "the inherited fd is kept (checked close-on-exec above)"
 is "${count[$TAP_TMP/share]:-0}" 1 "the 9p root is open once"
+is "${count[statm]:-0}" 1 "/proc/<pid>/statm is open once (lkvm stat)"
 is "${unexpected[*]}" "" "no fd the VM does not need"
 
 kill "$LPID"
