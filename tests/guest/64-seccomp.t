@@ -33,9 +33,19 @@ for h in execve ptrace open; do
 done
 
 # seccomp_modes PID: "comm mode" for each of its threads (2 = filter).
+# ThreadSanitizer's own background thread, created before any filter and
+# blocking every signal for good (kvm/privs.c leaves it alone too; lkvm's
+# threads never block SIGRTMIN+3), is named tsan-runtime.
+TSAN=
+grep -qa __tsan_init "$LKVM" && TSAN=1
 seccomp_modes() {
+	local comm blk
 	for t in /proc/"$1"/task/*; do
-		printf '%s %s\n' "$(cat "$t/comm")" \
+		comm=$(cat "$t/comm")
+		blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' "$t/status")
+		[ -n "$TSAN" ] && [ "$comm" = lkvm ] &&
+			[ $((0x$blk >> 36 & 1)) = 1 ] && comm=tsan-runtime
+		printf '%s %s\n' "$comm" \
 			"$(sed -n 's/^Seccomp:[[:space:]]*//p' "$t/status")"
 	done
 }
