@@ -36,11 +36,14 @@ const struct seccomp_list seccomp_common_list = {
  * NMI injection, and the VM ioctls device emulation makes on this thread
  * (interrupt lines and MSIs, irqfd/ioeventfd wiring when the driver sets
  * a queue up, MSI routing) plus the tap offloads virtio-net sets at
- * DRIVER_OK.  Never KVM_CREATE_VM, KVM_CREATE_VCPU, memory slots or
- * KVM_SET_* register writes.
+ * DRIVER_OK.  close: a device reset the guest writes (Linux resets
+ * every virtio device at power-off) closes that device's eventfds on
+ * this thread.  Never KVM_CREATE_VM, KVM_CREATE_VCPU, memory slots or
+ * KVM_SET_* register writes -- but for arm64's KVM_SET_VCPU_EVENTS,
+ * the external abort an undecodable MMIO access gets.
  */
 static const char *const vcpu_calls[] = {
-	"read", "writev", "epoll_ctl", NULL,
+	"read", "writev", "epoll_ctl", "close", NULL,
 };
 
 static const unsigned long vcpu_ioctls[] = {
@@ -50,7 +53,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_NMI,
 #endif
 #ifdef __aarch64__
-	KVM_GET_ONE_REG,
+	KVM_GET_ONE_REG, KVM_SET_VCPU_EVENTS,
 #endif
 	TUNSETOFFLOAD,
 	0,
