@@ -170,7 +170,7 @@ endef
 # libraries first: `make run` and `make check` run set-up, then build in a
 # sub-make that reads this file (and probes) again.  Any other goal
 # (plain `make` included) probes now and names what is missing.
-NO_PROBE_GOALS	:= clean help setup run check check-tsan fuzz fuzz-cov
+NO_PROBE_GOALS	:= clean help setup run check check-tsan fuzz fuzz-cov bench
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(NO_PROBE_GOALS),$(MAKECMDGOALS)),)
 SKIP_PROBE	:= 1
@@ -475,7 +475,7 @@ ifeq ($(ARCH),x86)
 endif
 
 # --- set-up, tests, running --------------------------------------------------
-.PHONY: setup check check-unit check-tsan run install clean
+.PHONY: setup check check-unit check-tsan run bench install clean
 
 # SETUP: the set-up command (tests/build/fresh-setup.t replaces it).
 SETUP		?= scripts/setup.sh
@@ -535,6 +535,14 @@ CHECK_UNIT	:= $(if $(T),$(filter $(foreach t,$(T),$(OBJDIR)/tests/unit/$(t).t \
 check-unit: $(CHECK_UNIT)
 	$(if $(CHECK_UNIT),,$(error no unit test matches T=$(T); they are tests/unit/<dir>/<file>.c))
 	$(Q)$(call tsan_run,$(SAN_ENV) $(PROVE) $(PROVE_FLAGS) $(CHECK_UNIT))
+
+# make bench: every benchmark of tests/bench/ against lkvm and QEMU in the
+# same run (tests/bench/run.sh: BENCH_ONLY, BENCH_REPS, ... there); the
+# Markdown table and the plot go to build/bench/.
+bench: setup
+	$(Q)$(MAKE) --no-print-directory all guests
+	$(Q)LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
+		tests/bench/run.sh $(abspath $(BUILD)/bench)
 
 # make run: boot the demo guest, or KERNEL=... [INITRD=...] [PARAMS=...].
 KERNEL		?=

@@ -12,10 +12,11 @@ set -euo pipefail
 # differential checks, clang for the second-compiler build check and
 # the fuzz targets (libclang-rt-dev: libFuzzer and the sanitizer runtimes,
 # only recommended by clang, and we install without recommends; llvm:
-# llvm-cov and llvm-profdata for `make fuzz-cov`).
+# llvm-cov and llvm-profdata for `make fuzz-cov`).  `make bench`: fio
+# (the host's own I/O figures) and gnuplot-nox (the plot).
 PKGS=(make gcc libc6-dev pkg-config libfdt-dev libaio-dev zlib1g-dev
       perl clang libclang-rt-dev qemu-system-x86 qemu-utils bsdutils procps
-      libslirp-dev iproute2 cpio spin llvm libseccomp-dev)
+      libslirp-dev iproute2 cpio spin llvm libseccomp-dev fio gnuplot-nox)
 
 cache=${LKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lkvm}
 

@@ -24,8 +24,10 @@
  *
  * Benchmark rows (after the verify): rw=randread bs=B count=N reads N
  * random B-byte blocks of [start, start+sectors), rw=read bs=B count=N
- * reads sequentially (wrapping); both keep `depth` in flight, are timed
- * with the TSC and print IOPS and MB/s (bs in bytes, whole sectors).
+ * reads sequentially (wrapping), rw=randwrite and rw=write write the
+ * same way; all keep `depth` in flight, are timed with the TSC and print
+ * IOPS, MB/s (bs in bytes, whole sectors) and the kicks and interrupts
+ * the run took.
  * span=N reads [start, start+N) instead (default: sectors), without
  * writing it first: tests/guest/62-blk-bounds.t scatters reads over a
  * sparse qcow2 that way to cycle its L2 cache.
@@ -197,12 +199,16 @@ static int bench(const char *rw, unsigned long bs, unsigned long count,
 	unsigned int nsect = bs / VBLK_SECTOR;
 	uint64_t t0, cycles, us, khz = tsc_khz();
 	uint32_t saved_seed = seed;
+	unsigned long kicks0 = 0, kicks = 0, irqs0 = vd.nr_irqs;
+	bool write = !strncmp(rw, "randwrite", 10) || !strncmp(rw, "write", 6);
 
-	rand_io = !strncmp(rw, "randread", 9);
-	if (!rand_io && strncmp(rw, "read", 5)) {
+	rand_io = !strncmp(rw, "randread", 9) || !strncmp(rw, "randwrite", 10);
+	if (!rand_io && !write && strncmp(rw, "read", 5)) {
 		printf("vblk: unknown rw '%s'\n", rw);
 		return -1;
 	}
+	for (unsigned int i = 0; i < nq; i++)
+		kicks0 += vd.vqs[i]->nr_kicks;
 	if (sectors < nsect) {
 		puts("vblk: bs larger than the disk range");
 		return -1;
@@ -210,18 +216,21 @@ static int bench(const char *rw, unsigned long bs, unsigned long count,
 	seed = 0;		/* no pattern check: timing only */
 	nr_requests = 0;
 	t0 = rdtsc();
-	if (run(VIRTIO_BLK_T_IN, first, count * nsect, nsect,
-		sectors / nsect * nsect) || nr_errors)
+	if (run(write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, first,
+		count * nsect, nsect, sectors / nsect * nsect) || nr_errors)
 		return -1;
 	cycles = rdtsc() - t0;
+	for (unsigned int i = 0; i < nq; i++)
+		kicks += vd.vqs[i]->nr_kicks;
+	kicks -= kicks0;
 	seed = saved_seed;
 	rand_io = false;
 	us = khz ? cycles * 1000 / khz : 1;
 	if (!us)
 		us = 1;
-	printf("vblk: bench rw=%s bs=%lu count=%lu depth=%u queues=%u: %lu IOPS, %lu MB/s (%lu us)\n",
+	printf("vblk: bench rw=%s bs=%lu count=%lu depth=%u queues=%u: %lu IOPS, %lu MB/s (%lu us) kicks=%lu interrupts=%lu\n",
 	       rw, bs, count, depth, nq, count * 1000000 / us,
-	       count * bs / us, us);
+	       count * bs / us, us, kicks, vd.nr_irqs - irqs0);
 	return 0;
 }
 

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# make bench: lkvm and QEMU side by side, in one run, on the same guest
+# images and disk files, with the host's own figure for the same work
+# where there is one.  Not a test: it prints figures and writes
+#   OUT/results.tsv  figure, vmm, median, min, max, unit, runs
+#   OUT/bench.md     the Markdown table (README's "Performance")
+#   OUT/bench.png    the plot (gnuplot), when gnuplot is installed
+#
+#   tests/bench/run.sh [OUT]           (default build/bench)
+#   BENCH_REPS=N     repetitions of each start-up figure (default 10)
+#   BENCH_IO_REPS=N  repetitions of each I/O figure (default 3)
+#   BENCH_ONLY="start rss scale blk net"  which groups to run
+#   BENCH_SCALE=N    idle guests at once in the scale group (default 50)
+#   BENCH_DIR=dir    where the disk images go (default /var/tmp)
+#
+# QEMU is -M microvm (its virtio-mmio transport, modern) for everything
+# it can run, and -M pc (SeaBIOS, virtio-pci) for start-up as well, as the
+# heavier reference.  lkvm's guests use its default virtio-pci, and for
+# the I/O rows the same virtio-mmio transport as QEMU microvm.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${1:-$TOP/build/bench}
+LKVM=${LKVM:-$TOP/build/obj/lkvm}
+G=${GUEST_DIR:-$TOP/build/guest}
+QEMU=${QEMU:-qemu-system-x86_64}
+REPS=${BENCH_REPS:-10}
+IO_REPS=${BENCH_IO_REPS:-3}
+ONLY=${BENCH_ONLY:-start rss scale blk net}
+DIR=${BENCH_DIR:-/var/tmp}
+mkdir -p "$OUT"
+TMP=$(mktemp -d)
+IMG=$DIR/lkvm-bench-$$.img
+trap 'rm -rf "$TMP" "$IMG" "$IMG.qcow2"' EXIT
+LAUNCH=$TMP/launch
+cc -O2 -o "$LAUNCH" "$TOP/tests/bench/launch.c" || exit 1
+RES=$OUT/results.tsv
+: >"$RES"
+
+for f in exit idle vblk; do
+	[ -f "$G/$f.bzImage" ] || { echo "bench: guest $f not built in $G (make guests)" >&2; exit 1; }
+done
+[ -x "$LKVM" ] || { echo "bench: no lkvm at $LKVM (make)" >&2; exit 1; }
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "bench: /dev/kvm is not usable here" >&2; exit 1; }
+have_qemu=1
+command -v "$QEMU" >/dev/null || { have_qemu=; echo "bench: $QEMU not installed: QEMU columns left empty" >&2; }
+
+# QEMU as lkvm is run: serial on stdout, isa-debug-exit at lkvm's test
+# port, no reboot, KVM.
+QMICRO=("$QEMU" -M microvm -accel kvm -display none -serial stdio
+	-monitor none -no-reboot -global virtio-mmio.force-legacy=false
+	-device isa-debug-exit,iobase=0xf4,iosize=4)
+QPC=("$QEMU" -M pc -accel kvm -display none -serial stdio
+	-monitor none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4)
+# microvm's virtio-mmio slot the first device lands in, for the guest.
+MICROVM_SLOT="virtio_mmio.device=512@0xfeb02e00:12"
+
+# stats FIGURE VMM UNIT VALUE... -> a results.tsv row: median min max
+stats() {
+	local fig=$1 vmm=$2 unit=$3
+	shift 3
+	[ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" | sort -g | awk -v f="$fig" -v v="$vmm" -v u="$unit" '
+		{ x[NR] = $1 }
+		END {
+			m = NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
+			printf "%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%d\n", f, v, m, x[1], x[NR], u, NR
+		}' >>"$RES"
+	tail -1 "$RES" | awk -F'\t' '{ printf "  %-40s %-14s %10s %s (%s..%s, n=%s)\n", $1, $2, $3, $6, $4, $5, $7 }'
+}
+
+# field NAME LINE -> the value of NAME=... in a launch line
+field() { sed -n "s/.*\\b$1=\\([-0-9.]*\\).*/\\1/p" <<<"$2"; }
+
+# lifecycle VMM REPS CMD...: exec -> first output -> exit, VMM CPU time
+lifecycle() {
+	local vmm=$1 reps=$2 wall=() first=() cpu=() line
+	shift 2
+	for _ in $(seq "$reps"); do
+		line=$("$LAUNCH" -t 120 -o "$TMP/out" -- "$@") || { echo "  $vmm: failed: $line" >&2; return; }
+		grep -aq '^exit: 0' "$TMP/out" || { echo "  $vmm: no guest output" >&2; return; }
+		wall+=("$(field wall_ms "$line")") first+=("$(field first_ms "$line")")
+		cpu+=("$(field cpu_ms "$line")")
+	done
+	stats "lifecycle: exec to exit" "$vmm" ms "${wall[@]}"
+	stats "first guest output" "$vmm" ms "${first[@]}"
+	stats "VMM CPU time per start" "$vmm" ms "${cpu[@]}"
+}
+
+# idle_rss FIGURE VMM CMD...: resident set once the idle guest said ready
+idle_rss() {
+	local fig=$1 vmm=$2 rss=() line
+	shift 2
+	for _ in $(seq 3); do
+		line=$("$LAUNCH" -w 'idle: ready' -s 1000 -t 120 -o "$TMP/out" -- "$@")
+		[ "$(field rss_kib "$line")" -gt 0 ] 2>/dev/null ||
+			{ echo "  $vmm: $fig failed: $line" >&2; return; }
+		rss+=("$(awk '{ printf "%.2f", $1 / 1024 }' <<<"$(field rss_kib "$line")")")
+	done
+	stats "$fig" "$vmm" MiB "${rss[@]}"
+}
+
+if [[ " $ONLY " == *" start "* ]]; then
+	echo "== start-up: the exit guest (64-bit boot protocol, prints, exits)"
+	lifecycle lkvm "$REPS" "$LKVM" run --debug-exit -m 128M -k "$G/exit.bzImage" -p exit=0
+	if [ -n "$have_qemu" ]; then
+		lifecycle "QEMU microvm" "$REPS" "${QMICRO[@]}" -m 128M -kernel "$G/exit.bzImage" -append exit=0
+		# SeaBIOS runs in real mode, emulated here: seconds a start.
+		lifecycle "QEMU pc" 3 "${QPC[@]}" -m 128M -kernel "$G/exit.bzImage" -append exit=0
+	fi
+	line=()
+	for _ in $(seq "$REPS"); do
+		line+=("$(field wall_ms "$("$LAUNCH" -- /bin/true)")")
+	done
+	stats "lifecycle: exec to exit" "host (/bin/true)" ms "${line[@]}"
+fi
+
+if [[ " $ONLY " == *" rss "* ]]; then
+	echo "== memory: the idle guest (128 MiB), resident set once it is idle"
+	truncate -s 64M "$IMG"
+	idle_rss "idle RSS, 1 vCPU" lkvm "$LKVM" run -m 128M -k "$G/idle.bzImage"
+	idle_rss "idle RSS, 2 vCPUs" lkvm "$LKVM" run -m 128M -c 2 -k "$G/idle.bzImage"
+	idle_rss "idle RSS, + virtio-blk + virtio-rng" lkvm "$LKVM" run -m 128M \
+		-k "$G/idle.bzImage" -d "$IMG" --rng
+	if [ -n "$have_qemu" ]; then
+		idle_rss "idle RSS, 1 vCPU" "QEMU microvm" "${QMICRO[@]}" -m 128M -kernel "$G/idle.bzImage"
+		idle_rss "idle RSS, 2 vCPUs" "QEMU microvm" "${QMICRO[@]}" -m 128M -smp 2 -kernel "$G/idle.bzImage"
+		idle_rss "idle RSS, + virtio-blk + virtio-rng" "QEMU microvm" "${QMICRO[@]}" -m 128M \
+			-kernel "$G/idle.bzImage" \
+			-drive file="$IMG",format=raw,if=none,id=d0 -device virtio-blk-device,drive=d0 \
+			-device virtio-rng-device
+	fi
+fi
+
+# blk_row FIGURE VMM DISK-KIND PARAMS [QUEUES]: one vblk bench row,
+# IO_REPS times
+blk_row() {
+	local fig=$1 vmm=$2 kind=$3 params=$4 nq=${5:-1} iops=() mbs=() kpr=() line out n
+	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq=
+	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq" qq=",num-queues=$nq" params="$params queues=$nq"; }
+	case $kind in
+	direct) ldisk=$IMG,direct; qdrive="$qdrive,cache=none,aio=native" ;;
+	qcow2) ldisk=$IMG.qcow2; qdrive="file=$IMG.qcow2,format=qcow2" ;;
+	esac
+	for _ in $(seq "$IO_REPS"); do
+		case $vmm in
+		lkvm) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
+			-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ldisk$lq" \
+			-p "transport=mmio irq=poll $params") ;;
+		*) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
+			-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio irq=poll $params" \
+			-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$qq") ;;
+		esac
+		out=$(grep -a '^vblk: bench' "$TMP/out") ||
+			{ echo "  $vmm: $fig: no bench line ($line)" >&2; grep -a vblk "$TMP/out" | tail -2 >&2; return; }
+		iops+=("$(sed -n 's/.*: \([0-9]*\) IOPS.*/\1/p' <<<"$out")")
+		mbs+=("$(sed -n 's/.* \([0-9]*\) MB\/s.*/\1/p' <<<"$out")")
+		n=$(sed -n 's/.*count=\([0-9]*\).*/\1/p' <<<"$out")
+		kpr+=("$(sed -n 's/.*kicks=\([0-9]*\).*/\1/p' <<<"$out" | awk -v n="$n" '{ printf "%.4f", $1 / n }')")
+	done
+	case $fig in
+	*MB/s*) stats "$fig" "$vmm" MB/s "${mbs[@]}" ;;
+	*) stats "$fig" "$vmm" IOPS "${iops[@]}" ;;
+	esac
+	stats "$fig: kicks per request" "$vmm" kicks "${kpr[@]}"
+}
+
+# host_fio FIGURE KIND RW BS DEPTH: fio on the same file, libaio
+host_fio() {
+	local fig=$1 kind=$2 rw=$3 bs=$4 depth=$5 v=() f=$IMG direct=0 j
+	command -v fio >/dev/null || return 0
+	[ "$kind" = direct ] && direct=1
+	[ "$kind" = qcow2 ] && return 0	# the host has no qcow2 of its own
+	for _ in $(seq "$IO_REPS"); do
+		j=$(fio --name=b --filename="$f" --rw="$rw" --bs="$bs" --iodepth="$depth" \
+			--ioengine=libaio --direct=$direct --size=$((MB))M --runtime=3 \
+			--time_based --output-format=terse --terse-version=3 2>/dev/null) || return 0
+		case $rw in
+		*read) v+=("$(awk -F';' -v mb="$fig" '{ print (mb ~ /MB\/s/) ? $7 / 1024 : $8 }' <<<"$j")") ;;
+		*) v+=("$(awk -F';' -v mb="$fig" '{ print (mb ~ /MB\/s/) ? $48 / 1024 : $49 }' <<<"$j")") ;;
+		esac
+	done
+	case $fig in
+	*MB/s*) stats "$fig" "host (fio)" MB/s "${v[@]}" ;;
+	*) stats "$fig" "host (fio)" IOPS "${v[@]}" ;;
+	esac
+}
+
+MB=${BENCH_MB:-256}
+if [[ " $ONLY " == *" blk "* ]]; then
+	sectors=$((MB * 2048))
+	rm -f "$IMG"
+	truncate -s "${MB}M" "$IMG"
+	# Written through once, so reads hit data (the vblk verify pass).
+	"$LKVM" run --debug-exit -m 256M -k "$G/vblk.bzImage" -d "$IMG" \
+		-p "irq=poll sectors=$sectors per_req=2048 segs=8 depth=4 reqs=0" >/dev/null 2>&1
+	qemu-img convert -O qcow2 "$IMG" "$IMG.qcow2" 2>/dev/null || rm -f "$IMG.qcow2"
+	# The rows span the whole image; vblk's own write-and-verify pass
+	# only covers its first 1 MiB.
+	base="reqs=0 sectors=2048 span=$sectors segs=8"
+	for kind in buffered direct qcow2; do
+		[ $kind = qcow2 ] && [ ! -f "$IMG.qcow2" ] && continue
+		echo "== virtio-blk, $kind"
+		for depth in 1 16 64; do
+			for rw in randread randwrite; do
+				fig="blk $kind 4K $rw depth $depth"
+				p="$base per_req=8 depth=$depth rw=$rw bs=4096 count=$((depth == 1 ? 5000 : 20000))"
+				blk_row "$fig" lkvm $kind "$p"
+				[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p"
+				host_fio "$fig" $kind $rw 4k $depth
+			done
+		done
+		# Multi-queue: 4 queues against 1 (the depth-16 row above).
+		if [ $kind = buffered ]; then
+			fig="blk $kind 4K randread depth 16, 4 queues"
+			p="$base per_req=8 depth=16 rw=randread bs=4096 count=20000"
+			blk_row "$fig" lkvm $kind "$p" 4
+			[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p" 4
+		fi
+		for rw in read write; do
+			fig="blk $kind 1M seq $rw MB/s"
+			p="$base per_req=2048 depth=4 rw=$rw bs=1048576 count=$MB"
+			blk_row "$fig" lkvm $kind "$p"
+			[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p"
+			host_fio "$fig" $kind $rw 1m 4
+		done
+	done
+fi
+
+# virtio-net: tests/bench/net.sh (root: a private network namespace), lkvm
+# only so far -- its lines are printed, not tabled.
+if [[ " $ONLY " == *" net "* ]]; then
+	echo "== virtio-net (tests/bench/net.sh; lkvm only, no QEMU figure yet)"
+	if [ "$(id -u)" = 0 ]; then
+		LKVM=$LKVM GUEST_DIR=$G "$TOP/tests/bench/net.sh" | sed 's/^/  /'
+	else
+		echo "  skipped: needs root for its network namespace"
+	fi
+fi
+
+# scale VMM N CMD...: N idle guests at once; their total RSS (and PSS,
+# which shares the library pages out) once all are idle; all stopped
+# with SIGTERM, each must end with 143 (README "Exit status").
+scale() {
+	local vmm=$1 n=$2 pids=() up=0 rss=0 pss=0 clean=0 st
+	shift 2
+	for i in $(seq "$n"); do
+		"$@" </dev/null >"$TMP/scale.$i" 2>&1 &
+		pids+=($!)
+	done
+	for _ in $(seq 600); do
+		up=$(grep -l 'idle: ready' "$TMP"/scale.* 2>/dev/null | wc -l)
+		[ "$up" -ge "$n" ] && break
+		sleep 0.5
+	done
+	sleep 1
+	for p in "${pids[@]}"; do
+		rss=$((rss + $(awk '/^VmRSS/ { print $2 }' /proc/"$p"/status 2>/dev/null || echo 0)))
+		pss=$((pss + $(awk '/^Pss:/ { print $2 }' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0)))
+	done
+	kill -TERM "${pids[@]}" 2>/dev/null
+	for p in "${pids[@]}"; do
+		wait "$p"
+		st=$?
+		[ $st = 143 ] || [ $st = 0 ] && clean=$((clean + 1))
+	done
+	rm -f "$TMP"/scale.*
+	echo "  $vmm: $up of $n idle guests up, $clean ended cleanly"
+	stats "$n idle guests: total RSS" "$vmm" MiB "$(awk -v k=$rss 'BEGIN { printf "%.1f", k / 1024 }')"
+	stats "$n idle guests: total PSS" "$vmm" MiB "$(awk -v k=$pss 'BEGIN { printf "%.1f", k / 1024 }')"
+	stats "$n idle guests: up and ended cleanly" "$vmm" VMs "$((up < clean ? up : clean))"
+}
+
+if [[ " $ONLY " == *" scale "* ]]; then
+	n=${BENCH_SCALE:-50}
+	echo "== scale: $n idle 128 MiB guests at once"
+	scale lkvm "$n" "$LKVM" run -m 128M -k "$G/idle.bzImage"
+	[ -n "$have_qemu" ] && scale "QEMU microvm" "$n" "${QMICRO[@]}" -m 128M -kernel "$G/idle.bzImage"
+fi
+
+"$TOP/tests/bench/report.sh" "$RES" "$OUT"
