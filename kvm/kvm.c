@@ -188,6 +188,8 @@ out:
 	return p;
 }
 
+#define THP_SKIP	(2ULL << 20)
+
 static int kvm__alloc_ram(struct kvm *kvm)
 {
 	kvm->ram_size = kvm->cfg->ram_size;
@@ -207,8 +209,16 @@ static int kvm__alloc_ram(struct kvm *kvm)
 		       strerror(errno));
 		return -ENOMEM;
 	}
-	/* Lets THP back the guest; failure only costs performance. */
-	madvise(kvm->ram, kvm->ram_size, MADV_HUGEPAGE);
+	/*
+	 * Lets THP back the guest; failure only costs performance.  Not the
+	 * first 2 MiB: lkvm itself writes there (boot parameters, tables,
+	 * the start of the kernel), and one byte in a THP range makes it a
+	 * 2 MiB page -- an idle guest's whole memory cost, before the guest
+	 * has asked for any of it.
+	 */
+	if (kvm->ram_size > THP_SKIP)
+		madvise((char *)kvm->ram + THP_SKIP, kvm->ram_size - THP_SKIP,
+			MADV_HUGEPAGE);
 	return 0;
 }
 
