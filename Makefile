@@ -197,6 +197,10 @@ ifeq ($(NO_SLIRP),1)
 $(error ARM64_DYNAMIC=1: no arm64 libslirp in $(ARM64_SLIRP) (scripts/arm64-fetch.sh))
 endif
 LDLIBS		:= -Wl,-Bstatic $(filter-out -lslirp,$(LDLIBS)) -Wl,-Bdynamic -lslirp
+else
+# Elsewhere libslirp is not linked but dlopen()ed by the first
+# -n mode=user (net/slirp-dl.c): no glib in a VM without user networking.
+LDLIBS		:= $(filter-out -lslirp,$(LDLIBS))
 endif
 ifneq ($(strip $(MISSING_PKGS)),)
 $(error missing libraries; install the Debian packages: $(MISSING_PKGS) (`make setup` or scripts/setup.sh installs them; `make run` and `make check` do it first))
@@ -215,7 +219,7 @@ CORE_SRCS	:= $(wildcard kvm/*.c) $(wildcard cli/*.c) $(wildcard term/*.c) \
 # net/user-fds.c (slirp's fd table) needs no libslirp: built either way,
 # so its unit test runs on every build.
 ifeq ($(NO_SLIRP),1)
-CORE_SRCS	:= $(filter-out net/user.c,$(CORE_SRCS))
+CORE_SRCS	:= $(filter-out net/user.c net/slirp-dl.c,$(CORE_SRCS))
 else
 CORE_SRCS	:= $(filter-out net/user-none.c,$(CORE_SRCS))
 endif

@@ -31,10 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <slirp/libslirp.h>
 
 #include "lkvm/log.h"
 #include "lkvm/net.h"
+#include "slirp-dl.h"
 #include "user-fds.h"
 
 #define USER_QLEN	NET_USER_QLEN
@@ -50,6 +50,7 @@ struct user_timer {
 
 struct net_user {
 	struct net_backend *be;
+	const struct slirp_api *api;	/* libslirp, loaded on first use */
 	Slirp *slirp;
 	int poke_fd, timer_fd;
 	struct evloop_watch poke_w, timer_w;
@@ -271,13 +272,13 @@ static void user_cycle(struct net_user *u)
 	user_run_timers(u);
 	if (u->fds.nr_pfds) {
 		n = user_fds_poll(&u->fds);
-		slirp_pollfds_poll(u->slirp, n < 0, user_get_revents, u);
+		u->api->slirp_pollfds_poll(u->slirp, n < 0, user_get_revents, u);
 	}
 	if (u->qcount && u->rx_on)
 		be->rx_wake(be->opaque);
 	u->congested = !u->rx_on || u->qcount >= USER_QLEN * 3 / 4;
 	user_fds_reset(&u->fds);
-	slirp_pollfds_fill(u->slirp, &timeout, user_add_poll, u);
+	u->api->slirp_pollfds_fill(u->slirp, &timeout, user_add_poll, u);
 	user_fds_sync(&u->fds);
 	user_arm_timer(u, timeout);
 	/* Frames left over (work budget): come back after other work. */
@@ -355,7 +356,7 @@ static int user_send(struct net_backend *be, const struct iovec *iov,
 		be->tx_dropped++;
 		return -EINVAL;
 	}
-	slirp_input(u->slirp, iov->iov_base, (int)iov->iov_len);
+	u->api->slirp_input(u->slirp, iov->iov_base, (int)iov->iov_len);
 	user_poke(u);	/* new sockets to watch, replies to deliver */
 	return 0;
 }
@@ -400,7 +401,7 @@ static void user_free(struct net_backend *be)
 	struct net_user *u = be->priv;
 
 	if (u->slirp)
-		slirp_cleanup(u->slirp);
+		u->api->slirp_cleanup(u->slirp);
 	while (u->timers)
 		user_timer_free(u->timers, u);
 	if (u->poke_fd >= 0)
@@ -434,7 +435,7 @@ static int user_add_fwds(struct net_user *u, const struct lkvm_net *cfg,
 		/* No address: loopback only, never every interface. */
 		h.s_addr = f.host_addr ? f.host_addr : htonl(INADDR_LOOPBACK);
 		g.s_addr = f.guest_addr ? f.guest_addr : guest.s_addr;
-		if (slirp_add_hostfwd(u->slirp, f.udp, h, f.host_port, g,
+		if (u->api->slirp_add_hostfwd(u->slirp, f.udp, h, f.host_port, g,
 				      f.guest_port) < 0) {
 			pr_err("net: hostfwd=%s: cannot listen there",
 			       cfg->hostfwd[i]);
@@ -455,6 +456,11 @@ int net_user_open(struct net_backend *be, const struct lkvm_net *cfg)
 		return -ENOMEM;
 	u->be = be;
 	u->poke_fd = u->timer_fd = -1;
+	u->api = slirp_dl();
+	if (!u->api) {
+		free(u);
+		return -ENOTSUP;	/* said why */
+	}
 	user_fds_init(&u->fds, user_on_event, u);
 	be->priv = u;
 	be->ops = &user_ops;
@@ -492,7 +498,7 @@ int net_user_open(struct net_backend *be, const struct lkvm_net *cfg)
 		.vnameserver = dns,
 		.vhostname = "lkvm",
 	};
-	u->slirp = slirp_new(&sc, &user_cbs, u);
+	u->slirp = u->api->slirp_new(&sc, &user_cbs, u);
 	if (!u->slirp) {
 		pr_err("net: slirp_new failed");
 		ret = -EIO;
