@@ -476,6 +476,12 @@ void disk_poll(struct disk *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void disk_poll_submitted(struct disk *d)
+{
+	if (!d->direct)
+		disk_poll(d);
+}
+
 void disk_drain(struct disk *d)
 {
 	pthread_mutex_lock(&d->lock);
