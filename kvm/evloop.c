@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lkvm/evloop.h"
@@ -13,6 +14,7 @@ int evloop_init(struct evloop *el)
 
 	atomic_init(&el->stop, false);
 	el->wake_efd = -1;
+	el->poll_us = 0;
 	el->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (el->epfd < 0)
 		return -errno;
@@ -69,18 +71,57 @@ int evloop_del(struct evloop *el, struct evloop_watch *w)
 	return evloop_ctl(el, EPOLL_CTL_DEL, w, 0);
 }
 
+void evloop_set_poll(struct evloop *el, unsigned int us)
+{
+	el->poll_us = us;
+}
+
+static u64 evloop_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/*
+ * Busy polling adapts, as QEMU's does, on how long each wait for the
+ * next event really was (polling and sleeping together): no longer than
+ * the window, fine; longer than poll_us, the events are further apart
+ * than polling can wait for and spinning only takes a CPU from the vCPU
+ * or the host's own I/O work, so the window halves; in between, polling
+ * a little longer would have saved the sleep and the wake-up, so it
+ * doubles (from POLL_MIN_NS).
+ */
+#define POLL_MIN_NS	4000ULL
+
 int evloop_run(struct evloop *el)
 {
+	u64 max_ns = el->poll_us * 1000ULL, window = max_ns, wait_start = 0;
 	struct epoll_event evs[16];
 
 	/* Pairs with the release store in evloop_stop(). */
 	while (!atomic_load_explicit(&el->stop, memory_order_acquire)) {
-		int n = epoll_wait(el->epfd, evs, ARRAY_SIZE(evs), -1);
+		int timeout = -1, n;
 
+		/* Within the window: look without sleeping (see evloop.h). */
+		if (wait_start && evloop_now_ns() - wait_start < window)
+			timeout = 0;
+		n = epoll_wait(el->epfd, evs, ARRAY_SIZE(evs), timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (n > 0 && max_ns && wait_start) {
+			u64 waited = evloop_now_ns() - wait_start;
+
+			if (waited > max_ns)
+				window /= 2;
+			else if (waited > window)
+				window = window ? window * 2 : POLL_MIN_NS;
+			if (window > max_ns)
+				window = max_ns;
 		}
 		for (int i = 0; i < n; i++) {
 			struct evloop_watch *w = evs[i].data.ptr;
@@ -94,6 +135,9 @@ int evloop_run(struct evloop *el)
 			}
 			w->cb(w->opaque, evs[i].events);
 		}
+		/* The next wait starts once this turn's work is done. */
+		if (n > 0 && max_ns)
+			wait_start = evloop_now_ns();
 	}
 	return 0;
 }

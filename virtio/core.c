@@ -220,6 +220,12 @@ int virtio_device_init(struct virtio_device *vdev, struct kvm *kvm,
 	ret = evloop_init(&vdev->loop);
 	if (ret)
 		goto err;
+	/*
+	 * Not with a thread per queue: several spinning threads would take
+	 * the CPUs their own vCPUs and the host's I/O need.
+	 */
+	if (!virtio_per_queue(vdev))
+		evloop_set_poll(&vdev->loop, ops->poll_us);
 	vdev->loop_ready = true;
 	for (; virtio_per_queue(vdev) && vdev->nr_loops < vdev->nr_queues;
 	     vdev->nr_loops++) {

@@ -22,9 +22,17 @@ struct evloop {
 	int epfd;
 	int wake_efd;
 	atomic_bool stop;
+	/*
+	 * Busy-poll window (evloop_set_poll): after a turn that ran a
+	 * callback the loop keeps asking epoll without sleeping for this
+	 * long, so the next doorbell of a busy device finds its thread on a
+	 * CPU instead of waking it through the scheduler.  0: always sleep.
+	 */
+	unsigned int poll_us;
 };
 
 int evloop_init(struct evloop *el);
+void evloop_set_poll(struct evloop *el, unsigned int us);
 void evloop_exit(struct evloop *el);
 /* @w must stay valid until removed; @events are EPOLLIN/EPOLLOUT/... */
 int evloop_add(struct evloop *el, struct evloop_watch *w, u32 events);

@@ -124,6 +124,12 @@ struct virtio_device_ops {
 	 */
 	bool thread_per_queue;
 	/*
+	 * Busy-poll window of the device's threads, in microseconds
+	 * (evloop_set_poll): for devices whose drivers keep doorbells
+	 * coming while busy; 0 sleeps at once.
+	 */
+	unsigned int poll_us;
+	/*
 	 * The device thread's seccomp list; SECCOMP_THREAD_NONE (0) means
 	 * SECCOMP_THREAD_VIRTIO, the common one.
 	 */
