@@ -55,7 +55,7 @@ pivot() {	# pivot REGEX > file
 				l = ((f, "lkvm") in m) ? m[f, "lkvm"] : "NaN"
 				q = ((f, "QEMU microvm") in m) ? m[f, "QEMU microvm"] : "NaN"
 				h = ((f, "host (fio)") in m) ? m[f, "host (fio)"] : "NaN"
-				gsub(/^(lifecycle: |idle RSS, |blk )/, "", f)
+				gsub(/^(lifecycle: |idle RSS, |blk buffered 4K )/, "", f)
 				printf "\"%s\" %s %s %s\n", f, l, q, h
 			}
 		}' "$res"

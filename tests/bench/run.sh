@@ -172,7 +172,7 @@ host_fio() {
 	[ "$kind" = qcow2 ] && return 0	# the host has no qcow2 of its own
 	for _ in $(seq "$IO_REPS"); do
 		j=$(fio --name=b --filename="$f" --rw="$rw" --bs="$bs" --iodepth="$depth" \
-			--ioengine=libaio --direct=$direct --size=$((MB))M --runtime=3 \
+			--ioengine=libaio --direct=$direct --invalidate=0 --size=$((MB))M --runtime=3 \
 			--time_based --output-format=terse --terse-version=3 2>/dev/null) || return 0
 		case $rw in
 		*read) v+=("$(awk -F';' -v mb="$fig" '{ print (mb ~ /MB\/s/) ? $7 / 1024 : $8 }' <<<"$j")") ;;
