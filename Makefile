@@ -196,7 +196,10 @@ ifeq ($(ARCH)$(ARM64_DYNAMIC),arm641)
 ifeq ($(NO_SLIRP),1)
 $(error ARM64_DYNAMIC=1: no arm64 libslirp in $(ARM64_SLIRP) (scripts/arm64-fetch.sh))
 endif
-LDLIBS		:= -Wl,-Bstatic $(filter-out -lslirp,$(LDLIBS)) -Wl,-Bdynamic -lslirp
+# --no-as-needed: lkvm calls libslirp only through dlopen() (net/slirp-dl.c),
+# and scripts/arm64-initramfs.sh copies what the binary says it needs.
+LDLIBS		:= -Wl,-Bstatic $(filter-out -lslirp,$(LDLIBS)) -Wl,-Bdynamic \
+		   -Wl,--no-as-needed -lslirp
 else
 # Elsewhere libslirp is not linked but dlopen()ed by the first
 # -n mode=user (net/slirp-dl.c): no glib in a VM without user networking.

@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "lkvm/log.h"
 #include "lkvm/net.h"
 #include "slirp-dl.h"
@@ -435,8 +434,8 @@ static int user_add_fwds(struct net_user *u, const struct lkvm_net *cfg,
 		/* No address: loopback only, never every interface. */
 		h.s_addr = f.host_addr ? f.host_addr : htonl(INADDR_LOOPBACK);
 		g.s_addr = f.guest_addr ? f.guest_addr : guest.s_addr;
-		if (u->api->slirp_add_hostfwd(u->slirp, f.udp, h, f.host_port, g,
-				      f.guest_port) < 0) {
+		if (u->api->slirp_add_hostfwd(u->slirp, f.udp, h, f.host_port,
+					      g, f.guest_port) < 0) {
 			pr_err("net: hostfwd=%s: cannot listen there",
 			       cfg->hostfwd[i]);
 			return -EADDRINUSE;

@@ -23,10 +23,11 @@ struct evloop {
 	int wake_efd;
 	atomic_bool stop;
 	/*
-	 * Busy-poll window (evloop_set_poll): after a turn that ran a
-	 * callback the loop keeps asking epoll without sleeping for this
-	 * long, so the next doorbell of a busy device finds its thread on a
-	 * CPU instead of waking it through the scheduler.  0: always sleep.
+	 * Longest busy-poll window (evloop_set_poll): after a turn that ran
+	 * a callback the loop keeps asking epoll without sleeping for up to
+	 * this long (the window adapts, see evloop_run()), so the next
+	 * doorbell of a busy device finds its thread on a CPU instead of
+	 * waking it through the scheduler.  0: always sleep.
 	 */
 	unsigned int poll_us;
 };
