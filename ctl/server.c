@@ -55,11 +55,12 @@ static void ctl_client_close(struct ctl_client *c)
 {
 	struct ctl_server *srv = c->srv;
 
-	if (c->w.fd < 0)
+	if (!c->open)
 		return;
 	evloop_del(&srv->kvm->loop, &c->w);
 	close(c->w.fd);
 	c->w.fd = -1;
+	c->open = false;
 	ctl_buf_free(&c->out);
 	srv->nr_clients--;
 	if (!srv->nr_clients)
@@ -230,7 +231,7 @@ static void ctl_client_update(struct ctl_client *c)
 						 "truncated request", true);
 			else
 				ctl_client_close(c);
-			if (c->w.fd < 0)
+			if (!c->open)
 				return;
 			continue;
 		}
@@ -248,7 +249,7 @@ static void ctl_on_client(void *opaque, u32 events __unused)
 {
 	struct ctl_client *c = opaque;
 
-	if (c->w.fd >= 0)
+	if (c->open)
 		ctl_client_update(c);
 }
 
@@ -307,7 +308,7 @@ static void ctl_on_accept(void *opaque, u32 events __unused)
 			continue;
 		}
 		for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
-			if (srv->clients[i].w.fd < 0) {
+			if (!srv->clients[i].open) {
 				c = &srv->clients[i];
 				break;
 			}
@@ -327,6 +328,7 @@ static void ctl_on_accept(void *opaque, u32 events __unused)
 			c->w.fd = -1;
 			continue;
 		}
+		c->open = true;
 		srv->nr_clients++;
 		ctl_timer_set(srv, true);
 	}
@@ -345,7 +347,7 @@ static void ctl_on_tick(void *opaque, u32 events __unused)
 		u64 limit = c->out.len || c->in_len ? CTL_IO_TIMEOUT_MS :
 						      CTL_IDLE_TIMEOUT_MS;
 
-		if (c->w.fd >= 0 && now - c->since_ms > limit)
+		if (c->open && now - c->since_ms > limit)
 			ctl_client_close(c);
 	}
 	if (!srv->listening &&
@@ -447,8 +449,6 @@ int ctl_server_open(const struct lkvm_config *cfg, struct ctl_server **out)
 		return -ENOMEM;
 	srv->name = cfg->name;
 	srv->lw.fd = srv->tw.fd = -1;
-	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
-		srv->clients[i].w.fd = -1;
 	ctl_sock_addr(dir, cfg->name, &srv->addr);
 	srv->lw.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    0);
@@ -520,7 +520,7 @@ void ctl_server_close(struct ctl_server *srv)
 	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		struct ctl_client *c = &srv->clients[i];
 
-		if (c->w.fd >= 0) {
+		if (c->open) {
 			close(c->w.fd);
 			ctl_buf_free(&c->out);
 		}

@@ -20,7 +20,13 @@ struct kvm;
 struct ctl_server;
 
 struct ctl_client {
-	struct evloop_watch w;		/* w.fd < 0: the slot is free */
+	/*
+	 * A free slot is all zeroes, as calloc() left it: the server's 64
+	 * slots of 4 KiB are then only address space until a client uses
+	 * one (an idle lkvm's resident set).  w.fd is valid while @open.
+	 */
+	bool open;
+	struct evloop_watch w;
 	struct ctl_server *srv;
 	u8 in[CTL_HDR_SIZE + CTL_MAX_REQUEST];
 	size_t in_len;
