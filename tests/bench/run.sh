@@ -12,6 +12,7 @@
 #   BENCH_ONLY="start rss scale blk net"  which groups to run
 #   BENCH_SCALE=N    idle guests at once in the scale group (default 50)
 #   BENCH_DIR=dir    where the disk images go (default /var/tmp)
+#   BENCH_MB=N       the disk image's size in MiB, the I/O rows' span (default 256)
 #
 # QEMU is -M microvm (its virtio-mmio transport, modern) for everything
 # it can run, and -M pc (SeaBIOS, virtio-pci) for start-up as well, as the
