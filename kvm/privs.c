@@ -34,6 +34,7 @@
 
 #include "lkvm/log.h"
 #include "lkvm/privs.h"
+#include "lkvm/sanitizer.h"
 
 #define PRIVS_SIGNAL		(SIGRTMIN + 3)
 
@@ -45,16 +46,7 @@
  * stays pending and is answered once it unblocks, so outside TSan
  * blocking threads are signalled like any other.
  */
-#if defined(__SANITIZE_THREAD__)
-#define PRIVS_SKIP_BLOCKING	1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PRIVS_SKIP_BLOCKING	1
-#endif
-#endif
-#ifndef PRIVS_SKIP_BLOCKING
-#define PRIVS_SKIP_BLOCKING	0
-#endif
+#define PRIVS_SKIP_BLOCKING	LKVM_TSAN
 /* How long a signalled thread may take to answer: generous, never hit. */
 #define PRIVS_ACK_TIMEOUT_S	10
 

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
+#include "lkvm/sanitizer.h"
 #include "seccomp-int.h"
 
 /* Every thread: malloc/free, locks, logging to stderr, clocks, exit. */
@@ -179,15 +180,7 @@ const struct seccomp_list *const seccomp_lists[SECCOMP_THREAD_MAX] = {
  * clone()d helper, TSan's shadow memory and its background thread's
  * sleeps).  A production build never has these.
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define LKVM_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define LKVM_SANITIZER 1
-#endif
-#endif
-
-#ifdef LKVM_SANITIZER
+#if LKVM_ASAN || LKVM_TSAN
 /*
  * Every thread: report writing (log_path files, /proc/self/maps for the
  * symbolizer: openat, but never O_RDWR, so that the test hook's open of

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "lkvm/sanitizer.h"
+
 /* @field ("VmRSS:" or "VmHWM:") of @pid (0: ourselves) in KiB, or -1. */
 static inline long rss_field_kib(pid_t pid, const char *field)
 {
@@ -62,16 +64,7 @@ static inline int hwm_reset(void)
  * freed blocks in RSS: a budget computed from the bound means nothing
  * there, so those builds report the figure and skip the comparison.
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define RSS_SANITIZED	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define RSS_SANITIZED	1
-#endif
-#endif
-#ifndef RSS_SANITIZED
-#define RSS_SANITIZED	0
-#endif
+#define RSS_SANITIZED	(LKVM_ASAN || LKVM_TSAN)
 
 /* One TAP line: RSS grew @growth KiB, within @budget KiB? */
 #define rss_within(growth, budget, what)                                    \

@@ -18,19 +18,14 @@
 
 #include "tap.h"
 
+#include "lkvm/sanitizer.h"
 #include "lkvm/term.h"
 
 /* The sanitizer whose SEGV handler reports a wild access, if any. */
-#if defined(__SANITIZE_ADDRESS__)
+#if LKVM_ASAN
 #define SAN_NAME "AddressSanitizer"
-#elif defined(__SANITIZE_THREAD__)
+#elif LKVM_TSAN
 #define SAN_NAME "ThreadSanitizer"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SAN_NAME "AddressSanitizer"
-#elif __has_feature(thread_sanitizer)
-#define SAN_NAME "ThreadSanitizer"
-#endif
 #endif
 #ifndef SAN_NAME
 #define SAN_NAME ""
