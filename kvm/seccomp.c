@@ -206,32 +206,26 @@ static int seccomp__build(scmp_filter_ctx ctx, const struct seccomp_list *l)
 					       SCMP_A2(SCMP_CMP_MASKED_EQ,
 						       PROT_EXEC, 0));
 	}
+	/*
+	 * Opening, but never O_RDWR.  glibc always says openat; the
+	 * sanitizer runtimes' own open() (LeakSanitizer's thread list) is
+	 * the old call on x86-64, with its flags one argument earlier.
+	 */
 	if (!ret && l->open_no_rdwr) {
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE,
-					       O_RDONLY));
-		if (!ret)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					       SCMP_SYS(openat), 1,
-					       SCMP_A2(SCMP_CMP_MASKED_EQ,
-						       O_ACCMODE, O_WRONLY));
+		static const struct { int nr; unsigned int arg; } opens[] = {
+			{ SCMP_SYS(openat), 2 },
 #ifdef __NR_open
-		/*
-		 * glibc always says openat; the sanitizer runtimes' own
-		 * open() (LeakSanitizer's thread list) is the old call on
-		 * x86-64, flags in its second argument.
-		 */
-		if (!ret)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					       SCMP_SYS(open), 1,
-					       SCMP_A1(SCMP_CMP_MASKED_EQ,
-						       O_ACCMODE, O_RDONLY));
-		if (!ret)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					       SCMP_SYS(open), 1,
-					       SCMP_A1(SCMP_CMP_MASKED_EQ,
-						       O_ACCMODE, O_WRONLY));
+			{ SCMP_SYS(open), 1 },
 #endif
+		};
+		static const int modes[] = { O_RDONLY, O_WRONLY };
+
+		for (size_t i = 0; !ret && i < ARRAY_SIZE(opens); i++)
+			for (size_t m = 0; !ret && m < ARRAY_SIZE(modes); m++)
+				ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					opens[i].nr, 1,
+					SCMP_CMP(opens[i].arg, SCMP_CMP_MASKED_EQ,
+						 O_ACCMODE, modes[m]));
 	}
 	/* Giving up privilege (kvm/privs.c), never gaining it. */
 	if (!ret && l->drop_privs) {
@@ -264,23 +258,24 @@ static int seccomp__build(scmp_filter_ctx ctx, const struct seccomp_list *l)
 void seccomp__thread_enter(enum seccomp_thread kind)
 {
 	const struct seccomp_list *lists[4];
+	size_t nr_lists = 0;
 	scmp_filter_ctx ctx;
 	int ret = -ENOMEM;
 
 	if (!enabled || kind == SECCOMP_THREAD_NONE ||
 	    kind >= SECCOMP_THREAD_MAX)
 		return;
-	lists[0] = &seccomp_common_list;
-	lists[1] = seccomp_lists[kind];
-	lists[2] = &seccomp_sanitizer_list;
-	lists[3] = kind == SECCOMP_THREAD_MAIN ? &seccomp_sanitizer_main_list :
-						 &seccomp_sanitizer_list;
+	lists[nr_lists++] = &seccomp_common_list;
+	lists[nr_lists++] = seccomp_lists[kind];
+	lists[nr_lists++] = &seccomp_sanitizer_list;
+	if (kind == SECCOMP_THREAD_MAIN)
+		lists[nr_lists++] = &seccomp_sanitizer_main_list;
 	/* Unlisted calls trap, and so do calls of another ABI (int 0x80). */
 	ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		goto fail;
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
-	for (size_t i = 0; !ret && i < ARRAY_SIZE(lists); i++)
+	for (size_t i = 0; !ret && i < nr_lists; i++)
 		ret = seccomp__build(ctx, lists[i]);
 	if (ret)
 		goto fail;
