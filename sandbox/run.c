@@ -469,13 +469,8 @@ static int finish(struct sandbox_result *res, const char *json, FILE *json_f,
 	int ret = 0;
 
 	res->duration_s = now_s() - t0;
-	if (json_f) {
-		ret = sandbox_result_json(res, json_f);
-		if (fclose(json_f) && !ret)
-			ret = -errno;
-	} else if (json) {
-		ret = sandbox_result_write(res, json);
-	}
+	if (json_f)
+		ret = sandbox_result_finish(res, json_f);
 	if (ret)
 		fprintf(stderr, "lkvm sandbox: cannot write %s: %s\n", json,
 			strerror(-ret));
@@ -591,7 +586,7 @@ int sandbox_main(int argc, char **argv)
 	 * main thread's filter, this thread can open nothing.
 	 */
 	if (o.result_json) {
-		json_f = fopen(o.result_json, "w");
+		json_f = fopen(o.result_json, "we");
 		if (!json_f) {
 			fprintf(stderr, "lkvm sandbox: cannot write %s: %s\n",
 				o.result_json, strerror(errno));

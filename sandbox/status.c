@@ -143,15 +143,20 @@ int sandbox_result_json(const struct sandbox_result *r, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-int sandbox_result_write(const struct sandbox_result *r, const char *path)
+int sandbox_result_finish(const struct sandbox_result *r, FILE *f)
 {
-	FILE *f = fopen(path, "we");
-	int ret;
+	int ret = sandbox_result_json(r, f);
 
-	if (!f)
-		return -errno;
-	ret = sandbox_result_json(r, f);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	return ret;
+}
+
+int sandbox_result_write(const struct sandbox_result *r, const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -errno;
+	return sandbox_result_finish(r, f);
 }

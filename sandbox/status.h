@@ -61,6 +61,8 @@ int sandbox_exit_status(const struct sandbox_result *r);
  * UTF-8 becomes U+FFFD, so any argv and path makes valid JSON.
  */
 int sandbox_result_json(const struct sandbox_result *r, FILE *f);
+/* The same into @f, opened earlier, which is then closed: 0 or -errno. */
+int sandbox_result_finish(const struct sandbox_result *r, FILE *f);
 /* The same into the file @path (created or truncated). */
 int sandbox_result_write(const struct sandbox_result *r, const char *path);
 
