@@ -462,7 +462,10 @@ static void result_from_vm(int code, struct sandbox_result *res)
 	}
 }
 
-/* @json_f: @json opened before the VM ran (see sandbox_main()), or NULL. */
+/*
+ * @json_f: @json opened before the VM ran (see sandbox_main()), or NULL
+ * when the run was refused before that and @json is opened now.
+ */
 static int finish(struct sandbox_result *res, const char *json, FILE *json_f,
 		  double t0)
 {
@@ -471,6 +474,8 @@ static int finish(struct sandbox_result *res, const char *json, FILE *json_f,
 	res->duration_s = now_s() - t0;
 	if (json_f)
 		ret = sandbox_result_finish(res, json_f);
+	else if (json)		/* refused before the file was opened */
+		ret = sandbox_result_write(res, json);
 	if (ret)
 		fprintf(stderr, "lkvm sandbox: cannot write %s: %s\n", json,
 			strerror(-ret));
