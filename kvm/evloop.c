@@ -15,6 +15,7 @@ int evloop_init(struct evloop *el)
 	atomic_init(&el->stop, false);
 	el->wake_efd = -1;
 	el->poll_us = 0;
+	el->pollers = NULL;
 	el->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (el->epfd < 0)
 		return -errno;
@@ -76,6 +77,38 @@ void evloop_set_poll(struct evloop *el, unsigned int us)
 	el->poll_us = us;
 }
 
+void evloop_add_poller(struct evloop *el, struct evloop_poller *p)
+{
+	p->next = el->pollers;
+	el->pollers = p;
+}
+
+static __thread struct evloop *current_loop;
+
+struct evloop *evloop_current(void)
+{
+	return current_loop;
+}
+
+static bool evloop_poll(struct evloop *el)
+{
+	bool found = false;
+
+	for (struct evloop_poller *p = el->pollers; p; p = p->next)
+		found |= p->poll(p->opaque);
+	return found;
+}
+
+/* Every poller armed, or the work one of them found: no sleeping. */
+static bool evloop_arm(struct evloop *el)
+{
+	bool found = false;
+
+	for (struct evloop_poller *p = el->pollers; p; p = p->next)
+		found |= p->arm(p->opaque);
+	return found;
+}
+
 static u64 evloop_now_ns(void)
 {
 	struct timespec ts;
@@ -100,12 +133,21 @@ int evloop_run(struct evloop *el)
 	u64 max_ns = el->poll_us * 1000ULL, window = max_ns, wait_start = 0;
 	struct epoll_event evs[16];
 
+	current_loop = el;
 	/* Pairs with the release store in evloop_stop(). */
 	while (!atomic_load_explicit(&el->stop, memory_order_acquire)) {
 		int timeout = -1, n;
+		bool found = false;
+		u64 seen = 0;
 
-		/* Within the window: look without sleeping (see evloop.h). */
+		/*
+		 * Within the window: look without sleeping (see evloop.h).
+		 * Past it the pollers ask for their fds' announcements
+		 * again before the sleep, or say what came in meanwhile.
+		 */
 		if (wait_start && evloop_now_ns() - wait_start < window)
+			timeout = 0;
+		else if (el->pollers && evloop_arm(el))
 			timeout = 0;
 		n = epoll_wait(el->epfd, evs, ARRAY_SIZE(evs), timeout);
 		if (n < 0) {
@@ -113,16 +155,8 @@ int evloop_run(struct evloop *el)
 				continue;
 			return -errno;
 		}
-		if (n > 0 && max_ns && wait_start) {
-			u64 waited = evloop_now_ns() - wait_start;
-
-			if (waited > max_ns)
-				window /= 2;
-			else if (waited > window)
-				window = window ? window * 2 : POLL_MIN_NS;
-			if (window > max_ns)
-				window = max_ns;
-		}
+		if (n > 0 && max_ns)
+			seen = evloop_now_ns();
 		for (int i = 0; i < n; i++) {
 			struct evloop_watch *w = evs[i].data.ptr;
 			u64 cnt;
@@ -135,10 +169,28 @@ int evloop_run(struct evloop *el)
 			}
 			w->cb(w->opaque, evs[i].events);
 		}
+		if (!timeout && el->pollers) {
+			u64 before = max_ns && !seen ? evloop_now_ns() : 0;
+
+			found = evloop_poll(el);
+			if (found && !seen)
+				seen = before;
+		}
+		if (seen && wait_start) {
+			u64 waited = seen - wait_start;
+
+			if (waited > max_ns)
+				window /= 2;
+			else if (waited > window)
+				window = window ? window * 2 : POLL_MIN_NS;
+			if (window > max_ns)
+				window = max_ns;
+		}
 		/* The next wait starts once this turn's work is done. */
-		if (n > 0 && max_ns)
+		if ((n > 0 || found) && max_ns)
 			wait_start = evloop_now_ns();
 	}
+	current_loop = NULL;
 	return 0;
 }
 

@@ -299,11 +299,12 @@ static void virtio_blk__free(void *priv)
 }
 
 /*
- * A driver with requests in flight kicks again within microseconds of a
- * completion (a guest's exit to the doorbell is ~16 us here): polling
- * for a little longer than that keeps the device thread running through
- * a burst instead of sleeping and being woken for every batch, the
- * wake-up that on a busy host waits for a CPU.  An idle disk never polls.
+ * A driver with requests in flight adds more within microseconds of a
+ * completion: polling the rings for a little longer than that, kicks
+ * left off, keeps the device thread running through a burst instead of
+ * sleeping and being woken for every batch (the wake-up that on a busy
+ * host waits for a CPU), and spares the guest its exits to the doorbell
+ * (~16 us each here).  An idle disk never polls.
  */
 #define BLK_POLL_US	50
 

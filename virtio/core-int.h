@@ -10,6 +10,12 @@ static inline bool virtio_per_queue(const struct virtio_device *vdev)
 	return vdev->ops->thread_per_queue;
 }
 
+/* The loop (thread) that serves @q. */
+static inline struct evloop *virtio_queue_loop(struct virtio_queue *q)
+{
+	return virtio_per_queue(q->vdev) ? &q->loop : &q->vdev->loop;
+}
+
 /*
  * Which queue locks this thread holds on behalf of device code: one queue
  * (a queue thread), or every queue (vdev->lock on a device without
@@ -44,6 +50,8 @@ void virtio_ctx_restore(struct virtio_ctx old);
 
 /* Event-loop callbacks the core registers for each queue / device. */
 void virtio_queue__on_kick(void *opaque, u32 events);
+bool virtio_queue__poll(void *opaque);
+bool virtio_queue__arm(void *opaque);
 void virtio_queue__on_done(void *opaque, u32 events);
 void virtio_device__on_irq(void *opaque, u32 events);
 

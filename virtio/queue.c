@@ -251,6 +251,13 @@ int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain)
 		 * kick.  Either way none is left on the ring unseen.
 		 */
 		virtio_queue_interrupt(q);
+		/*
+		 * A polled queue on its own loop's thread: the loop keeps
+		 * looking at the ring for its window, kicks left off, and
+		 * virtio_queue__arm() asks for them before it sleeps.
+		 */
+		if (q->polled && evloop_current() == virtio_queue_loop(q))
+			return 0;
 		if (!vring_arm_kicks(&q->ring)) {
 			q->kicks_armed = true;
 			return 0;
@@ -431,6 +438,60 @@ void virtio_queue__on_kick(void *opaque, u32 events __unused)
 		return;
 	atomic_fetch_add_explicit(&q->vdev->nr_kicks, 1, memory_order_relaxed);
 	virtio_queue_run(q, true);
+}
+
+/*
+ * A polled queue may be left with kicks off (virtio_queue_pop()); not
+ * while it waits for backend room (a completion's done_fd resumes it,
+ * and polling would only retry the stall) or cannot run at all.
+ */
+static bool virtio_queue_pollable(struct virtio_queue *q)
+{
+	unsigned int stalled = atomic_load_explicit(&q->vdev->stalled,
+						    memory_order_relaxed);
+
+	return !q->kicks_armed && !q->broken_err &&
+	       !(stalled & (1U << q->index)) && virtio_queue_runnable(q);
+}
+
+/* Evloop poller, the queue's thread: new buffers with kicks off. */
+bool virtio_queue__poll(void *opaque)
+{
+	struct virtio_queue *q = opaque;
+	bool work;
+
+	virtio_queue_lock(q);
+	/* A hint; vring_pop() reads the ring with its own barriers. */
+	work = virtio_queue_pollable(q) && vring_has_work(&q->ring);
+	virtio_queue_unlock(q);
+	if (work)
+		virtio_queue_run(q, true);
+	return work;
+}
+
+/* Evloop poller, the queue's thread: about to sleep, kicks back on. */
+bool virtio_queue__arm(void *opaque)
+{
+	struct virtio_queue *q = opaque;
+	bool work = false;
+
+	virtio_queue_lock(q);
+	if (virtio_queue_pollable(q)) {
+		/*
+		 * The idle path of virtio_queue_pop(), deferred to here:
+		 * vring_arm_kicks()'s full barrier pairs with the driver's
+		 * in virtqueue_kick_prepare(), so a buffer added before the
+		 * driver saw kicks armed is found now (and polled for, kicks
+		 * off again), one added after gets a kick.
+		 */
+		work = vring_arm_kicks(&q->ring);
+		if (work)
+			vring_suppress_kicks(&q->ring);
+		else
+			q->kicks_armed = true;
+	}
+	virtio_queue_unlock(q);
+	return work;
 }
 
 void virtio_queue__on_done(void *opaque, u32 events __unused)

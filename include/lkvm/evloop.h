@@ -3,6 +3,7 @@
 #define LKVM_EVLOOP_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "lkvm/types.h"
 
@@ -18,6 +19,21 @@ struct evloop_watch {
 	void *opaque;
 };
 
+/*
+ * Work no fd announces while the loop polls: a virtqueue whose driver
+ * kicks are turned off because its thread is looking at the ring anyway.
+ * poll() looks (and does the work): true if there was any.  arm() runs
+ * before the loop sleeps and turns the fd announcement back on: true if
+ * work came in meanwhile, and then the loop does not sleep.  Both run on
+ * the loop's thread.
+ */
+struct evloop_poller {
+	bool (*poll)(void *opaque);
+	bool (*arm)(void *opaque);
+	void *opaque;
+	struct evloop_poller *next;
+};
+
 struct evloop {
 	int epfd;
 	int wake_efd;
@@ -30,10 +46,15 @@ struct evloop {
 	 * waking it through the scheduler.  0: always sleep.
 	 */
 	unsigned int poll_us;
+	struct evloop_poller *pollers;	/* set before evloop_run() */
 };
 
 int evloop_init(struct evloop *el);
 void evloop_set_poll(struct evloop *el, unsigned int us);
+/* Before the loop's thread runs it; only useful with a poll window. */
+void evloop_add_poller(struct evloop *el, struct evloop_poller *p);
+/* The loop the calling thread runs, or NULL. */
+struct evloop *evloop_current(void);
 void evloop_exit(struct evloop *el);
 /* @w must stay valid until removed; @events are EPOLLIN/EPOLLOUT/... */
 int evloop_add(struct evloop *el, struct evloop_watch *w, u32 events);

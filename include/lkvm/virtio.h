@@ -87,6 +87,13 @@ struct virtio_queue {
 	/* Queue service state, under the queue's lock (see the top). */
 	bool irq_owed;			/* used entries since the last check */
 	bool kicks_armed;		/* driver kicks asked for (not suppressed) */
+	/*
+	 * Set once, before the threads: the queue's loop polls, so a queue
+	 * going idle leaves kicks off and its loop arms them before it
+	 * sleeps (virtio_queue__arm).
+	 */
+	bool polled;
+	struct evloop_poller poller;
 	unsigned int served;		/* chains popped in this wake-up */
 	unsigned long entry_completions; /* vdev->completions at entry */
 	int broken_err;			/* broken; reported without q->lock */

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The event loop's pollers: work found by polling is done and keeps the
+ * loop polling, the loop arms every poller before it sleeps, and an arm
+ * that finds work keeps it awake.  A lost arm is a lost guest kick, so
+ * every sleep must come after one.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "lkvm/evloop.h"
+#include "tap.h"
+
+struct fake {
+	struct evloop *el;
+	atomic_int polls, arms, found, work;	/* work: what poll() will find */
+	atomic_bool armed;
+	atomic_int arm_finds;	/* arms left that report work */
+	atomic_int misuse;	/* misuse seen (a failed check) */
+	int efd;
+};
+
+static bool fake_poll(void *opaque)
+{
+	struct fake *f = opaque;
+
+	atomic_fetch_add(&f->polls, 1);
+	if (evloop_current() != f->el)
+		atomic_fetch_add(&f->misuse, 100);
+	if (atomic_load(&f->work) <= 0)
+		return false;
+	atomic_fetch_sub(&f->work, 1);
+	atomic_fetch_add(&f->found, 1);
+	atomic_store(&f->armed, false);	/* busy again: kicks off */
+	return true;
+}
+
+static bool fake_arm(void *opaque)
+{
+	struct fake *f = opaque;
+
+	atomic_fetch_add(&f->arms, 1);
+	if (atomic_load(&f->arm_finds) > 0) {
+		atomic_fetch_sub(&f->arm_finds, 1);
+		atomic_fetch_add(&f->work, 1);
+		return true;
+	}
+	atomic_store(&f->armed, true);
+	return false;
+}
+
+/* A watched eventfd: what wakes the loop and opens a poll window. */
+static void on_event(void *opaque, u32 events __unused)
+{
+	struct fake *f = opaque;
+	u64 cnt;
+
+	if (read(f->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		atomic_fetch_add(&f->misuse, 1000);
+}
+
+static void *loop_thread(void *opaque)
+{
+	struct evloop *el = opaque;
+
+	return (void *)(long)evloop_run(el);
+}
+
+/* Wait (generously) until @cond holds. */
+#define WAIT_FOR(cond)							\
+	do {								\
+		for (int __i = 0; __i < 10000 && !(cond); __i++)	\
+			usleep(1000);					\
+	} while (0)
+
+int main(void)
+{
+	struct evloop el;
+	struct fake f = { .el = &el };
+	struct evloop_poller p = { .poll = fake_poll, .arm = fake_arm,
+				   .opaque = &f };
+	struct evloop_watch w;
+	pthread_t t;
+	void *ret;
+	int efd;
+	u64 one = 1;
+
+	tap_plan(9);
+	is_int(evloop_init(&el), 0, "evloop_init");
+	ok(evloop_current() == NULL, "no loop on the test thread");
+	evloop_set_poll(&el, 200);
+	evloop_add_poller(&el, &p);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	f.efd = efd;
+	w = (struct evloop_watch){ .fd = efd, .cb = on_event, .opaque = &f };
+	is_int(evloop_add(&el, &w, EPOLLIN), 0, "watch an eventfd");
+	is_int(pthread_create(&t, NULL, loop_thread, &el), 0, "loop thread");
+
+	/* Idle from the start: the first sleep comes after an arm. */
+	WAIT_FOR(atomic_load(&f.arms) >= 1 && atomic_load(&f.armed));
+	ok(atomic_load(&f.armed), "armed before the first sleep");
+
+	/*
+	 * An event starts a poll window; work polled in it is done, then
+	 * the loop arms again before it sleeps.  An arm that finds work
+	 * (a buffer added as kicks came back on) is polled, not slept on.
+	 */
+	atomic_store(&f.work, 3);
+	atomic_store(&f.arm_finds, 1);
+	atomic_store(&f.armed, false);
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	WAIT_FOR(atomic_load(&f.found) >= 4 && atomic_load(&f.armed));
+	is_int(atomic_load(&f.found), 4,
+	       "the polled work and the work an arm found were all done");
+	ok(atomic_load(&f.armed) && !atomic_load(&f.arm_finds),
+	   "armed again once idle");
+	is_int(atomic_load(&f.misuse), 0,
+	       "pollers run on the loop's own thread; the event was read");
+
+	evloop_stop(&el);
+	pthread_join(t, &ret);
+	is_int((int)(long)ret, 0, "the loop stops cleanly");
+	close(efd);
+	evloop_exit(&el);
+	return tap_done();
+}
