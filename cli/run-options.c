@@ -107,17 +107,19 @@ void config_print_run_help(FILE *f)
 "\n"
 "Device options:\n"
 "    -d, --disk <file>[,ro][,direct][,format=raw|qcow2][,num-queues=N]\n"
-"                [,backing=off|on|<path>]\n"
+"                [,queue-threads][,backing=off|on|<path>]\n"
 "                          virtio-blk disk on an image file or block\n"
 "                          device: ',ro' read-only, ',direct' O_DIRECT (raw\n"
 "                          only), format auto-detected unless given (qcow2\n"
 "                          v2/v3 by its magic, else raw). 'num-queues=N'\n"
 "                          (1..8, default 1): N request queues\n"
-"                          (VIRTIO_BLK_F_MQ), each served by its own\n"
-"                          thread. A qcow2 backing file must be a regular\n"
-"                          file at or below the image's directory unless\n"
-"                          'backing=on' (any path) or 'backing=<path>'\n"
-"                          (use that file); 'backing=off' refuses one.\n"
+"                          (VIRTIO_BLK_F_MQ), all served by the device's\n"
+"                          thread, or each by its own with\n"
+"                          'queue-threads'. A qcow2 backing file must be\n"
+"                          a regular file at or below the image's\n"
+"                          directory unless 'backing=on' (any path) or\n"
+"                          'backing=<path>' (use that file); 'backing=off'\n"
+"                          refuses one.\n"
 "                          Without format=, writes making sector 0 of a\n"
 "                          raw image look like qcow2 fail. Repeatable (up to\n"
 "                          %d disks: vda, vdb, ...)\n"
@@ -304,7 +306,7 @@ static void free_disk_paths(void)
 	}
 }
 
-/* "path[,ro][,direct][,format=raw|qcow2][,num-queues=N][,backing=B]" */
+/* "path[,ro][,direct][,format=raw|qcow2][,num-queues=N][,queue-threads][,backing=B]" */
 static int parse_disk(struct lkvm_config *cfg, const char *arg)
 {
 	struct lkvm_disk *d = &cfg->disks[cfg->nr_disks];
@@ -327,6 +329,8 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 			d->readonly = true;
 		} else if (n == 6 && !strncmp(opt, "direct", 6)) {
 			d->direct = true;
+		} else if (n == 13 && !strncmp(opt, "queue-threads", 13)) {
+			d->queue_threads = true;
 		} else if (n > 11 && !strncmp(opt, "num-queues=", 11)) {
 			char buf[8], *end;
 			unsigned long v;
@@ -363,7 +367,7 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 						 "format must be raw or qcow2");
 		} else {
 			fprintf(stderr,
-				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=, backing=)\n",
+				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=, queue-threads, backing=)\n",
 				(int)n, opt, arg);
 			return -EINVAL;
 		}

@@ -9,9 +9,13 @@
  * the chain back through virtio_queue_complete().  The event loop never
  * waits for the disk.
  *
- * num-queues=N > 1 (VIRTIO_BLK_F_MQ): the core runs each queue on its own
- * thread (ops->thread_per_queue) and takes completions made on the device
- * thread over to the queue's.  The disk is thread-safe, and a queue only
+ * num-queues=N > 1 (VIRTIO_BLK_F_MQ): the device thread serves every
+ * queue, polling all their rings while busy, unless queue-threads asks for
+ * one thread per queue (ops->thread_per_queue): then the core takes
+ * completions made on the device thread over to the queue's.  On a host
+ * with few CPUs one thread is the faster (README "Performance": four
+ * threads and a vCPU on two CPUs run at a third of one thread's rate).
+ * The disk is thread-safe, and a queue only
  * pops a chain once disk_reserve() has set room aside for it, so a full
  * backend stalls the queue (virtio_queue_stall()) and never fails a
  * request; any completion resumes it.  Each queue may have at most its
@@ -403,7 +407,7 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		blk->ops = virtio_blk_ops[v];
 		blk->ops.nr_queues = disk->num_queues;
 		blk->ops.features |= 1ULL << VIRTIO_BLK_F_MQ;
-		blk->ops.thread_per_queue = true;
+		blk->ops.thread_per_queue = disk->queue_threads;
 		ops = &blk->ops;
 		blk->queue_depth = max_t(unsigned int, 1,
 					 blk->disk->depth / disk->num_queues);

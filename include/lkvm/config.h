@@ -49,6 +49,7 @@ struct lkvm_disk {
 	bool direct;			/* ,direct: O_DIRECT (raw only) */
 	int format;			/* enum disk_format, 0 = auto-detect */
 	unsigned int num_queues;	/* ,num-queues=N: 1..8, 0 = 1 */
+	bool queue_threads;		/* ,queue-threads: a thread per queue */
 	int backing;			/* ,backing=: enum disk_backing */
 	const char *backing_path;	/* ,backing=PATH */
 };

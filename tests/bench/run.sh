@@ -132,12 +132,12 @@ if [[ " $ONLY " == *" rss "* ]]; then
 	fi
 fi
 
-# blk_row FIGURE VMM DISK-KIND PARAMS [QUEUES]: one vblk bench row,
-# IO_REPS times
+# blk_row FIGURE VMM DISK-KIND PARAMS [QUEUES [LKVM-DISK-OPTS]]: one vblk
+# bench row, IO_REPS times
 blk_row() {
 	local fig=$1 vmm=$2 kind=$3 params=$4 nq=${5:-1} iops=() mbs=() kpr=() line out n
 	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq=
-	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq" qq=",num-queues=$nq" params="$params queues=$nq"; }
+	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq${6:-}" qq=",num-queues=$nq" params="$params queues=$nq"; }
 	case $kind in
 	direct) ldisk=$IMG,direct; qdrive="$qdrive,cache=none,aio=native" ;;
 	qcow2) ldisk=$IMG.qcow2; qdrive="file=$IMG.qcow2,format=qcow2" ;;
@@ -216,6 +216,7 @@ if [[ " $ONLY " == *" blk "* ]]; then
 			p="$base per_req=8 depth=16 rw=randread bs=4096 count=20000"
 			blk_row "$fig" lkvm $kind "$p" 4
 			[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p" 4
+			blk_row "$fig, a thread each" lkvm $kind "$p" 4 ,queue-threads
 		fi
 		for rw in read write; do
 			fig="blk $kind 1M seq $rw MB/s"

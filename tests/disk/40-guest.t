@@ -14,7 +14,7 @@ ${HOSTCC:-cc} -O2 -o "$PATTERN" "$TOP/guest/tools/vblk-pattern.c" ||
 cd "$TAP_TMP" || exit 1
 
 SECTORS=4096		# 2 MiB, from sector 0
-plan 26
+plan 32
 
 guest_ok() {	# guest_ok NAME: the last run passed and verified
 	if [ "$STATUS" = 1 ] && grep -q '^vblk: verify ok' "$OUT" &&
@@ -72,22 +72,25 @@ guest_ok "qcow2 over a backing file"
 qcow2_check "qcow2 over a backing file" ov.qcow2 $seed
 
 # num-queues=4: the guest negotiates VIRTIO_BLK_F_MQ and submits
-# round-robin over four queues, each served by its own device thread;
-# on pci with one MSI-X vector per queue, and on mmio (one line).
+# round-robin over four queues, served by the device thread or, with
+# queue-threads, each by its own thread; on pci with one MSI-X vector per
+# queue, and on mmio (one line).
 for t in pci mmio; do
-	seed=$((seed + 1))
-	rm -f r.raw
-	truncate -s 16M r.raw
-	irq=; [ $t = pci ] && irq=irq=msix
-	run_guest vblk -d "r.raw,num-queues=4" --virtio-transport $t \
-		-p "transport=$t $irq queues=4 depth=16 seed=$seed sectors=$SECTORS per_req=16 reqs=2000"
-	if grep -q '^vblk: using 4 of 4 queues' "$OUT"; then
-		ok 0 "num-queues=4 $t: guest uses 4 queues"
-	else
-		ok 1 "num-queues=4 $t: guest uses 4 queues"
-	fi
-	guest_ok "num-queues=4 $t"
-	host_check "num-queues=4 $t" r.raw $seed
+	for qt in "" ",queue-threads"; do
+		seed=$((seed + 1))
+		rm -f r.raw
+		truncate -s 16M r.raw
+		irq=; [ $t = pci ] && irq=irq=msix
+		run_guest vblk -d "r.raw,num-queues=4$qt" --virtio-transport $t \
+			-p "transport=$t $irq queues=4 depth=16 seed=$seed sectors=$SECTORS per_req=16 reqs=2000"
+		if grep -q '^vblk: using 4 of 4 queues' "$OUT"; then
+			ok 0 "num-queues=4$qt $t: guest uses 4 queues"
+		else
+			ok 1 "num-queues=4$qt $t: guest uses 4 queues"
+		fi
+		guest_ok "num-queues=4$qt $t"
+		host_check "num-queues=4$qt $t" r.raw $seed
+	done
 done
 
 # Several disks with their own serials; the guest drives the first.

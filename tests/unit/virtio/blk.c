@@ -308,10 +308,11 @@ static void test_ro(struct drv *d, int fd)
 
 /*
  * num-queues=4: VIRTIO_BLK_F_MQ, num_queues in config space, four
- * queues, and a read on queue 3 served by that queue's own thread
- * (kicked through QUEUE_NOTIFY, not by calling handle_queue).
+ * queues, and a read on queue 3 served by @who: that queue's own thread
+ * (queue-threads) or the device thread (kicked through QUEUE_NOTIFY, not
+ * by calling handle_queue).
  */
-static void test_mq(struct drv *d, struct drv *single)
+static void test_mq(struct drv *d, struct drv *single, const char *who)
 {
 	struct vring_desc *desc = gpa(d->ring, 16 * QSIZE);
 	struct vring_avail *avail = gpa(d->ring + 0x1000, 6 + 2 * QSIZE);
@@ -375,7 +376,7 @@ static void test_mq(struct drv *d, struct drv *single)
 	/* Acquire: pairs with the used-index release in vring_push(). */
 	is_int(le16toh(smp_load_acquire(&used->idx)), 1, "queue 3: request completed");
 	ok(*status == VIRTIO_BLK_S_OK && data[0] == 9 && data[511] == 9,
-	   "queue 3: sector 9 read by its own thread");
+	   "queue 3: sector 9 read by %s", who);
 	/* Reset takes every queue lock and drains the disk. */
 	wr(d, VIRTIO_MMIO_STATUS, 0);
 	is_int(rd(d, VIRTIO_MMIO_STATUS), 0, "mq device resets");
@@ -388,10 +389,11 @@ int main(void)
 	struct drv d0 = { .base = slot_base(0), .ring = 0x1000 };
 	struct drv d1 = { .base = slot_base(1), .ring = 0x4000 };
 	struct drv d2 = { .base = slot_base(2), .ring = 0x7000 };
-	struct lkvm_disk mq = { 0 };
+	struct drv d3 = { .base = slot_base(3), .ring = 0xa000 };
+	struct lkvm_disk mq = { 0 }, mq_threads = { 0 };
 	int fd;
 
-	tap_plan(46);
+	tap_plan(56);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -408,6 +410,8 @@ int main(void)
 	rw.path = ro.path = mq.path = path;
 	mq.readonly = true;
 	mq.num_queues = 4;
+	mq_threads = mq;
+	mq_threads.queue_threads = true;
 	ro.readonly = true;
 	missing.path = "/nonexistent/lkvm-disk.img";
 
@@ -428,7 +432,11 @@ int main(void)
 	test_odd_chains(&d0, fd);
 	is_int(virtio_blk__create(&kvm, &mq, 2, VIRTIO_TRANSPORT_MMIO,
 				  &d2.vdev), 0, "num-queues=4 disk on virtio-mmio");
-	test_mq(&d2, &d0);
+	test_mq(&d2, &d0, "the device thread");
+	is_int(virtio_blk__create(&kvm, &mq_threads, 3, VIRTIO_TRANSPORT_MMIO,
+				  &d3.vdev), 0,
+	       "num-queues=4,queue-threads disk on virtio-mmio");
+	test_mq(&d3, &d0, "its own thread");
 
 	while (kvm.nr_exit_hooks) {
 		struct kvm_exit_hook *h = &kvm.exit_hooks[--kvm.nr_exit_hooks];
