@@ -8,8 +8,12 @@
  * dropped and before any seccomp filter, so nothing is opened later.
  */
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <gnu/lib-names.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "lkvm/log.h"
 #include "slirp-dl.h"
@@ -31,10 +35,37 @@ static const struct {
 #undef SYM
 };
 
+/*
+ * The x86 lkvm is static (Makefile): libslirp then runs on the system's
+ * own libc.so beside the one linked in, which glibc supports only when
+ * both are the same release.  A dynamic lkvm finds its own libc here.
+ */
+static bool slirp_dl_libc_ok(void)
+{
+	const char *(*version)(void);
+	void *h = dlopen(LIBC_SO, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		pr_err("-n mode=user: cannot load %s: %s", LIBC_SO, dlerror());
+		return false;
+	}
+	version = (const char *(*)(void))dlsym(h, "gnu_get_libc_version");
+	if (!version || strcmp(version(), gnu_get_libc_version())) {
+		pr_err("-n mode=user: this lkvm was linked with glibc %s but the system's is %s: rebuild lkvm (or build it with STATIC=0)",
+		       gnu_get_libc_version(), version ? version() : "unknown");
+		return false;
+	}
+	/* Kept open: libslirp needs it. */
+	return true;
+}
+
 static void slirp_dl_load(void)
 {
-	void *h = dlopen(SLIRP_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *h;
 
+	if (!slirp_dl_libc_ok())
+		return;
+	h = dlopen(SLIRP_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		pr_err("-n mode=user: cannot load %s: %s (Debian package libslirp0)",
 		       SLIRP_SONAME, dlerror());
