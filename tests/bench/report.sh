@@ -55,12 +55,12 @@ pivot() {	# pivot REGEX > file
 				l = ((f, "lkvm") in m) ? m[f, "lkvm"] : "NaN"
 				q = ((f, "QEMU microvm") in m) ? m[f, "QEMU microvm"] : "NaN"
 				h = ((f, "host (fio)") in m) ? m[f, "host (fio)"] : "NaN"
-				gsub(/^(lifecycle: |idle RSS, |blk buffered 4K )/, "", f)
+				gsub(/^(exit guest: (exec to )?|idle RSS, |blk buffered 4K )/, "", f)
 				printf "\"%s\" %s %s %s\n", f, l, q, h
 			}
 		}' "$res"
 }
-pivot '^(lifecycle|first guest|VMM CPU)' >"$out/start.dat"
+pivot '^exit guest: ' >"$out/start.dat"
 pivot '^idle RSS' >"$out/rss.dat"
 pivot '^blk buffered 4K.*depth [0-9]+$' >"$out/blk.dat"
 # A panel per data file that has rows.
@@ -74,7 +74,7 @@ for d in start rss blk; do [ -s "$out/$d.dat" ] && panels=$((panels + 1)); done
 	echo 'set style data histograms; set style histogram clustered gap 1'
 	echo 'set style fill solid 0.8 border -1; set key top left; set grid ytics'
 	echo 'set xtics noenhanced; set yrange [0:*]'
-	[ -s "$out/start.dat" ] && echo "set title 'start-up (ms, lower is better)'
+	[ -s "$out/start.dat" ] && echo "set title 'start-up, the exit guest (ms, lower is better)'
 plot '$out/start.dat' using 2:xtic(1) title 'lkvm', '' using 3 title 'QEMU microvm'"
 	[ -s "$out/rss.dat" ] && echo "set title 'resident set, idle 128 MiB guest (MiB, lower is better)'
 plot '$out/rss.dat' using 2:xtic(1) title 'lkvm', '' using 3 title 'QEMU microvm'"
