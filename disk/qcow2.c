@@ -154,11 +154,37 @@ static struct iovec *sub_iov(struct qcow2 *q, unsigned int n)
 	return q->sub;
 }
 
-static int read_chunk(struct qcow2 *q, u64 voff, u64 n,
+/*
+ * Clusters that lie in the file in the order the guest sees them (what
+ * qemu-img convert and sequential writes leave): the run of them after
+ * l2i, as far as @len and this L2 table go, is read with the first
+ * one's preadv.  @n: bytes up to the first cluster's end; returns the
+ * run's bytes.
+ */
+static u64 normal_run(const struct qcow2 *q, const u64 *tbl,
+		      unsigned int l2i, u64 host, u64 n, u64 len)
+{
+	while (n < len && ++l2i < (1U << q->l2_bits)) {
+		u64 e = be64toh(tbl[l2i]);
+
+		if (classify(q, e) != CL_NORMAL ||
+		    (e & QCOW2_L2E_RESERVED) ||
+		    (e & QCOW2_L2E_OFFSET_MASK) != host + n)
+			break;
+		n += min_t(u64, q->cs, len - n);
+	}
+	return n;
+}
+
+/*
+ * Reads *n bytes at @voff (within one cluster), or more when the
+ * clusters after it follow it in the file: *n says how many were read.
+ */
+static int read_chunk(struct qcow2 *q, u64 voff, u64 *np, u64 len,
 		      const struct iovec *iov, unsigned int cnt, u64 skip)
 {
 	unsigned int l2i, nsub;
-	u64 *tbl, entry, in = voff & (q->cs - 1);
+	u64 *tbl, entry, in = voff & (q->cs - 1), n = *np, host;
 	struct iovec *sub;
 	int ret;
 
@@ -170,12 +196,13 @@ static int read_chunk(struct qcow2 *q, u64 voff, u64 n,
 		if ((entry & QCOW2_L2E_RESERVED) ||
 		    (entry & QCOW2_L2E_OFFSET_MASK) % q->cs)
 			return -EIO;
+		host = (entry & QCOW2_L2E_OFFSET_MASK) + in;
+		n = *np = normal_run(q, tbl, l2i, host, n, len);
 		sub = sub_iov(q, cnt);
 		if (!sub)
 			return -ENOMEM;
 		nsub = iov_slice(iov, cnt, skip, n, sub);
-		return full_preadv(q->fd, sub, nsub,
-				   (entry & QCOW2_L2E_OFFSET_MASK) + in);
+		return full_preadv(q->fd, sub, nsub, host);
 	}
 	if (classify(q, entry) == CL_ZERO ||
 	    (classify(q, entry) == CL_UNALLOC && !q->backing)) {
@@ -420,7 +447,7 @@ static int do_rw(struct qcow2 *q, struct disk_req *req, u64 voff, u64 len,
 		u64 n = qcow2_chunk(voff, len, q->cb);
 
 		ret = write ? write_chunk(q, voff, n, iov, cnt, skip) :
-			      read_chunk(q, voff, n, iov, cnt, skip);
+			      read_chunk(q, voff, &n, len, iov, cnt, skip);
 		if (ret) {
 			pr_debug("qcow2 %s: request %llu at %llu: %s",
 				 q->d->path, (unsigned long long)req->id,
