@@ -82,6 +82,10 @@ int arch__setup_ram(struct kvm *kvm)
 	return kvm__register_ram(kvm, ARM_RAM_BASE, kvm->ram_size, kvm->ram);
 }
 
+void arch__post_start(struct kvm *kvm __unused)
+{
+}
+
 int arch__post_vcpu_init(struct kvm *kvm)
 {
 	int ret = gic__init(kvm);

@@ -32,6 +32,11 @@ int arch__vcpu_init(struct kvm_cpu *cpu);
  */
 int arch__post_vcpu_init(struct kvm *kvm);
 /*
+ * The vCPUs run; the main thread, before its seccomp filter: set-up that
+ * may block in the kernel without holding the guest back.
+ */
+void arch__post_start(struct kvm *kvm);
+/*
  * The KVM_IRQ_LINE argument for irqchip input @irq (the number shared
  * code uses, which is also its GSI): x86 passes it through, arm encodes
  * type and INTID.
