@@ -300,6 +300,7 @@ static inline void irq_disable(void)
 
 /* Milliseconds since the first call (TSC). */
 uint64_t ms_now(void);
+uint64_t us_now(void);
 
 /* ---- virtio-blk ---- */
 #define VIRTIO_BLK_F_SIZE_MAX	1

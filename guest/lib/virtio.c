@@ -137,13 +137,23 @@ void *vmalloc_pages(size_t bytes)
 	return valloc((bytes + 4095) & ~4095UL, 4096);
 }
 
-uint64_t ms_now(void)
+static uint64_t tsc_since_first(void)
 {
 	static uint64_t t0;
 
 	if (!t0)
 		t0 = rdtsc();
-	return (rdtsc() - t0) / tsc_khz();
+	return rdtsc() - t0;
+}
+
+uint64_t ms_now(void)
+{
+	return tsc_since_first() / tsc_khz();
+}
+
+uint64_t us_now(void)
+{
+	return tsc_since_first() * 1000 / tsc_khz();
 }
 
 /* ---- options ---- */

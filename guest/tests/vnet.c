@@ -584,7 +584,7 @@ static long test_bench(void)
 	uint32_t n = opt("n", 100000), size = opt("size", 64), i = 0;
 	uint16_t udpport = opt("udpport", 0);
 	char dir[4] = "tx";
-	uint64_t t0, t1, last = 0;
+	uint64_t t0, t1, last = 0;	/* us */
 	static uint8_t payload[1514];
 	struct pkt p;
 	int len;
@@ -595,7 +595,7 @@ static long test_bench(void)
 	if (opt("dhcp", 0) && (dhcp() || arp_resolve(gw_ip, peer_mac)))
 		return 1;
 	if (dir[0] == 't') {
-		t0 = ms_now();
+		t0 = us_now();
 		for (i = 0; i < n; i++) {
 			if (udpport)
 				len = udp_build(tx, peer_mac, mac, my_ip, gw_ip,
@@ -617,8 +617,8 @@ static long test_bench(void)
 		puts("vnet: bench rx ready");
 		if (recv_match(&p, is_bench, 30000) < 0)
 			return 1;
-		t0 = last = ms_now();
-		for (i = 1; i < n && ms_now() - last < 2000;) {
+		t0 = last = us_now();
+		for (i = 1; i < n && us_now() - last < 2000000;) {
 			len = vnet_recv(rx, MAX_FRAME);
 			if (len < 0)
 				return 1;
@@ -628,14 +628,14 @@ static long test_bench(void)
 			}
 			if (pkt_parse(&p, rx, len) && is_bench(&p)) {
 				i++;
-				last = ms_now();
+				last = us_now();
 			}
 		}
 	}
 	/* rx: up to the last frame, not the idle wait after it. */
-	t1 = dir[0] == 't' ? ms_now() : last;
-	printf("vnet: bench %s %u frames of %u bytes in %lu ms: %lu frames/s\n",
-	       dir, i, size, t1 - t0, t1 > t0 ? i * 1000UL / (t1 - t0) : 0UL);
+	t1 = dir[0] == 't' ? us_now() : last;
+	printf("vnet: bench %s %u frames of %u bytes in %lu us: %lu frames/s\n",
+	       dir, i, size, t1 - t0, t1 > t0 ? i * 1000000UL / (t1 - t0) : 0UL);
 	return 0;
 }
 

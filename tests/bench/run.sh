@@ -23,7 +23,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$TOP/build/bench}
 LKVM=${LKVM:-$TOP/build/obj/lkvm}
 G=${GUEST_DIR:-$TOP/build/guest}
-QEMU=${QEMU:-qemu-system-x86_64}
+# shellcheck source=tests/bench/qemu.sh
+. "$TOP/tests/bench/qemu.sh"
 REPS=${BENCH_REPS:-10}
 IO_REPS=${BENCH_IO_REPS:-3}
 ONLY=${BENCH_ONLY:-start rss scale blk net}
@@ -44,16 +45,6 @@ done
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "bench: /dev/kvm is not usable here" >&2; exit 1; }
 have_qemu=1
 command -v "$QEMU" >/dev/null || { have_qemu=; echo "bench: $QEMU not installed: QEMU columns left empty" >&2; }
-
-# QEMU as lkvm is run: serial on stdout, isa-debug-exit at lkvm's test
-# port, no reboot, KVM.
-QMICRO=("$QEMU" -M microvm -accel kvm -display none -serial stdio
-	-monitor none -no-reboot -global virtio-mmio.force-legacy=false
-	-device isa-debug-exit,iobase=0xf4,iosize=4)
-QPC=("$QEMU" -M pc -accel kvm -display none -serial stdio
-	-monitor none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4)
-# microvm's virtio-mmio slot the first device lands in, for the guest.
-MICROVM_SLOT="virtio_mmio.device=512@0xfeb02e00:12"
 
 # stats FIGURE VMM UNIT VALUE... -> a results.tsv row: median min max
 stats() {
@@ -247,12 +238,24 @@ if [[ " $ONLY " == *" blk "* ]]; then
 	done
 fi
 
-# virtio-net: tests/bench/net.sh (root: a private network namespace), lkvm
-# only so far -- its lines are printed, not tabled.
+# virtio-net: tests/bench/net.sh (root: a private network namespace);
+# its own lines go to OUT/net.log, its ROW lines become one results row
+# per figure and VMM, over its runs.
 if [[ " $ONLY " == *" net "* ]]; then
-	echo "== virtio-net (tests/bench/net.sh; lkvm only, no QEMU figure yet)"
+	echo "== virtio-net (tests/bench/net.sh; the runs in $OUT/net.log)"
 	if [ "$(id -u)" = 0 ]; then
-		LKVM=$LKVM GUEST_DIR=$G "$TOP/tests/bench/net.sh" | sed 's/^/  /'
+		LKVM=$LKVM GUEST_DIR=$G "$TOP/tests/bench/net.sh" >"$OUT/net.log" 2>&1 ||
+			echo "  net.sh failed: see $OUT/net.log" >&2
+		awk -F'\t' '$1 == "ROW" {
+				k = $2 "\t" $3 "\t" $5
+				if (!(k in v)) order[++n] = k
+				v[k] = v[k] " " $4
+			}
+			END { for (i = 1; i <= n; i++) print order[i] "\t" v[order[i]] }' "$OUT/net.log" |
+		while IFS=$'\t' read -r fig vmm unit vals; do
+			# shellcheck disable=SC2086 # one value per word
+			stats "$fig" "$vmm" "$unit" $vals
+		done
 	else
 		echo "  skipped: needs root for its network namespace"
 	fi
