@@ -75,6 +75,7 @@ struct disk_worker {
 	struct disk_req *head, *tail;	/* queued */
 	struct disk_req *done_head, *done_tail;
 	unsigned int busy;		/* queued + running + done */
+	bool running;			/* the worker is in fn() */
 	bool stop;
 	bool started;
 	int efd;
@@ -85,6 +86,13 @@ struct disk_worker {
 int disk_worker_start(struct disk_worker *w, int efd,
 		      int (*fn)(void *ctx, struct disk_req *req), void *ctx);
 void disk_worker_queue(struct disk_worker *w, struct disk_req *req);
+/*
+ * Runs @req with @fn on the calling thread when the worker has nothing
+ * queued or running, completing it as the worker would; false (and
+ * nothing done) if the worker is busy or @fn answers -EAGAIN.
+ */
+bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
+			    int (*fn)(void *ctx, struct disk_req *req));
 /* Completes what the worker finished; returns the number completed. */
 unsigned int disk_worker_reap(struct disk_worker *w, struct disk *d);
 /* Waits until everything queued has finished, then reaps. */

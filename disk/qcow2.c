@@ -5,7 +5,12 @@
  *
  * Every request runs on the disk's worker thread with plain pread/pwrite,
  * one at a time, so the metadata needs no locking and the device's event
- * loop never waits.  New clusters are always appended at the end of the
+ * loop never waits.  The exception: while the worker is idle, a read or
+ * an in-place write whose L2 table is cached and whose data the page
+ * cache can take at once (RWF_NOWAIT) runs on the submitting thread
+ * (disk_worker_try_inline(), the worker's lock held); anything that would
+ * block gives up and goes to the worker after all.  That saves a depth-1
+ * request two thread wake-ups.  New clusters are always appended at the end of the
  * file, and an allocating write goes
  *
  *	data -> refcounts -> fdatasync -> (new L2 table -> fdatasync) ->
@@ -20,9 +25,11 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -33,7 +40,33 @@ static int l2_load(void *ctx, u64 off, void *buf, size_t len)
 {
 	struct qcow2 *q = ctx;
 
+	if (q->nowait)
+		return -EAGAIN;		/* a table to read: the worker's job */
 	return full_pread(q->fd, buf, len, off);
+}
+
+/*
+ * Guest data to or from the image: the worker's blocking full transfer,
+ * or inline (q->nowait) one RWF_NOWAIT call that must move all @n bytes;
+ * anything less (pages not cached, a write that would wait, an error) is
+ * -EAGAIN, and the worker does the whole request again.
+ */
+static int data_rw(struct qcow2 *q, const struct iovec *sub,
+		   unsigned int nsub, u64 n, u64 off, bool write)
+{
+	ssize_t r;
+
+	if (!q->nowait)
+		return write ? full_pwritev(q->fd, sub, nsub, off) :
+			       full_preadv(q->fd, sub, nsub, off);
+	if (nsub > IOV_MAX)
+		return -EAGAIN;
+	r = write ? pwritev2(q->fd, sub, (int)nsub, (off_t)off, RWF_NOWAIT) :
+		    preadv2(q->fd, sub, (int)nsub, (off_t)off, RWF_NOWAIT);
+	/* Filesystems without non-blocking buffered writes say so at once. */
+	if (r < 0 && write && errno == EOPNOTSUPP)
+		q->nowait_write_unsupported = true;
+	return r == (ssize_t)n ? 0 : -EAGAIN;
 }
 
 static int flush(struct qcow2 *q)
@@ -202,13 +235,15 @@ static int read_chunk(struct qcow2 *q, u64 voff, u64 *np, u64 len,
 		if (!sub)
 			return -ENOMEM;
 		nsub = iov_slice(iov, cnt, skip, n, sub);
-		return full_preadv(q->fd, sub, nsub, host);
+		return data_rw(q, sub, nsub, n, host, false);
 	}
 	if (classify(q, entry) == CL_ZERO ||
 	    (classify(q, entry) == CL_UNALLOC && !q->backing)) {
 		iov_memset(iov, cnt, skip, 0, n);
 		return 0;
 	}
+	if (q->nowait)
+		return -EAGAIN;		/* compressed, or the backing file */
 	ret = read_cluster(q, entry, voff - in, q->buf);
 	if (!ret)
 		iov_from_buf(iov, cnt, skip, q->buf + in, n);
@@ -350,6 +385,8 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
 		return 0;
 
 	if (type == CL_NORMAL && (entry & QCOW2_OFLAG_COPIED)) {
+		if (!iov && q->nowait)
+			return -EAGAIN;
 		if (!iov) {
 			memset(q->buf, 0, n);
 			return full_pwrite(q->fd, q->buf, n, off + in);
@@ -358,8 +395,11 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
 		if (!sub)
 			return -ENOMEM;
 		nsub = iov_slice(iov, cnt, skip, n, sub);
-		return full_pwritev(q->fd, sub, nsub, off + in);
+		return data_rw(q, sub, nsub, n, off + in, true);
 	}
+	/* Allocating, copying, releasing: the worker's, with its fsyncs. */
+	if (q->nowait)
+		return -EAGAIN;
 
 	/* Build the whole new cluster. */
 	if (n < q->cs) {
@@ -449,6 +489,8 @@ static int do_rw(struct qcow2 *q, struct disk_req *req, u64 voff, u64 len,
 		ret = write ? write_chunk(q, voff, n, iov, cnt, skip) :
 			      read_chunk(q, voff, &n, len, iov, cnt, skip);
 		if (ret) {
+			if (ret == -EAGAIN && q->nowait)
+				return ret;	/* the worker takes it */
 			pr_debug("qcow2 %s: request %llu at %llu: %s",
 				 q->d->path, (unsigned long long)req->id,
 				 (unsigned long long)voff, strerror(-ret));
@@ -482,11 +524,27 @@ static int qcow2_handle(void *ctx, struct disk_req *req)
 	}
 }
 
+/* The submitting thread, the worker's lock held (see the top). */
+static int qcow2_handle_nowait(void *ctx, struct disk_req *req)
+{
+	struct qcow2 *q = ctx;
+	int ret;
+
+	if (req->op != DISK_OP_READ &&
+	    (req->op != DISK_OP_WRITE || q->nowait_write_unsupported))
+		return -EAGAIN;
+	q->nowait = true;
+	ret = qcow2_handle(ctx, req);
+	q->nowait = false;
+	return ret;
+}
+
 static int qcow2_submit(struct disk *d, struct disk_req *req)
 {
 	struct qcow2 *q = d->priv;
 
-	disk_worker_queue(&q->worker, req);
+	if (!disk_worker_try_inline(&q->worker, req, qcow2_handle_nowait))
+		disk_worker_queue(&q->worker, req);
 	return 0;
 }
 

@@ -182,6 +182,8 @@ struct qcow2 {
 	struct iovec *sub;		/* iovec slices */
 	unsigned int sub_cap;
 	struct disk_worker worker;
+	bool nowait;			/* inline on the device thread */
+	bool nowait_write_unsupported;	/* RWF_NOWAIT writes: EOPNOTSUPP */
 };
 
 /* A cluster we would write into or read metadata from must not be ours. */

@@ -30,11 +30,13 @@ static void *worker_thread(void *opaque)
 		w->head = req->next;
 		if (!w->head)
 			w->tail = NULL;
+		w->running = true;
 		pthread_mutex_unlock(&w->lock);
 
 		req->ret = w->fn(w->ctx, req);
 
 		pthread_mutex_lock(&w->lock);
+		w->running = false;
 		req->next = NULL;
 		if (w->done_tail)
 			w->done_tail->next = req;
@@ -78,6 +80,44 @@ void disk_worker_queue(struct disk_worker *w, struct disk_req *req)
 	w->busy++;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * With nothing queued or running, the worker's state (the backend's, for
+ * qcow2 its metadata and caches) is only touched under w->lock: holding
+ * it, this thread may run a request itself.  No request overtakes an
+ * earlier one: those have all finished.  The completion goes the
+ * worker's way (done list, eventfd), so callers need not know.
+ */
+bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
+			    int (*fn)(void *ctx, struct disk_req *req))
+{
+	u64 one = 1;
+	int ret;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->head || w->running) {
+		pthread_mutex_unlock(&w->lock);
+		return false;
+	}
+	ret = fn(w->ctx, req);
+	if (ret == -EAGAIN) {
+		pthread_mutex_unlock(&w->lock);
+		return false;
+	}
+	req->ret = ret;
+	req->next = NULL;
+	if (w->done_tail)
+		w->done_tail->next = req;
+	else
+		w->done_head = req;
+	w->done_tail = req;
+	w->busy++;
+	pthread_mutex_unlock(&w->lock);
+	/* Can only fail if the counter saturates: a wake-up is due. */
+	if (write(w->efd, &one, sizeof(one)) < 0)
+		(void)0;
+	return true;
 }
 
 unsigned int disk_worker_reap(struct disk_worker *w, struct disk *d)
