@@ -10,8 +10,10 @@
  * cache can take at once (RWF_NOWAIT) runs on the submitting thread
  * (disk_worker_try_inline(), the worker's lock held); anything that would
  * block gives up and goes to the worker after all.  That saves a depth-1
- * request two thread wake-ups.  New clusters are always appended at the end of the
- * file, and an allocating write goes
+ * request two thread wake-ups.
+ *
+ * New clusters are always appended at the end of the file, and an
+ * allocating write goes
  *
  *	data -> refcounts -> fdatasync -> (new L2 table -> fdatasync) ->
  *	L2 entry / L1 entry [-> fdatasync -> drop the old cluster's refcount]

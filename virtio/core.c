@@ -147,6 +147,7 @@ static int virtio_eventfd_watch(struct evloop *loop, int *fd,
 static int virtio_queue_init(struct virtio_device *vdev, unsigned int i)
 {
 	struct virtio_queue *q = &vdev->queues[i];
+	struct evloop *loop;
 	int ret;
 
 	q->vdev = vdev;
@@ -162,19 +163,20 @@ static int virtio_queue_init(struct virtio_device *vdev, unsigned int i)
 	q->done = calloc(q->done_cap, sizeof(*q->done));
 	if (!q->done)
 		return -ENOMEM;
-	if (virtio_queue_loop(q)->poll_us) {
+	loop = virtio_queue_loop(q);
+	if (loop->poll_us) {
 		q->polled = true;
 		q->poller = (struct evloop_poller){
 			.poll = virtio_queue__poll, .arm = virtio_queue__arm,
 			.opaque = q,
 		};
-		evloop_add_poller(virtio_queue_loop(q), &q->poller);
+		evloop_add_poller(loop, &q->poller);
 	}
-	ret = virtio_eventfd_watch(virtio_queue_loop(q), &q->kick_fd,
-				   &q->kick_watch, virtio_queue__on_kick, q);
+	ret = virtio_eventfd_watch(loop, &q->kick_fd, &q->kick_watch,
+				   virtio_queue__on_kick, q);
 	if (ret)
 		return ret;
-	return virtio_eventfd_watch(virtio_queue_loop(q), &q->done_fd, &q->done_watch,
+	return virtio_eventfd_watch(loop, &q->done_fd, &q->done_watch,
 				    virtio_queue__on_done, q);
 }
 
