@@ -12,11 +12,27 @@
 #include "disk-int.h"
 #include "lkvm/seccomp.h"
 
+/* w->lock held: @req finished, on the done list for the reaper. */
+static void worker_done(struct disk_worker *w, struct disk_req *req)
+{
+	u64 one = 1;
+
+	req->next = NULL;
+	if (w->done_tail)
+		w->done_tail->next = req;
+	else
+		w->done_head = req;
+	w->done_tail = req;
+	pthread_cond_broadcast(&w->idle);
+	/* Can only fail if the counter saturates: a wake-up is due. */
+	if (write(w->efd, &one, sizeof(one)) < 0)
+		(void)0;
+}
+
 static void *worker_thread(void *opaque)
 {
 	struct disk_worker *w = opaque;
 	struct disk_req *req;
-	u64 one = 1;
 
 	pthread_setname_np(pthread_self(), "lkvm-disk");
 	seccomp__thread_enter(SECCOMP_THREAD_DISK);
@@ -37,16 +53,7 @@ static void *worker_thread(void *opaque)
 
 		pthread_mutex_lock(&w->lock);
 		w->running = false;
-		req->next = NULL;
-		if (w->done_tail)
-			w->done_tail->next = req;
-		else
-			w->done_head = req;
-		w->done_tail = req;
-		pthread_cond_broadcast(&w->idle);
-		/* Can only fail if the counter saturates: a wake-up is due. */
-		if (write(w->efd, &one, sizeof(one)) < 0)
-			(void)0;
+		worker_done(w, req);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -92,7 +99,6 @@ void disk_worker_queue(struct disk_worker *w, struct disk_req *req)
 bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
 			    int (*fn)(void *ctx, struct disk_req *req))
 {
-	u64 one = 1;
 	int ret;
 
 	pthread_mutex_lock(&w->lock);
@@ -106,17 +112,9 @@ bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
 		return false;
 	}
 	req->ret = ret;
-	req->next = NULL;
-	if (w->done_tail)
-		w->done_tail->next = req;
-	else
-		w->done_head = req;
-	w->done_tail = req;
 	w->busy++;
+	worker_done(w, req);
 	pthread_mutex_unlock(&w->lock);
-	/* Can only fail if the counter saturates: a wake-up is due. */
-	if (write(w->efd, &one, sizeof(one)) < 0)
-		(void)0;
 	return true;
 }
 
