@@ -387,8 +387,6 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
 		return 0;
 
 	if (type == CL_NORMAL && (entry & QCOW2_OFLAG_COPIED)) {
-		if (!iov && q->nowait)
-			return -EAGAIN;
 		if (!iov) {
 			memset(q->buf, 0, n);
 			return full_pwrite(q->fd, q->buf, n, off + in);

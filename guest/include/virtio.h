@@ -298,7 +298,7 @@ static inline void irq_disable(void)
 	asm volatile("cli" ::: "memory");
 }
 
-/* Milliseconds since the first call (TSC). */
+/* Milliseconds and microseconds since the first call of either (TSC). */
 uint64_t ms_now(void);
 uint64_t us_now(void);
 

@@ -159,7 +159,6 @@ int main(int argc, char **argv)
 	}
 	if (!pid) {
 		int in = open("/dev/null", O_RDONLY);
-
 		char c;
 
 		if (in < 0 || dup2(in, 0) < 0 || dup2(pfd[1], 1) < 0 ||
