@@ -7,10 +7,10 @@
  * one at a time, so the metadata needs no locking and the device's event
  * loop never waits.  The exception: while the worker is idle, a read or
  * an in-place write whose L2 table is cached and whose data the page
- * cache can take at once (RWF_NOWAIT) runs on the submitting thread
- * (disk_worker_try_inline(), the worker's lock held); anything that would
- * block gives up and goes to the worker after all.  That saves a depth-1
- * request two thread wake-ups.
+ * cache can take at once (RWF_NOWAIT, or whole pages: see data_rw()) runs
+ * on the submitting thread (disk_worker_try_inline(), the worker's lock
+ * held); anything that would block gives up and goes to the worker after
+ * all.  That saves a depth-1 request two thread wake-ups.
  *
  * New clusters are always appended at the end of the file, and an
  * allocating write goes
@@ -52,6 +52,14 @@ static int l2_load(void *ctx, u64 off, void *buf, size_t len)
  * or inline (q->nowait) one RWF_NOWAIT call that must move all @n bytes;
  * anything less (pages not cached, a write that would wait, an error) is
  * -EAGAIN, and the worker does the whole request again.
+ *
+ * Where the filesystem has no non-blocking buffered writes, a write of
+ * whole pages still runs inline, as a plain write: it only copies into
+ * the page cache (no page to read first), and can wait only for dirty
+ * page throttling, which a raw image's libaio writes to a buffered file
+ * wait out on the device thread just the same.  Handing it to the
+ * worker instead costs two thread wake-ups per request, and on a small
+ * host the worker must also win a CPU from the polling device thread.
  */
 static int data_rw(struct qcow2 *q, const struct iovec *sub,
 		   unsigned int nsub, u64 n, u64 off, bool write)
@@ -63,6 +71,11 @@ static int data_rw(struct qcow2 *q, const struct iovec *sub,
 			       full_preadv(q->fd, sub, nsub, off);
 	if (nsub > IOV_MAX)
 		return -EAGAIN;
+	if (write && q->nowait_write_unsupported) {
+		if ((off | n) & ((u64)getpagesize() - 1))
+			return -EAGAIN;
+		return full_pwritev(q->fd, sub, nsub, off) ? -EAGAIN : 0;
+	}
 	r = write ? pwritev2(q->fd, sub, (int)nsub, (off_t)off, RWF_NOWAIT) :
 		    preadv2(q->fd, sub, (int)nsub, (off_t)off, RWF_NOWAIT);
 	/* Filesystems without non-blocking buffered writes say so at once. */
@@ -530,8 +543,7 @@ static int qcow2_handle_nowait(void *ctx, struct disk_req *req)
 	struct qcow2 *q = ctx;
 	int ret;
 
-	if (req->op != DISK_OP_READ &&
-	    (req->op != DISK_OP_WRITE || q->nowait_write_unsupported))
+	if (req->op != DISK_OP_READ && req->op != DISK_OP_WRITE)
 		return -EAGAIN;
 	q->nowait = true;
 	ret = qcow2_handle(ctx, req);

@@ -13,6 +13,9 @@
  *     gen SEED OFF LEN                 the pattern, on stdout
  *     write IMG OFF LEN SEED           pattern through the backend, in
  *                                      odd-sized iovecs
+ *     writes IMG OFF:LEN:SEED...       the same, several in one session,
+ *                                      one after the other (qcow2: later
+ *                                      ones may run inline)
  *     read IMG OFF LEN                 backend read, to stdout
  *     put IMG OFF                      stdin (whole sectors) written
  *                                      through the backend, odd iovecs
@@ -184,6 +187,41 @@ static int cmd_rw(int argc, char **argv, enum disk_op op)
 	if (ret)
 		fprintf(stderr, "disk-tool: %s: %s\n", argv[0], strerror(-ret));
 	free(buf);
+	disk_close(d);
+	return ret ? 1 : 0;
+}
+
+/* One write after another on one open disk, then a flush. */
+static int cmd_writes(int argc, char **argv)
+{
+	struct disk *d = open_disk(argv[0]);
+	struct iovec iov[256];
+	int ret = 0;
+
+	for (int i = 1; i < argc && !ret; i++) {
+		unsigned long long off, len, seed;
+		unsigned int n;
+		u8 *buf;
+
+		if (sscanf(argv[i], "%llu:%llu:%llu", &off, &len, &seed) != 3) {
+			fprintf(stderr, "disk-tool: bad write %s\n", argv[i]);
+			ret = -EINVAL;
+			break;
+		}
+		buf = malloc(len ? len : 1);
+		if (!buf) {
+			ret = -ENOMEM;
+			break;
+		}
+		gen(seed, off, buf, len);
+		n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
+		ret = sync_req(d, DISK_OP_WRITE, off, len, iov, n);
+		free(buf);
+	}
+	if (!ret)
+		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
+	if (ret)
+		fprintf(stderr, "disk-tool: %s: %s\n", argv[0], strerror(-ret));
 	disk_close(d);
 	return ret ? 1 : 0;
 }
@@ -500,6 +538,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "write") && argc == 5)
 		return cmd_rw(argc - 1, argv + 1, DISK_OP_WRITE);
+	if (!strcmp(argv[0], "writes") && argc >= 3)
+		return cmd_writes(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "read") && argc == 4)
 		return cmd_rw(argc - 1, argv + 1, DISK_OP_READ);
 	if (!strcmp(argv[0], "zero") && argc == 4)
