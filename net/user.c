@@ -52,8 +52,9 @@ struct net_user {
 	const struct slirp_api *api;	/* libslirp, loaded on first use */
 	Slirp *slirp;
 	int poke_fd, timer_fd;
+	s64 timer_at;			/* when timer_fd fires; -1: not armed */
 	struct evloop_watch poke_w, timer_w;
-	bool poked, rx_on, congested;
+	bool poked, rx_on, congested, in_cycle;
 
 	struct user_fds fds;		/* the sockets slirp polls */
 
@@ -100,7 +101,9 @@ static ssize_t user_send_packet(const void *buf, size_t len,
 	memcpy(u->q[slot], buf, len);
 	u->qlen[slot] = (u16)len;
 	u->qcount++;
-	user_poke(u);
+	/* Inside a cycle, the cycle delivers it (or pokes if it cannot). */
+	if (!u->in_cycle)
+		user_poke(u);
 	return (ssize_t)len;
 }
 
@@ -218,6 +221,12 @@ static int user_get_revents(int idx, void *opaque)
 	return ev;
 }
 
+/*
+ * The timerfd is set again only when the next deadline comes before the
+ * one it holds (or it holds none): firing early only runs a cycle with
+ * nothing expired, and under load, with a cycle per datagram, this saves
+ * a timerfd_settime() on almost every one.
+ */
 static void user_arm_timer(struct net_user *u, u32 timeout_ms)
 {
 	struct itimerspec its = { 0 };
@@ -233,13 +242,16 @@ static void user_arm_timer(struct net_user *u, u32 timeout_ms)
 		if (delay < 0 || d < delay)
 			delay = d;
 	}
-	if (delay >= 0) {
-		its.it_value.tv_sec = delay / 1000;
-		its.it_value.tv_nsec = (delay % 1000) * 1000000;
-		if (!delay)
-			its.it_value.tv_nsec = 1;	/* 0 would disarm */
-	}
-	timerfd_settime(u->timer_fd, 0, &its, NULL);
+	if (u->timer_at >= 0 && u->timer_at <= now)
+		u->timer_at = -1;	/* fired, or about to: one-shot */
+	if (delay < 0 || (u->timer_at >= 0 && u->timer_at <= now + delay))
+		return;
+	its.it_value.tv_sec = delay / 1000;
+	its.it_value.tv_nsec = (delay % 1000) * 1000000;
+	if (!delay)
+		its.it_value.tv_nsec = 1;	/* 0 would disarm */
+	if (!timerfd_settime(u->timer_fd, 0, &its, NULL))
+		u->timer_at = now + delay;
 }
 
 static void user_run_timers(struct net_user *u)
@@ -268,6 +280,7 @@ static void user_cycle(struct net_user *u)
 	u32 timeout = UINT32_MAX;
 	int n;
 
+	u->in_cycle = true;
 	user_run_timers(u);
 	if (u->fds.nr_pfds) {
 		n = user_fds_poll(&u->fds);
@@ -280,6 +293,7 @@ static void user_cycle(struct net_user *u)
 	u->api->slirp_pollfds_fill(u->slirp, &timeout, user_add_poll, u);
 	user_fds_sync(&u->fds);
 	user_arm_timer(u, timeout);
+	u->in_cycle = false;
 	/* Frames left over (work budget): come back after other work. */
 	if (u->qcount && u->rx_on)
 		user_poke(u);
@@ -455,6 +469,7 @@ int net_user_open(struct net_backend *be, const struct lkvm_net *cfg)
 		return -ENOMEM;
 	u->be = be;
 	u->poke_fd = u->timer_fd = -1;
+	u->timer_at = -1;
 	u->api = slirp_dl();
 	if (!u->api) {
 		free(u);
