@@ -634,8 +634,9 @@ static long test_bench(void)
 	}
 	/* rx: up to the last frame, not the idle wait after it. */
 	t1 = dir[0] == 't' ? us_now() : last;
-	printf("vnet: bench %s %u frames of %u bytes in %lu us: %lu frames/s\n",
-	       dir, i, size, t1 - t0, t1 > t0 ? i * 1000000UL / (t1 - t0) : 0UL);
+	printf("vnet: bench %s %u frames of %u bytes in %lu us: %lu frames/s kicks=%lu\n",
+	       dir, i, size, t1 - t0, t1 > t0 ? i * 1000000UL / (t1 - t0) : 0UL,
+	       (unsigned long)vnet_dev()->vqs[dir[0] == 't']->nr_kicks);
 	return 0;
 }
 
