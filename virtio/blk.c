@@ -11,12 +11,13 @@
  *
  * num-queues=N > 1 (VIRTIO_BLK_F_MQ): the device thread serves every
  * queue, polling all their rings while busy, unless queue-threads asks for
- * one thread per queue (ops->thread_per_queue): then the core takes
- * completions made on the device thread over to the queue's.  On a host
- * with few CPUs one thread is the faster (README "Performance": four
- * threads and a vCPU on two CPUs run at a third of one thread's rate).
- * The disk is thread-safe, and a queue only
- * pops a chain once disk_reserve() has set room aside for it, so a full
+ * one thread per queue (ops->thread_per_queue): then each queue thread
+ * also collects what the backend finished, and the core hands completions
+ * made on another thread (the device thread's disk watch, another queue's)
+ * over to the queue's own.  On a host with few CPUs one thread is the
+ * faster (README "Performance": four threads and a vCPU on two CPUs run
+ * at under half one thread's rate).  The disk is thread-safe, and a queue
+ * only pops a chain once disk_reserve() has set room aside for it, so a full
  * backend stalls the queue (virtio_queue_stall()) and never fails a
  * request; any completion resumes it.  Each queue may have at most its
  * share (depth/N) in flight, so no queue starves the others.
@@ -247,7 +248,7 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 			 * A queue thread collects whatever is done, other
 			 * queues' requests too (virtio_queue_complete() hands
 			 * those over to their threads): the device thread
-			 * in between cost a third of the rate.
+			 * in between cost 40% of the rate.
 			 */
 			if (started &&
 			    (!blk->mq || blk->ops.thread_per_queue))
