@@ -14,35 +14,15 @@
 #include <sys/epoll.h>
 
 #include "lkvm/net.h"
+#include "guest-frames.h"
 #include "tap.h"
 #include "rss.h"
 
 #define SLACK_KIB	1024	/* malloc arenas, stdio, page tables */
 
-static const u8 guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-
 static void rx_wake(void *opaque __unused)
 {
 	/* The guest takes nothing: frames stay in the backlog. */
-}
-
-/* "Who has 10.0.2.2? Tell 10.0.2.15", from the guest. */
-static size_t make_arp(u8 *f)
-{
-	static const u8 spa[4] = { 10, 0, 2, 15 }, tpa[4] = { 10, 0, 2, 2 };
-
-	memset(f, 0, 60);
-	memset(f, 0xff, 6);
-	memcpy(f + 6, guest_mac, 6);
-	f[12] = 0x08; f[13] = 0x06;
-	f[14] = 0; f[15] = 1;			/* Ethernet */
-	f[16] = 0x08; f[17] = 0x00;		/* IPv4 */
-	f[18] = 6; f[19] = 4;
-	f[20] = 0; f[21] = 1;			/* request */
-	memcpy(f + 22, guest_mac, 6);
-	memcpy(f + 28, spa, 4);
-	memcpy(f + 38, tpa, 4);
-	return 60;
 }
 
 int main(void)
@@ -64,7 +44,7 @@ int main(void)
 	pthread_mutex_lock(&lock);
 	is_int(be.ops->attach(&be, &loop), 0, "attached to the loop");
 	be.ops->rx_enable(&be, true);
-	iov.iov_len = make_arp(frame);
+	iov.iov_len = guest_arp_request(frame);
 	budget = (long)NET_USER_QLEN * NET_USER_SLOT / 1024 + SLACK_KIB;
 	before = rss_kib(0);
 	hwm_reset();

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lkvm/net.h"
+#include "guest-frames.h"
 #include "tap.h"
 
 #define NR_EARLY	8	/* sockets whose events wait in the batch */
@@ -52,75 +53,13 @@ static void run_batch(void)
 	atomic_store(&loop.stop, false);
 }
 
-static u16 csum(const void *p, size_t len, u32 sum)
-{
-	const u8 *b = p;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (u32)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (u32)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (u16)~sum;
-}
-
-/* A guest SYN from 10.0.2.15:@sport to 10.0.2.2:@dport (host loopback). */
-static size_t make_syn(u8 *f, u16 sport, u16 dport)
-{
-	static const u8 dst_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
-	static const u8 src_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-	u8 *ip = f + 14, *tcp = ip + 20, pseudo[12];
-	u32 saddr = htonl(0x0a00020f), daddr = htonl(0x0a000202);
-	u16 v;
-
-	memset(f, 0, 14 + 20 + 20);
-	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, src_mac, 6);
-	f[12] = 0x08;
-	ip[0] = 0x45;
-	v = htons(40);
-	memcpy(ip + 2, &v, 2);
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	memcpy(ip + 12, &saddr, 4);
-	memcpy(ip + 16, &daddr, 4);
-	v = htons(csum(ip, 20, 0));
-	memcpy(ip + 10, &v, 2);
-
-	v = htons(sport);
-	memcpy(tcp, &v, 2);
-	v = htons(dport);
-	memcpy(tcp + 2, &v, 2);
-	tcp[7] = 1;			/* sequence number */
-	tcp[12] = 5 << 4;		/* data offset */
-	tcp[13] = 0x02;			/* SYN */
-	v = htons(8192);
-	memcpy(tcp + 14, &v, 2);
-	memcpy(pseudo, &saddr, 4);
-	memcpy(pseudo + 4, &daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = IPPROTO_TCP;
-	v = htons(20);
-	memcpy(pseudo + 10, &v, 2);
-	{
-		u32 sum = 0;
-
-		for (int i = 0; i < 12; i += 2)
-			sum += (u32)pseudo[i] << 8 | pseudo[i + 1];
-		v = htons(csum(tcp, 20, sum));
-	}
-	memcpy(tcp + 16, &v, 2);
-	return 14 + 20 + 20;
-}
-
 static int send_syn(struct net_backend *be, u16 sport, u16 dport)
 {
 	u8 frame[64];
 	struct iovec iov = { .iov_base = frame };
 	int ret;
 
-	iov.iov_len = make_syn(frame, sport, dport);
+	iov.iov_len = guest_tcp(frame, sport, dport, 1, 0, 0x02, NULL, 0);
 	pthread_mutex_lock(be->lock);
 	ret = be->ops->send(be, &iov, 1);
 	pthread_mutex_unlock(be->lock);
