@@ -16,6 +16,12 @@ struct disk_ops {
 	void (*drain)(struct disk *d);
 	int (*pread)(struct disk *d, void *buf, size_t len, u64 offset);
 	void (*close)(struct disk *d);
+	/*
+	 * Optional (disk_open_lane()): the backend state of @lane, which has
+	 * @d's fields copied, its own lock and event_fd and no fd yet.
+	 */
+	int (*open_lane)(struct disk *d, struct disk *lane, char *err,
+			 size_t errlen);
 };
 
 /* Backends hand a finished request back through this. */

@@ -336,6 +336,51 @@ int disk_open(const struct disk_opts *opts, struct disk **out, char *err,
 	return disk_open_depth(opts, out, 0, err, errlen);
 }
 
+int disk_open_lane(struct disk *d, struct disk **out, char *err,
+		   size_t errlen)
+{
+	struct disk *l;
+	int ret;
+
+	if (!d->ops->open_lane) {
+		disk_err(err, errlen, "%s images have no lanes",
+			 disk_format_name(d->format));
+		return -EOPNOTSUPP;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		disk_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*l = (struct disk){
+		.path = strdup(d->path), .format = d->format, .size = d->size,
+		.block_size = d->block_size, .readonly = d->readonly,
+		.direct = d->direct, .probed = d->probed,
+		.can_discard = d->can_discard,
+		.can_write_zeroes = d->can_write_zeroes, .fd = -1,
+		.depth = d->depth,
+	};
+	pthread_mutex_init(&l->lock, NULL);
+	l->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!l->path || l->event_fd < 0) {
+		ret = l->path ? -errno : -ENOMEM;
+		disk_err(err, errlen, "%s", strerror(-ret));
+		goto out_free;
+	}
+	ret = d->ops->open_lane(d, l, err, errlen);
+	if (ret)
+		goto out_free;
+	*out = l;
+	return 0;
+out_free:
+	if (l->event_fd >= 0)
+		close(l->event_fd);
+	pthread_mutex_destroy(&l->lock);
+	free(l->path);
+	free(l);
+	return ret;
+}
+
 void disk_close(struct disk *d)
 {
 	if (!d)

@@ -354,6 +354,9 @@ static void raw_close(struct disk *d)
 	free(r);
 }
 
+static int raw_open_lane(struct disk *d, struct disk *lane, char *err,
+			 size_t errlen);
+
 static const struct disk_ops raw_ops = {
 	.name = "raw",
 	.submit = raw_submit,
@@ -361,7 +364,67 @@ static const struct disk_ops raw_ops = {
 	.drain = raw_drain,
 	.pread = raw_pread,
 	.close = raw_close,
+	.open_lane = raw_open_lane,
 };
+
+/*
+ * The backend state on @d, whose fd is @fd: an aio context, its slots and
+ * a worker.  On failure @d is as it was and @fd still the caller's.
+ */
+static int raw_setup(struct disk *d, int fd, char *err, size_t errlen)
+{
+	struct raw *r;
+	int ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		disk_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = io_setup(DISK_MAX_INFLIGHT, &r->ctx);
+	if (ret) {
+		disk_err(err, errlen, "io_setup: %s", strerror(-ret));
+		free(r);
+		return ret;
+	}
+	for (int i = DISK_MAX_INFLIGHT - 1; i >= 0; i--) {
+		r->slots[i].next_free = r->free;
+		r->free = &r->slots[i];
+	}
+	ret = disk_worker_start(&r->worker, d->event_fd, raw_sync, d);
+	if (ret) {
+		disk_err(err, errlen, "worker thread: %s", strerror(-ret));
+		io_destroy(r->ctx);
+		free(r);
+		return ret;
+	}
+	d->fd = fd;
+	d->priv = r;
+	d->ops = &raw_ops;
+	return 0;
+}
+
+/*
+ * A lane of @d: the same file through its own fd, aio context, worker
+ * and lock.  FLUSH needs nothing shared: fdatasync() on any descriptor
+ * of a file writes back every completed write to it, whichever lane
+ * made it.
+ */
+static int raw_open_lane(struct disk *d, struct disk *lane, char *err,
+			 size_t errlen)
+{
+	int fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 0), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		disk_err(err, errlen, "%s", strerror(errno));
+		return ret;
+	}
+	ret = raw_setup(lane, fd, err, errlen);
+	if (ret)
+		close(fd);
+	return ret;
+}
 
 /* Finds the O_DIRECT alignment of a regular file: 512, else 4096. */
 static u32 probe_dio_align(int fd)
@@ -378,7 +441,6 @@ static u32 probe_dio_align(int fd)
 int raw_open(struct disk *d, int fd, char *err, size_t errlen)
 {
 	struct stat st;
-	struct raw *r;
 	u64 size;
 	int ret, sz;
 
@@ -414,37 +476,11 @@ int raw_open(struct disk *d, int fd, char *err, size_t errlen)
 		pr_warn("disk %s: the last %llu bytes are not a whole sector and are not visible",
 			d->path, (unsigned long long)(size % DISK_SECTOR_SIZE));
 	d->size = ALIGN_DOWN(size, (u64)d->block_size);
-
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		ret = -ENOMEM;
-		disk_err(err, errlen, "out of memory");
-		goto out_close;
-	}
-	ret = io_setup(DISK_MAX_INFLIGHT, &r->ctx);
-	if (ret) {
-		disk_err(err, errlen, "io_setup: %s", strerror(-ret));
-		free(r);
-		goto out_close;
-	}
-	for (int i = DISK_MAX_INFLIGHT - 1; i >= 0; i--) {
-		r->slots[i].next_free = r->free;
-		r->free = &r->slots[i];
-	}
-	d->fd = fd;
-	d->priv = r;
-	d->ops = &raw_ops;
 	d->can_discard = !d->readonly;
 	d->can_write_zeroes = !d->readonly;
-	ret = disk_worker_start(&r->worker, d->event_fd, raw_sync, d);
-	if (ret) {
-		disk_err(err, errlen, "worker thread: %s", strerror(-ret));
-		io_destroy(r->ctx);
-		free(r);
-		d->fd = -1;
-		d->priv = NULL;
+	ret = raw_setup(d, fd, err, errlen);
+	if (ret)
 		goto out_close;
-	}
 	return 0;
 out_close:
 	close(fd);

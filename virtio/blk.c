@@ -11,16 +11,20 @@
  *
  * num-queues=N > 1 (VIRTIO_BLK_F_MQ): the device thread serves every
  * queue, polling all their rings while busy, unless queue-threads asks for
- * one thread per queue (ops->thread_per_queue): then each queue thread
- * also collects what the backend finished, and the core hands completions
- * made on another thread (the device thread's disk watch, another queue's)
- * over to the queue's own.  On a host with few CPUs one thread is the
- * faster (README "Performance": four threads and a vCPU on two CPUs run
- * at under half one thread's rate).  The disk is thread-safe, and a queue
- * only pops a chain once disk_reserve() has set room aside for it, so a full
- * backend stalls the queue (virtio_queue_stall()) and never fails a
- * request; any completion resumes it.  Each queue may have at most its
- * share (depth/N) in flight, so no queue starves the others.
+ * one thread per queue (ops->thread_per_queue): then on a raw image each
+ * queue has a backend lane of its own (disk_open_lane(): its own aio
+ * context, eventfd and lock), which its thread submits to and reaps, so
+ * queues share no lock on the request path and every completion is made
+ * on its queue's thread.  A qcow2 image has one state for all: each queue
+ * thread collects whatever it finished, and the core hands completions
+ * made on another thread (the device thread's disk watch, another
+ * queue's) over to the queue's own.  On a host with few CPUs one thread
+ * is the faster (README "Performance": four threads and a vCPU on two
+ * CPUs share them).  The disk is thread-safe, and a queue only pops a
+ * chain once disk_reserve() has set room aside for it, so a full backend
+ * stalls the queue (virtio_queue_stall()) and never fails a request; any
+ * completion resumes it.  On a shared disk each queue may have at most
+ * its share (depth/N) in flight, so no queue starves the others.
  *
  * A backend error (ENOSPC, EIO) is VIRTIO_BLK_S_IOERR for that request
  * only.
@@ -55,6 +59,15 @@ struct virtio_blk {
 	struct virtio_device *vdev;
 	const char *path;
 	struct disk *disk;
+	/*
+	 * queue-threads on a raw image: queue i submits to and reaps from
+	 * lanes[i] (lanes[0] is disk), on its own thread, so the queues
+	 * share no backend lock and no completion changes threads.
+	 * Otherwise every entry is disk.
+	 */
+	struct disk *lanes[VIRTIO_MAX_QUEUES];
+	struct virtio_watch lane_watch[VIRTIO_MAX_QUEUES];
+	unsigned int nr_lanes;		/* own lanes; 0 = none */
 	struct blk_geometry geo;
 	/* Little-endian, as the guest reads it. */
 	struct virtio_blk_config config;
@@ -176,6 +189,7 @@ static void blk_req_done(struct disk_req *dreq, int ret)
 /* A popped chain, with backend room reserved for it. */
 static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 {
+	struct disk *disk = blk->lanes[r->q->index];
 	int ret;
 
 	switch (blk_req_plan(&blk->geo, &r->chain, &r->plan)) {
@@ -183,12 +197,12 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 		pr_debug("virtio-blk %s: request without status byte",
 			 blk->path);
 		virtio_stat_error(r->q->vdev);
-		disk_unreserve(blk->disk);
+		disk_unreserve(disk);
 		virtio_queue_complete(r->q, r->chain.id, 0);
 		blk_req_put(blk, r);
 		return;
 	case BLK_PLAN_DONE:
-		disk_unreserve(blk->disk);
+		disk_unreserve(disk);
 		if (r->plan.result != VIRTIO_BLK_S_OK)
 			virtio_stat_error(r->q->vdev);
 		*r->plan.status = r->plan.result;
@@ -201,7 +215,7 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 	r->plan.dreq.done = blk_req_done;
 	r->plan.dreq.opaque = r;
 	atomic_fetch_add(&blk->inflight[r->q->index], 1);
-	ret = disk_submit_reserved(blk->disk, &r->plan.dreq);
+	ret = disk_submit_reserved(disk, &r->plan.dreq);
 	if (ret) {
 		blk_req_retire(r);
 		pr_debug("virtio-blk %s: submit: %s", blk->path,
@@ -215,13 +229,14 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 				     struct virtio_queue *q)
 {
 	struct virtio_blk *blk = vdev->priv;
+	struct disk *disk = blk->lanes[q->index];
 	unsigned int started = 0;
 	struct blk_req *r;
 
 	for (;; started++) {
 		if ((blk->mq && atomic_load(&blk->inflight[q->index]) >=
 				blk->queue_depth) ||
-		    !disk_reserve(blk->disk)) {
+		    !disk_reserve(disk)) {
 			/* Backend full: a completion calls us again. */
 			virtio_queue_stall(q);
 			return;
@@ -232,12 +247,12 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 			 * Out of memory: nothing may be in flight to resume
 			 * us, so try again on the next turn of the loop.
 			 */
-			disk_unreserve(blk->disk);
+			disk_unreserve(disk);
 			virtio_queue_wake(q);
 			return;
 		}
 		if (virtio_queue_pop(q, &r->chain) <= 0) {
-			disk_unreserve(blk->disk);
+			disk_unreserve(disk);
 			blk_req_put(blk, r);
 			/*
 			 * The ring is empty: what a buffered file finished
@@ -245,26 +260,71 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 			 * not after another trip through epoll.  With
 			 * several queues on the device thread, its disk
 			 * watch collects them once for all of them instead.
-			 * A queue thread collects whatever is done, other
-			 * queues' requests too (virtio_queue_complete() hands
-			 * those over to their threads): the device thread
-			 * in between cost 40% of the rate.
+			 * A queue thread collects what its backend finished:
+			 * its own lane's, or on a shared disk other queues'
+			 * requests too (virtio_queue_complete() hands those
+			 * over to their threads): the device thread in
+			 * between cost 40% of the rate.
 			 */
 			if (started &&
 			    (!blk->mq || blk->ops.thread_per_queue))
-				disk_poll_submitted(blk->disk);
+				disk_poll_submitted(disk);
 			return;
 		}
 		blk_start(blk, r);
 	}
 }
 
-/* Device thread, inside the core: the backend's completion eventfd. */
+/*
+ * Inside the core: a backend's completion eventfd, on the device thread
+ * (blk->disk shared by every queue) or a lane's queue thread.
+ */
 static void virtio_blk__on_disk(void *opaque, u32 events __unused)
 {
-	struct virtio_blk *blk = opaque;
+	struct disk *disk = opaque;
 
-	disk_poll(blk->disk);
+	disk_poll(disk);
+}
+
+/* Every lock held: wait for each backend's requests in flight. */
+static void blk_drain_all(struct virtio_blk *blk)
+{
+	disk_drain(blk->disk);
+	for (unsigned int i = 1; i < blk->nr_lanes; i++)
+		disk_drain(blk->lanes[i]);
+}
+
+static void blk_close_lanes(struct virtio_blk *blk)
+{
+	for (unsigned int i = 1; i < blk->nr_lanes; i++) {
+		disk_close(blk->lanes[i]);
+		blk->lanes[i] = blk->disk;
+	}
+	blk->nr_lanes = 0;
+}
+
+/*
+ * queue-threads: a lane per queue, or (a format without lanes, or no
+ * room for one more aio context) every queue on the one disk as before.
+ */
+static void blk_open_lanes(struct virtio_blk *blk, unsigned int nr)
+{
+	char err[256] = "";
+	int ret = 0;
+
+	for (blk->nr_lanes = 1; blk->nr_lanes < nr; blk->nr_lanes++) {
+		ret = disk_open_lane(blk->disk, &blk->lanes[blk->nr_lanes],
+				     err, sizeof(err));
+		if (ret)
+			break;
+	}
+	if (ret) {
+		/* qcow2: its metadata is one state, -EOPNOTSUPP. */
+		if (ret != -EOPNOTSUPP)
+			pr_warn("virtio-blk %s: queue-threads without a backend lane per queue: %s",
+				blk->path, err);
+		blk_close_lanes(blk);
+	}
 }
 
 /*
@@ -276,7 +336,7 @@ static void virtio_blk__quiesce(struct virtio_device *vdev)
 {
 	struct virtio_blk *blk = vdev->priv;
 
-	disk_drain(blk->disk);
+	blk_drain_all(blk);
 }
 
 /*
@@ -288,7 +348,7 @@ static void virtio_blk__reset(struct virtio_device *vdev)
 	struct virtio_blk *blk = vdev->priv;
 
 	blk->dropping = true;
-	disk_drain(blk->disk);
+	blk_drain_all(blk);
 	blk->dropping = false;
 }
 
@@ -298,6 +358,7 @@ static void virtio_blk__free(void *priv)
 	struct virtio_blk *blk = priv;
 
 	blk->dropping = true;
+	blk_close_lanes(blk);
 	disk_close(blk->disk);
 	while (blk->pool) {
 		struct blk_req *r = blk->pool;
@@ -400,6 +461,8 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		free(blk);
 		return ret;
 	}
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		blk->lanes[i] = blk->disk;
 	blk->geo = (struct blk_geometry){
 		.capacity = blk->disk->size >> BLK_SECTOR_SHIFT,
 		.readonly = disk->readonly,
@@ -418,6 +481,11 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 		ops = &blk->ops;
 		blk->queue_depth = max_t(unsigned int, 1,
 					 blk->disk->depth / disk->num_queues);
+		if (disk->queue_threads)
+			blk_open_lanes(blk, disk->num_queues);
+		/* A lane's depth is its queue's alone. */
+		if (blk->nr_lanes)
+			blk->queue_depth = blk->disk->depth;
 	}
 	/* Linux shows it in /dev/disk/by-id/virtio-lkvm-<n>. */
 	snprintf(serial, sizeof(serial), "lkvm-%u", index);
@@ -430,15 +498,26 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 	if (ret)
 		return ret;
 	blk->vdev = vdev;
-	ret = virtio_device_watch(vdev, &blk->disk_watch, blk->disk->event_fd,
-				  EPOLLIN, virtio_blk__on_disk, blk);
+	if (blk->nr_lanes) {
+		for (unsigned int i = 0; i < blk->nr_lanes && !ret; i++)
+			ret = virtio_queue_watch(&vdev->queues[i],
+						 &blk->lane_watch[i],
+						 blk->lanes[i]->event_fd,
+						 EPOLLIN, virtio_blk__on_disk,
+						 blk->lanes[i]);
+	} else {
+		ret = virtio_device_watch(vdev, &blk->disk_watch,
+					  blk->disk->event_fd, EPOLLIN,
+					  virtio_blk__on_disk, blk->disk);
+	}
 	if (ret)
 		return ret;
-	pr_debug("virtio-blk %s: %s, %llu sectors%s%s", blk->path,
+	pr_debug("virtio-blk %s: %s, %llu sectors%s%s%s", blk->path,
 		 disk_format_name(blk->disk->format),
 		 (unsigned long long)blk->geo.capacity,
 		 blk->geo.readonly ? ", read-only" : "",
-		 blk->disk->direct ? ", O_DIRECT" : "");
+		 blk->disk->direct ? ", O_DIRECT" : "",
+		 blk->nr_lanes ? ", a backend lane per queue" : "");
 	if (out)
 		*out = vdev;
 	return 0;

@@ -395,27 +395,29 @@ static void virtio_queue_begin(struct virtio_queue *q)
 						    memory_order_relaxed);
 }
 
-/* The queue's thread: @q was kicked, woken, or completions wait. */
-static void virtio_queue_run(struct virtio_queue *q, bool kicked)
+/*
+ * The queue's thread: its lock, its context for the core's calls, and
+ * what other threads completed published first.
+ */
+static struct virtio_ctx virtio_queue_enter(struct virtio_queue *q)
 {
 	struct virtio_device *vdev = q->vdev;
-	bool pq = virtio_per_queue(vdev), report;
+	bool pq = virtio_per_queue(vdev);
 	struct virtio_ctx old;
 
 	virtio_queue_lock(q);
 	old = virtio_ctx_enter(vdev, pq ? q : NULL, !pq);
 	virtio_queue_flush_done(q);
-	if (atomic_exchange(&q->resume, false))
-		kicked = true;
-	/*
-	 * Not runnable: nothing to remember.  DRIVER_OK and bus mastering
-	 * coming back on look at every enabled queue.
-	 */
-	if (kicked && virtio_queue_runnable(q)) {
-		virtio_queue_begin(q);
-		vdev->ops->handle_queue(vdev, q);
-	}
-	if (pq) {
+	return old;
+}
+
+/* The interrupts the work owes, then the lock goes. */
+static void virtio_queue_leave(struct virtio_queue *q, struct virtio_ctx old)
+{
+	struct virtio_device *vdev = q->vdev;
+	bool report;
+
+	if (virtio_per_queue(vdev)) {
 		virtio_queue_interrupt(q);
 	} else {
 		/* Without queue threads the device may have used any queue. */
@@ -427,6 +429,25 @@ static void virtio_queue_run(struct virtio_queue *q, bool kicked)
 	virtio_queue_unlock(q);
 	if (report)
 		virtio_queue__report_broken(q);
+}
+
+/* The queue's thread: @q was kicked, woken, or completions wait. */
+static void virtio_queue_run(struct virtio_queue *q, bool kicked)
+{
+	struct virtio_device *vdev = q->vdev;
+	struct virtio_ctx old = virtio_queue_enter(q);
+
+	if (atomic_exchange(&q->resume, false))
+		kicked = true;
+	/*
+	 * Not runnable: nothing to remember.  DRIVER_OK and bus mastering
+	 * coming back on look at every enabled queue.
+	 */
+	if (kicked && virtio_queue_runnable(q)) {
+		virtio_queue_begin(q);
+		vdev->ops->handle_queue(vdev, q);
+	}
+	virtio_queue_leave(q, old);
 }
 
 void virtio_queue__on_kick(void *opaque, u32 events __unused)
@@ -553,22 +574,48 @@ int virtio_device_watch(struct virtio_device *vdev, struct virtio_watch *w,
 			int fd, u32 events, evloop_cb_t cb, void *opaque)
 {
 	w->vdev = vdev;
+	w->q = NULL;
+	w->loop = &vdev->loop;
 	w->cb = cb;
 	w->opaque = opaque;
 	w->ew = (struct evloop_watch){
 		.fd = fd, .cb = virtio_on_watch, .opaque = w,
 	};
-	return evloop_add(&vdev->loop, &w->ew, events);
+	return evloop_add(w->loop, &w->ew, events);
+}
+
+static void virtio_on_queue_watch(void *opaque, u32 events)
+{
+	struct virtio_watch *w = opaque;
+	struct virtio_ctx old = virtio_queue_enter(w->q);
+
+	virtio_queue_begin(w->q);
+	w->cb(w->opaque, events);
+	virtio_queue_leave(w->q, old);
+}
+
+int virtio_queue_watch(struct virtio_queue *q, struct virtio_watch *w, int fd,
+		       u32 events, evloop_cb_t cb, void *opaque)
+{
+	w->vdev = q->vdev;
+	w->q = q;
+	w->loop = virtio_queue_loop(q);
+	w->cb = cb;
+	w->opaque = opaque;
+	w->ew = (struct evloop_watch){
+		.fd = fd, .cb = virtio_on_queue_watch, .opaque = w,
+	};
+	return evloop_add(w->loop, &w->ew, events);
 }
 
 int virtio_device_watch_mod(struct virtio_watch *w, u32 events)
 {
-	return evloop_mod(&w->vdev->loop, &w->ew, events);
+	return evloop_mod(w->loop, &w->ew, events);
 }
 
 int virtio_device_unwatch(struct virtio_watch *w)
 {
-	return evloop_del(&w->vdev->loop, &w->ew);
+	return evloop_del(w->loop, &w->ew);
 }
 
 void virtio_queues__flush(struct virtio_device *vdev)

@@ -128,6 +128,17 @@ struct disk {
  */
 int disk_open(const struct disk_opts *opts, struct disk **out, char *err,
 	      size_t errlen);
+/*
+ * A lane of @d for one thread's requests: the same image with its own
+ * lock, event_fd, in-flight limit and (raw) aio context, so threads that
+ * each submit to and poll their own lane never contend.  Writes on one
+ * lane are seen by reads on every other once completed, and a FLUSH on
+ * any lane covers them (the rule above, across lanes).  -EOPNOTSUPP for a
+ * format whose state cannot be split (qcow2's metadata); the lane is
+ * closed with disk_close() before @d.
+ */
+int disk_open_lane(struct disk *d, struct disk **out, char *err,
+		   size_t errlen);
 /* Waits for every request (running their callbacks), then frees @d. */
 void disk_close(struct disk *d);
 

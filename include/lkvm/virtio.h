@@ -349,11 +349,20 @@ void virtio_queue_wake(struct virtio_queue *q);
 struct virtio_watch {
 	struct evloop_watch ew;
 	struct virtio_device *vdev;
+	struct virtio_queue *q;		/* virtio_queue_watch() */
+	struct evloop *loop;
 	evloop_cb_t cb;
 	void *opaque;
 };
 int virtio_device_watch(struct virtio_device *vdev, struct virtio_watch *w,
 			int fd, u32 events, evloop_cb_t cb, void *opaque);
+/*
+ * The same on @q's thread, for a backend only @q uses (a disk lane): @cb
+ * runs as handle_queue does, with the queue's lock and whatever else its
+ * queue service allows there.
+ */
+int virtio_queue_watch(struct virtio_queue *q, struct virtio_watch *w, int fd,
+		       u32 events, evloop_cb_t cb, void *opaque);
 int virtio_device_watch_mod(struct virtio_watch *w, u32 events);
 int virtio_device_unwatch(struct virtio_watch *w);
 /*

@@ -14,7 +14,7 @@ ${HOSTCC:-cc} -O2 -o "$PATTERN" "$TOP/guest/tools/vblk-pattern.c" ||
 cd "$TAP_TMP" || exit 1
 
 SECTORS=4096		# 2 MiB, from sector 0
-plan 32
+plan 42
 
 guest_ok() {	# guest_ok NAME: the last run passed and verified
 	if [ "$STATUS" = 1 ] && grep -q '^vblk: verify ok' "$OUT" &&
@@ -73,10 +73,12 @@ qcow2_check "qcow2 over a backing file" ov.qcow2 $seed
 
 # num-queues=4: the guest negotiates VIRTIO_BLK_F_MQ and submits
 # round-robin over four queues, served by the device thread or, with
-# queue-threads, each by its own thread; on pci with one MSI-X vector per
-# queue, and on mmio (one line).
+# queue-threads, each by its own thread on a backend lane of its own
+# (O_DIRECT too: there nothing completes inside io_submit(), so every
+# completion comes through the lane's eventfd on the queue's thread); on
+# pci with one MSI-X vector per queue, and on mmio (one line).
 for t in pci mmio; do
-	for qt in "" ",queue-threads"; do
+	for qt in "" ",queue-threads" ",queue-threads,direct"; do
 		seed=$((seed + 1))
 		rm -f r.raw
 		truncate -s 16M r.raw
@@ -92,6 +94,17 @@ for t in pci mmio; do
 		host_check "num-queues=4$qt $t" r.raw $seed
 	done
 done
+
+# qcow2 has no lanes: queue-threads share its one state.
+seed=$((seed + 1))
+rm -f q.qcow2
+qemu-img create -q -f qcow2 q.qcow2 16M
+run_guest vblk -d "q.qcow2,num-queues=4,queue-threads" \
+	-p "queues=4 depth=16 seed=$seed sectors=$SECTORS per_req=16 reqs=2000"
+grep -q '^vblk: using 4 of 4 queues' "$OUT"
+ok $? "qcow2 num-queues=4,queue-threads: guest uses 4 queues"
+guest_ok "qcow2 num-queues=4,queue-threads"
+qcow2_check "qcow2 num-queues=4,queue-threads" q.qcow2 $seed
 
 # Several disks with their own serials; the guest drives the first.
 truncate -s 4M d1.raw d2.raw
