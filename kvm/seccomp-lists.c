@@ -64,7 +64,7 @@ static const unsigned long vcpu_ioctls[] = {
  * A virtio device's event loop (and a thread_per_queue queue's): rings in
  * guest memory, backends behind fds it already has: the disk (raw,
  * libaio), the tap, the console's fds, getrandom for virtio-rng,
- * balloon's madvise (common).  Interrupts through KVM_IRQ_LINE /
+ * balloon's madvise (common), virtio-net's receive batch timer.  Interrupts through KVM_IRQ_LINE /
  * KVM_SIGNAL_MSI when no irqfd is wired.
  */
 static const char *const virtio_calls[] = {
@@ -72,7 +72,7 @@ static const char *const virtio_calls[] = {
 	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
 	"fsync", "fdatasync", "fallocate", "io_submit", "io_getevents",
 	"io_pgetevents", "getrandom", "lseek", "fstat", "newfstatat",
-	"fcntl", NULL,
+	"fcntl", "timerfd_settime", NULL,
 };
 
 static const unsigned long virtio_ioctls[] = {

@@ -7,6 +7,7 @@
  * by virtio/devices.c and by the unit tests, which drive the devices on a
  * fake struct kvm; @out (optional) gets the device.
  */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/uio.h>
 
@@ -27,6 +28,12 @@ int virtio_console__create_port(struct kvm *kvm,
 int virtio_net__create(struct kvm *kvm, const struct lkvm_net *cfg,
 		       unsigned int index, enum virtio_transport_kind kind,
 		       struct virtio_device **out);
+/*
+ * How long virtio-net waits for a batch of receive buffers before it
+ * looks anyway (virtio/net.c); 500 us, a test may change it (relaxed:
+ * the value alone matters, nothing is published with it).
+ */
+extern atomic_uint virtio_net_rx_batch_us;
 /*
  * The 9P2000.L server behind a virtio-9p device: fs/p9.h's functions
  * (virtio_9p_server), or a test's fake, which then needs no host files.

@@ -273,6 +273,15 @@ int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain)
 	return ret;
 }
 
+bool virtio_queue_kick_after(struct virtio_queue *q, unsigned int n)
+{
+	if (!q->kicks_armed || !vring_mapped(&q->ring) || !n)
+		return false;
+	vring_kick_after(&q->ring, (u16)min_t(unsigned int, n, q->ring.size));
+	q->kicks_armed = false;
+	return true;
+}
+
 /* The queue's lock held, DMA allowed: one used entry, if its ring lives. */
 static void virtio_queue_publish(struct virtio_queue *q, struct vring_id id,
 				 u32 len)

@@ -307,6 +307,20 @@ void vring_suppress_kicks(struct vring_state *vq)
 		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
 }
 
+void vring_kick_after(struct vring_state *vq, u16 n)
+{
+	/*
+	 * The driver kicks when its new avail->idx passes avail_event
+	 * (vring_need_event()): n - 1 past what we popped is the n-th new
+	 * buffer.
+	 */
+	if (vq->event_idx)
+		WRITE_ONCE(*vring_avail_event_slot(vq),
+			   htole16((u16)(vq->last_avail_idx + n - 1)));
+	else
+		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
+}
+
 bool vring_arm_kicks(struct vring_state *vq)
 {
 	if (vq->event_idx)

@@ -336,6 +336,18 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
  */
 void virtio_queue_stall(struct virtio_queue *q);
 
+/*
+ * Right after virtio_queue_pop() found the ring empty (and armed kicks):
+ * the device will look at the ring again on its own shortly (a timer)
+ * and would rather take a batch than a kick per buffer, so the driver is
+ * asked to kick only after @n more buffers (EVENT_IDX) or not at all.
+ * Returns false, changing nothing, if kicks were not armed (the pop
+ * stopped for its budget, and the core runs the queue again anyway).
+ * The device's next look pops as usual, which arms kicks again if the
+ * ring is still empty: nothing waits on the timer alone after that.
+ */
+bool virtio_queue_kick_after(struct virtio_queue *q, unsigned int n);
+
 /* Runs handle_queue for @q again soon, on its thread.  Any thread. */
 void virtio_queue_wake(struct virtio_queue *q);
 

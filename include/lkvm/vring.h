@@ -117,6 +117,12 @@ bool vring_need_interrupt(struct vring_state *vq);
 bool vring_arm_kicks(struct vring_state *vq);
 /* While processing: asks the driver not to notify (best effort). */
 void vring_suppress_kicks(struct vring_state *vq);
+/*
+ * Idle, but looking again on its own soon: asks the driver to notify
+ * only once @n more buffers are there (EVENT_IDX), or not at all (best
+ * effort, no barrier: the device's own look finds what came meanwhile).
+ */
+void vring_kick_after(struct vring_state *vq, u16 n);
 
 /* True if the driver made buffers available that we have not popped. */
 bool vring_has_work(struct vring_state *vq);

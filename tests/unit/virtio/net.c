@@ -2,7 +2,8 @@
 /*
  * virtio-net on virtio-mmio in a fake VM, backed by fd= one end of a
  * datagram socket pair (plain frames): receive buffer merging
- * (MRG_RXBUF), waiting for a slow guest without dropping, transmit header
+ * (MRG_RXBUF), waiting for a slow guest without dropping, receive buffers
+ * taken in batches while frames wait (EVENT_IDX), transmit header
  * stripping and dropping, empty frames either way and a frame a reset
  * strands dropped and counted, malformed chains -> NEEDS_RESET.  The
  * device thread runs; the test plays the driver through registers and
@@ -186,6 +187,125 @@ static void test_slow_guest(void)
 	   (u8)(14 * 3 + 2), "in order");
 }
 
+/* The device's avail_event on queue @q (EVENT_IDX). */
+static u16 avail_event(unsigned int q)
+{
+	u16 *ev = gpa(RING(q) + 0x2000 + 4 + 8 * QSIZE, 2);
+
+	return le16toh(READ_ONCE(*ev));
+}
+
+/* Waits up to @ms for avail_event of @q to become @want. */
+static u16 wait_avail_event(unsigned int q, u16 want, int ms)
+{
+	for (int i = 0; i < ms && avail_event(q) != want; i++)
+		usleep(1000);
+	return avail_event(q);
+}
+
+/*
+ * Posts a receive buffer as an EVENT_IDX driver does: notifies only if
+ * avail->idx passed the device's avail_event.  Returns true if it did.
+ */
+static bool post_ev(u16 slot, u64 addr, u32 len)
+{
+	struct vring_desc *desc = gpa(RING(0), 16 * QSIZE);
+	struct vring_avail *avail = gpa(RING(0) + 0x1000, 6 + 2 * QSIZE);
+	u16 old = avail_idx[0], new = old + 1, ev;
+
+	desc[slot] = (struct vring_desc){ htole64(addr), htole32(len),
+		htole16(VRING_DESC_F_WRITE), 0 };
+	avail->ring[old % QSIZE] = htole16(slot);
+	/* Release: pairs with the acquire in vring_pop(): ring entry before idx. */
+	smp_store_release(&avail->idx, htole16(new));
+	avail_idx[0] = new;
+	/* Pairs with the device's full barrier in vring_arm_kicks(). */
+	smp_mb();
+	ev = avail_event(0);
+	if ((u16)(new - ev - 1) >= (u16)(new - old))
+		return false;
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	return true;
+}
+
+/* Frame @seed's mark where buffer @i holds it (after the 12-byte header). */
+static bool holds(unsigned int i, u8 seed)
+{
+	return ((u8 *)gpa(BUF_GPA + i * 0x1000, 2048))[12 + 14] ==
+	       (u8)(14 * 3 + seed);
+}
+
+static void send_frames(u8 seed, unsigned int n)
+{
+	u8 f[100];
+
+	for (unsigned int i = 0; i < n; i++) {
+		frame(f, sizeof(f), (u8)(seed + i));
+		send(peer, f, sizeof(f), 0);
+	}
+}
+
+/*
+ * A guest slower than the frames: each buffer it hands back would meet a
+ * waiting frame at once.  The device asks for a kick only after a batch
+ * (QSIZE / 8 = 2 buffers here) and looks on its own after a while; once
+ * the guest stops taking frames, kicks are armed as usual again.
+ */
+static void test_rx_batch(void)
+{
+	bool kicked;
+
+	/* A look that never comes within the test: only kicks move it. */
+	atomic_store(&virtio_net_rx_batch_us, 60 * 1000 * 1000);
+	drv_init(1u << VIRTIO_RING_F_EVENT_IDX);
+	post_ev(0, BUF_GPA, 2048);
+	send_frames(10, 4);
+	is_int(wait_used(0, 1, 2000), 1, "batch: the one buffer is used");
+	is_int(wait_avail_event(0, 2, 2000), 2,
+	       "ring empty, frame waiting: a kick asked for after 2 more buffers");
+	ok(!post_ev(1, BUF_GPA + 0x1000, 2048),
+	   "... so one more buffer is posted without a kick");
+	ok(post_ev(2, BUF_GPA + 0x2000, 2048), "the second buffer kicks");
+	is_int(wait_used(0, 3, 2000), 3, "... and two waiting frames go in");
+	ok(holds(1, 11) && holds(2, 12), "... in order");
+	is_int(wait_avail_event(0, 4, 2000), 4,
+	       "fourth frame waiting: again a kick after 2 buffers");
+
+	/*
+	 * The look after a while (100 ms from the next batch on): a buffer
+	 * posted without a kick is taken anyway.  Should this thread come
+	 * later than that, the device has looked, found nothing and armed
+	 * kicks, and the buffer kicks as a driver's must.
+	 */
+	atomic_store(&virtio_net_rx_batch_us, 100 * 1000);
+	send_frames(14, 2);
+	post_ev(3, BUF_GPA + 0x3000, 2048);
+	post_ev(4, BUF_GPA + 0x4000, 2048);
+	is_int(wait_used(0, 5, 2000), 5, "frames 4 and 5 go in");
+	kicked = post_ev(5, BUF_GPA + 0x5000, 2048);
+	ok(wait_used(0, 6, 2000) == 6, "frame 6 goes in, %s",
+	   kicked ? "after a kick" : "without a kick");
+	if (kicked)
+		ok(1, "# SKIP the device looked before the buffer came");
+	else
+		ok(holds(5, 15), "... taken by the device's own look");
+
+	/*
+	 * The guest takes nothing more: frame 7 waits, one look after 1 ms
+	 * finds nothing, and nothing polls after it.
+	 */
+	atomic_store(&virtio_net_rx_batch_us, 1000);
+	send_frames(16, 1);
+	is_int(wait_avail_event(0, 6, 2000), 6,
+	       "no frame taken since the look: kicks armed as usual");
+	usleep(20 * 1000);
+	is_int(avail_event(0), 6, "... and left so (no timer polls the ring)");
+	ok(post_ev(6, BUF_GPA + 0x6000, 2048), "the next buffer kicks");
+	is_int(wait_used(0, 7, 2000), 7, "... and frame 7 goes in");
+	ok(holds(6, 16), "... in order");
+	atomic_store(&virtio_net_rx_batch_us, 500);
+}
+
 static void test_tx(void)
 {
 	u8 *hdr = gpa(BUF_GPA + 0x10000, 12), *data = gpa(BUF_GPA + 0x10100, 60);
@@ -319,7 +439,7 @@ int main(void)
 	unsigned int irq;
 	u64 size;
 
-	tap_plan(28);
+	tap_plan(43);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	cfg.name = "unit";
@@ -348,6 +468,7 @@ int main(void)
 	is_int(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET, "device id 1");
 	test_merge();
 	test_slow_guest();
+	test_rx_batch();
 	test_tx();
 	test_malformed();
 	test_empty_tx();
