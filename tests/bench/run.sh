@@ -167,6 +167,10 @@ blk_row() {
 	qcow2) ldisk=$IMG.qcow2; qdrive="file=$IMG.qcow2,format=qcow2" ;;
 	esac
 	for _ in $(seq "$IO_REPS"); do
+		# What the last write run left dirty is written back first,
+		# not in the middle of this run (it throttled whichever row
+		# came next, lkvm's or QEMU's).
+		sync "$IMG" "$IMG.qcow2" 2>/dev/null
 		case $vmm in
 		lkvm) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
 			-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ldisk$lq" \
@@ -223,10 +227,6 @@ if [[ " $ONLY " == *" blk "* ]]; then
 	"$LKVM" run --debug-exit -m 256M -k "$G/vblk.bzImage" -d "$IMG" \
 		-p "irq=poll sectors=$sectors per_req=2048 segs=8 depth=4 reqs=0" >/dev/null 2>&1
 	qemu-img convert -O qcow2 "$IMG" "$IMG.qcow2" 2>/dev/null || rm -f "$IMG.qcow2"
-	# Both written back before the first row: the kernel flushing
-	# them meanwhile throttled the first buffered write rows (lkvm's and
-	# QEMU's both to a third, and by chance).
-	sync "$IMG" "$IMG.qcow2" 2>/dev/null
 	# The rows span the whole image; vblk's own write-and-verify pass
 	# only covers its first 1 MiB.
 	# The guest polls the used ring (irq=poll) except in the one row
