@@ -156,45 +156,56 @@ if [[ " $ONLY " == *" rss "* ]]; then
 	fi
 fi
 
-# blk_row FIGURE VMM DISK-KIND PARAMS [QUEUES [LKVM-DISK-OPTS]]: one vblk
-# bench row, IO_REPS times
+# blk_row FIGURE DISK-KIND PARAMS QUEUES LKVM-DISK-OPTS VMM...: one vblk
+# bench row, IO_REPS times for each VMM, their runs taking turns: what one
+# run leaves behind (write-back below this machine's own page cache)
+# then falls on every VMM alike, not on whichever went first.
 blk_row() {
-	local fig=$1 vmm=$2 kind=$3 params=$4 nq=${5:-1} iops=() mbs=() kpr=() ipr=() line out n
+	local fig=$1 kind=$2 params=$3 nq=$4 lopt=$5 line out n vmm
 	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq=
-	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq${6:-}" qq=",num-queues=$nq" params="$params queues=$nq"; }
+	local -A iops=() mbs=() kpr=() ipr=()
+	shift 5
+	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq$lopt" qq=",num-queues=$nq" params="$params queues=$nq"; }
 	case $kind in
 	direct) ldisk=$IMG,direct; qdrive="$qdrive,cache=none,aio=native" ;;
 	qcow2) ldisk=$IMG.qcow2; qdrive="file=$IMG.qcow2,format=qcow2" ;;
 	esac
 	for _ in $(seq "$IO_REPS"); do
-		# What the last write run left dirty is written back first,
-		# not in the middle of this run (it throttled whichever row
-		# came next, lkvm's or QEMU's).
-		sync "$IMG" "$IMG.qcow2" 2>/dev/null
-		case $vmm in
-		lkvm) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
-			-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ldisk$lq" \
-			-p "transport=mmio $params") ;;
-		*) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
-			-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $params" \
-			-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$qq") ;;
-		esac
-		out=$(grep -a '^vblk: bench' "$TMP/out") ||
-			{ echo "  $vmm: $fig: no bench line ($line)" >&2; grep -a vblk "$TMP/out" | tail -2 >&2; return; }
-		iops+=("$(sed -n 's/.*: \([0-9]*\) IOPS.*/\1/p' <<<"$out")")
-		mbs+=("$(sed -n 's/.* \([0-9]*\) MB\/s.*/\1/p' <<<"$out")")
-		n=$(sed -n 's/.*count=\([0-9]*\).*/\1/p' <<<"$out")
-		kpr+=("$(sed -n 's/.*kicks=\([0-9]*\).*/\1/p' <<<"$out" | awk -v n="$n" '{ printf "%.4f", $1 / n }')")
-		ipr+=("$(sed -n 's/.*interrupts=\([0-9]*\).*/\1/p' <<<"$out" | awk -v n="$n" '{ printf "%.4f", $1 / n }')")
+		for vmm in "$@"; do
+			# What the last write run left dirty is written back
+			# first, not in the middle of this run.
+			sync "$IMG" "$IMG.qcow2" 2>/dev/null
+			case $vmm in
+			lkvm) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
+				-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ldisk$lq" \
+				-p "transport=mmio $params") ;;
+			*) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
+				-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $params" \
+				-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$qq") ;;
+			esac
+			out=$(grep -a '^vblk: bench' "$TMP/out") || {
+				echo "  $vmm: $fig: no bench line ($line)" >&2
+				grep -a vblk "$TMP/out" | tail -2 >&2
+				continue
+			}
+			iops[$vmm]+=" $(sed -n 's/.*: \([0-9]*\) IOPS.*/\1/p' <<<"$out")"
+			mbs[$vmm]+=" $(sed -n 's/.* \([0-9]*\) MB\/s.*/\1/p' <<<"$out")"
+			n=$(sed -n 's/.*count=\([0-9]*\).*/\1/p' <<<"$out")
+			kpr[$vmm]+=" $(sed -n 's/.*kicks=\([0-9]*\).*/\1/p' <<<"$out" | awk -v n="$n" '{ printf "%.4f", $1 / n }')"
+			ipr[$vmm]+=" $(sed -n 's/.*interrupts=\([0-9]*\).*/\1/p' <<<"$out" | awk -v n="$n" '{ printf "%.4f", $1 / n }')"
+		done
 	done
-	case $fig in
-	*MB/s*) stats "$fig" "$vmm" MB/s "${mbs[@]}" ;;
-	*) stats "$fig" "$vmm" IOPS "${iops[@]}" ;;
-	esac
-	stats "$fig: kicks per request" "$vmm" kicks "${kpr[@]}"
-	# irq=poll rows take none; the interrupt-driven row says how many.
-	[[ " $params " == *" irq=poll "* ]] ||
-		stats "$fig: interrupts per request" "$vmm" interrupts "${ipr[@]}"
+	# shellcheck disable=SC2086 # one value per word
+	for vmm in "$@"; do
+		case $fig in
+		*MB/s*) stats "$fig" "$vmm" MB/s ${mbs[$vmm]:-} ;;
+		*) stats "$fig" "$vmm" IOPS ${iops[$vmm]:-} ;;
+		esac
+		stats "$fig: kicks per request" "$vmm" kicks ${kpr[$vmm]:-}
+		# irq=poll rows take none; the interrupt-driven row says how many.
+		[[ " $params " == *" irq=poll "* ]] ||
+			stats "$fig: interrupts per request" "$vmm" interrupts ${ipr[$vmm]:-}
+	done
 }
 
 # host_fio FIGURE KIND RW BS DEPTH: fio on the same file, libaio
@@ -232,6 +243,8 @@ if [[ " $ONLY " == *" blk "* ]]; then
 	# The guest polls the used ring (irq=poll) except in the one row
 	# that counts interrupts.
 	base="reqs=0 sectors=2048 span=$sectors segs=8 irq=poll"
+	blk_vmms=(lkvm)
+	[ -n "$have_qemu" ] && blk_vmms+=("QEMU microvm")
 	for kind in buffered direct qcow2; do
 		[ $kind = qcow2 ] && [ ! -f "$IMG.qcow2" ] && continue
 		echo "== virtio-blk, $kind"
@@ -239,8 +252,7 @@ if [[ " $ONLY " == *" blk "* ]]; then
 			for rw in randread randwrite; do
 				fig="blk $kind 4K $rw depth $depth"
 				p="$base per_req=8 depth=$depth rw=$rw bs=4096 count=$((depth == 1 ? 5000 : 20000))"
-				blk_row "$fig" lkvm $kind "$p"
-				[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p"
+				blk_row "$fig" $kind "$p" 1 "" "${blk_vmms[@]}"
 				host_fio "$fig" $kind $rw 4k $depth
 			done
 		done
@@ -248,21 +260,19 @@ if [[ " $ONLY " == *" blk "* ]]; then
 		if [ $kind = buffered ]; then
 			fig="blk $kind 4K randread depth 16, 4 queues"
 			p="$base per_req=8 depth=16 rw=randread bs=4096 count=20000"
-			blk_row "$fig" lkvm $kind "$p" 4
-			[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p" 4
-			blk_row "$fig, a thread each" lkvm $kind "$p" 4 ,queue-threads
+			blk_row "$fig" $kind "$p" 4 "" "${blk_vmms[@]}"
+			blk_row "$fig, a thread each" $kind "$p" 4 ,queue-threads lkvm
 			# Interrupts (INTx on virtio-mmio) instead of polling,
 			# lkvm only: under QEMU microvm the vblk guest's line
 			# never fires (it waits out every request's timeout).
 			fig="blk $kind 4K randread depth 16, interrupt-driven"
 			p="${base% irq=poll} per_req=8 depth=16 rw=randread bs=4096 count=20000"
-			blk_row "$fig" lkvm $kind "$p"
+			blk_row "$fig" $kind "$p" 1 "" lkvm
 		fi
 		for rw in read write; do
 			fig="blk $kind 1M seq $rw MB/s"
 			p="$base per_req=2048 depth=4 rw=$rw bs=1048576 count=$MB"
-			blk_row "$fig" lkvm $kind "$p"
-			[ -n "$have_qemu" ] && blk_row "$fig" "QEMU microvm" $kind "$p"
+			blk_row "$fig" $kind "$p" 1 "" "${blk_vmms[@]}"
 			host_fio "$fig" $kind $rw 1m 4
 		done
 	done

@@ -159,7 +159,25 @@ static unsigned int odd_iov(u8 *buf, size_t len, struct iovec *iov,
 	return n;
 }
 
-static int cmd_rw(int argc, char **argv, enum disk_op op)
+/* The pattern of @seed at @off, written in odd-sized iovecs. */
+static int write_pattern(struct disk *d, u64 off, u64 len, u64 seed)
+{
+	struct iovec iov[256];
+	unsigned int n;
+	u8 *buf = malloc(len ? len : 1);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	gen(seed, off, buf, len);
+	n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
+	ret = sync_req(d, DISK_OP_WRITE, off, len, iov, n);
+	free(buf);
+	return ret;
+}
+
+/* write (with a seed), read, zero, discard: one request, then a flush. */
+static int cmd_rw(char **argv, enum disk_op op)
 {
 	u64 off = strtoull(argv[1], NULL, 0), len = strtoull(argv[2], NULL, 0);
 	struct disk *d = open_disk(argv[0]);
@@ -168,18 +186,17 @@ static int cmd_rw(int argc, char **argv, enum disk_op op)
 	u8 *buf = NULL;
 	int ret;
 
-	if (op == DISK_OP_READ || op == DISK_OP_WRITE) {
-		buf = malloc(len ? len : 1);
-		if (!buf)
-			return 1;
-		n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
-	}
 	if (op == DISK_OP_WRITE) {
-		if (argc < 4)
-			return 2;
-		gen(strtoull(argv[3], NULL, 0), off, buf, len);
+		ret = write_pattern(d, off, len, strtoull(argv[3], NULL, 0));
+	} else {
+		if (op == DISK_OP_READ) {
+			buf = malloc(len ? len : 1);
+			if (!buf)
+				return 1;
+			n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
+		}
+		ret = sync_req(d, op, off, len, iov, n);
 	}
-	ret = sync_req(d, op, off, len, iov, n);
 	if (!ret && op != DISK_OP_READ)
 		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
 	if (!ret && op == DISK_OP_READ && fwrite(buf, 1, len, stdout) != len)
@@ -195,28 +212,17 @@ static int cmd_rw(int argc, char **argv, enum disk_op op)
 static int cmd_writes(int argc, char **argv)
 {
 	struct disk *d = open_disk(argv[0]);
-	struct iovec iov[256];
 	int ret = 0;
 
 	for (int i = 1; i < argc && !ret; i++) {
 		unsigned long long off, len, seed;
-		unsigned int n;
-		u8 *buf;
 
 		if (sscanf(argv[i], "%llu:%llu:%llu", &off, &len, &seed) != 3) {
 			fprintf(stderr, "disk-tool: bad write %s\n", argv[i]);
 			ret = -EINVAL;
 			break;
 		}
-		buf = malloc(len ? len : 1);
-		if (!buf) {
-			ret = -ENOMEM;
-			break;
-		}
-		gen(seed, off, buf, len);
-		n = odd_iov(buf, len, iov, ARRAY_SIZE(iov));
-		ret = sync_req(d, DISK_OP_WRITE, off, len, iov, n);
-		free(buf);
+		ret = write_pattern(d, off, len, seed);
 	}
 	if (!ret)
 		ret = sync_req(d, DISK_OP_FLUSH, 0, 0, NULL, 0);
@@ -537,15 +543,15 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	if (!strcmp(argv[0], "write") && argc == 5)
-		return cmd_rw(argc - 1, argv + 1, DISK_OP_WRITE);
+		return cmd_rw(argv + 1, DISK_OP_WRITE);
 	if (!strcmp(argv[0], "writes") && argc >= 3)
 		return cmd_writes(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "read") && argc == 4)
-		return cmd_rw(argc - 1, argv + 1, DISK_OP_READ);
+		return cmd_rw(argv + 1, DISK_OP_READ);
 	if (!strcmp(argv[0], "zero") && argc == 4)
-		return cmd_rw(argc - 1, argv + 1, DISK_OP_WRITE_ZEROES);
+		return cmd_rw(argv + 1, DISK_OP_WRITE_ZEROES);
 	if (!strcmp(argv[0], "discard") && argc == 4)
-		return cmd_rw(argc - 1, argv + 1, DISK_OP_DISCARD);
+		return cmd_rw(argv + 1, DISK_OP_DISCARD);
 	if (!strcmp(argv[0], "put") && argc == 3)
 		return cmd_put(argv + 1);
 	if (!strcmp(argv[0], "fill") && argc == 3)
