@@ -21,6 +21,13 @@
  * "kick"; the device thread's eventfd read is an acquire).  Then it
  * waits for the device to take every buffer.
  *
+ * After going idle with kicks armed the device may also, as virtio-net
+ * does while a frame waits for buffers (virtio/net.c
+ * virtio_net__rx_batch(): only if it took a buffer since the last time),
+ * ask for a kick only after 2 more buffers (virtio_queue_kick_after():
+ * avail_event = last + 1, or NO_NOTIFY; no barrier) and arm its timer,
+ * whose firing is a look like a kick's, at any later point.
+ *
  * Both EVENT_IDX and the flags are explored (a choice in init).
  * Properties: no lost kick -- the device idles while a buffer it never
  * takes waits on the ring, and the driver waits forever (pan: invalid
@@ -31,8 +38,10 @@
  * smp_rmb(); NO_MB_ARM_EVIDX / NO_MB_ARM_FLAGS drop vring_arm_kicks()'s
  * vring_full_barrier() (in each mode); driver side, NO_WMB_ADD drops
  * virtqueue_add_split()'s virtio_wmb(), NO_MB_KICK
- * virtqueue_kick_prepare_split()'s virtio_mb().
- * mutants: NO_RMB_POP NO_MB_ARM_EVIDX NO_MB_ARM_FLAGS NO_WMB_ADD NO_MB_KICK
+ * virtqueue_kick_prepare_split()'s virtio_mb().  NO_BATCH_TIMER is the
+ * batch without its timer (the look that makes up for the kicks it
+ * asked the driver not to send).
+ * mutants: NO_RMB_POP NO_MB_ARM_EVIDX NO_MB_ARM_FLAGS NO_WMB_ADD NO_MB_KICK NO_BATCH_TIMER
  */
 #define NPROC	2
 #define NVAR	7
@@ -61,6 +70,7 @@
 
 bool evidx;	/* VIRTIO_RING_F_EVENT_IDX negotiated */
 bool kick;	/* a kick (ioeventfd) not yet taken by the device thread */
+bool timer;	/* the batch timer armed and not yet fired */
 byte popped;	/* buffers the device has taken (ghost) */
 
 /*
@@ -94,11 +104,62 @@ inline vring_suppress_kicks()
 	fi
 }
 
+/* virtio_queue_pop() until it returns 0 (a kick's or a timer's look). */
+inline look()
+{
+	do
+	:: if
+		:: armed -> vring_suppress_kicks(); armed = false
+		:: else -> skip
+		fi;
+		vring_pop(got);
+		if
+		:: got -> skip
+		:: else ->
+			/* vring_arm_kicks() */
+			if
+			:: evidx -> STORE(0, AEVT, last)
+			:: else -> STORE(0, UFLAGS, 0)
+			fi;
+#ifndef NO_MB_ARM
+			SMP_MB(0);
+#endif
+			/* vring_has_work() */
+			LOAD(0, AIDX, a);
+			if
+			:: a == last -> armed = true; break
+			:: else ->
+				vring_suppress_kicks();
+				vring_pop(got);
+				if
+				:: got -> skip
+				:: else -> break
+				fi
+			fi
+		fi
+	od;
+	/* virtio_net__rx_batch(), if a frame waits (any time it may) */
+	if
+	:: armed && popped != batch_at ->
+		batch_at = popped;
+		if
+		:: evidx -> STORE(0, AEVT, last + 1)
+		:: else -> STORE(0, UFLAGS, NO_NOTIFY)
+		fi;
+		armed = false;
+#ifndef NO_BATCH_TIMER
+		timer = true
+#endif
+	:: true -> skip
+	fi
+}
+
 proctype device()
 {
 	MM_LOCALS;
 	byte last = 0;		/* last_avail_idx */
 	bool armed = true;	/* q->kicks_armed */
+	byte batch_at = 0;	/* popped at the last batch */
 	bool got;
 	int a, h, d;
 
@@ -108,38 +169,11 @@ end_idle:
 		kick = false;
 		/* the eventfd read() synchronizes with the kick: an acquire */
 		SMP_RMB(0);
-		/* virtio_queue_pop() until it returns 0 */
-		do
-		:: if
-			:: armed -> vring_suppress_kicks(); armed = false
-			:: else -> skip
-			fi;
-			vring_pop(got);
-			if
-			:: got -> skip
-			:: else ->
-				/* vring_arm_kicks() */
-				if
-				:: evidx -> STORE(0, AEVT, last)
-				:: else -> STORE(0, UFLAGS, 0)
-				fi;
-#ifndef NO_MB_ARM
-				SMP_MB(0);
-#endif
-				/* vring_has_work() */
-				LOAD(0, AIDX, a);
-				if
-				:: a == last -> armed = true; break
-				:: else ->
-					vring_suppress_kicks();
-					vring_pop(got);
-					if
-					:: got -> skip
-					:: else -> break
-					fi
-				fi
-			fi
-		od
+		look()
+	:: timer ->
+		/* the timerfd read(); the driver is not involved */
+		timer = false;
+		look()
 	od
 }
 
