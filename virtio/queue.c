@@ -579,20 +579,6 @@ static void virtio_on_watch(void *opaque, u32 events)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-int virtio_device_watch(struct virtio_device *vdev, struct virtio_watch *w,
-			int fd, u32 events, evloop_cb_t cb, void *opaque)
-{
-	w->vdev = vdev;
-	w->q = NULL;
-	w->loop = &vdev->loop;
-	w->cb = cb;
-	w->opaque = opaque;
-	w->ew = (struct evloop_watch){
-		.fd = fd, .cb = virtio_on_watch, .opaque = w,
-	};
-	return evloop_add(w->loop, &w->ew, events);
-}
-
 static void virtio_on_queue_watch(void *opaque, u32 events)
 {
 	struct virtio_watch *w = opaque;
@@ -603,28 +589,47 @@ static void virtio_on_queue_watch(void *opaque, u32 events)
 	virtio_queue_leave(w->q, old);
 }
 
+/* The loop a watch is on: its queue's, or the device thread's. */
+static struct evloop *virtio_watch_loop(const struct virtio_watch *w)
+{
+	return w->q ? virtio_queue_loop(w->q) : &w->vdev->loop;
+}
+
+/* @q: a queue's watch (virtio_queue_watch()), NULL for the device's. */
+static int virtio_watch_add(struct virtio_device *vdev, struct virtio_queue *q,
+			    struct virtio_watch *w, int fd, u32 events,
+			    evloop_cb_t cb, void *opaque)
+{
+	*w = (struct virtio_watch){
+		.vdev = vdev, .q = q, .cb = cb, .opaque = opaque,
+		.ew = {
+			.fd = fd, .opaque = w,
+			.cb = q ? virtio_on_queue_watch : virtio_on_watch,
+		},
+	};
+	return evloop_add(virtio_watch_loop(w), &w->ew, events);
+}
+
+int virtio_device_watch(struct virtio_device *vdev, struct virtio_watch *w,
+			int fd, u32 events, evloop_cb_t cb, void *opaque)
+{
+	return virtio_watch_add(vdev, NULL, w, fd, events, cb, opaque);
+}
+
 int virtio_queue_watch(struct virtio_queue *q, struct virtio_watch *w, int fd,
 		       u32 events, evloop_cb_t cb, void *opaque)
 {
-	w->vdev = q->vdev;
-	w->q = q;
-	w->loop = virtio_queue_loop(q);
-	w->cb = cb;
-	w->opaque = opaque;
-	w->ew = (struct evloop_watch){
-		.fd = fd, .cb = virtio_on_queue_watch, .opaque = w,
-	};
-	return evloop_add(w->loop, &w->ew, events);
+	return virtio_watch_add(q->vdev, q, w, fd, events, cb, opaque);
 }
 
 int virtio_device_watch_mod(struct virtio_watch *w, u32 events)
 {
-	return evloop_mod(w->loop, &w->ew, events);
+	return evloop_mod(virtio_watch_loop(w), &w->ew, events);
 }
 
 int virtio_device_unwatch(struct virtio_watch *w)
 {
-	return evloop_del(w->loop, &w->ew);
+	return evloop_del(virtio_watch_loop(w), &w->ew);
 }
 
 void virtio_queues__flush(struct virtio_device *vdev)

@@ -362,7 +362,6 @@ struct virtio_watch {
 	struct evloop_watch ew;
 	struct virtio_device *vdev;
 	struct virtio_queue *q;		/* virtio_queue_watch() */
-	struct evloop *loop;
 	evloop_cb_t cb;
 	void *opaque;
 };
