@@ -203,6 +203,44 @@ char *disk_split_path(const char *path, const char **base)
 	return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
 }
 
+/* Undoes disk_alloc(); the backend and the fd are the caller's. */
+static void disk_free(struct disk *d)
+{
+	if (d->event_fd >= 0)
+		close(d->event_fd);
+	pthread_mutex_destroy(&d->lock);
+	free(d->path);
+	free(d);
+}
+
+/*
+ * A struct disk for @path with what every disk has of its own: its lock,
+ * its completion eventfd, no fd yet.  The caller fills in the rest.
+ */
+static int disk_alloc(const char *path, struct disk **out, char *err,
+		      size_t errlen)
+{
+	struct disk *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d) {
+		disk_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	d->path = strdup(path);
+	d->fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!d->path || d->event_fd < 0) {
+		ret = d->path ? -errno : -ENOMEM;
+		disk_err(err, errlen, "%s", strerror(-ret));
+		disk_free(d);
+		return ret;
+	}
+	*out = d;
+	return 0;
+}
+
 int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		    unsigned int depth, char *err, size_t errlen)
 {
@@ -285,27 +323,15 @@ int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
 		goto out_close;
 	}
 
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		ret = -ENOMEM;
-		disk_err(err, errlen, "out of memory");
+	ret = disk_alloc(opts->path, &d, err, errlen);
+	if (ret)
 		goto out_close;
-	}
-	d->path = strdup(opts->path);
 	d->format = fmt;
 	d->probed = probed;
 	d->readonly = opts->readonly;
 	d->direct = opts->direct;
 	d->block_size = DISK_SECTOR_SIZE;
 	d->depth = DISK_MAX_INFLIGHT;
-	pthread_mutex_init(&d->lock, NULL);
-	d->fd = -1;
-	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!d->path || d->event_fd < 0) {
-		ret = d->path ? -errno : -ENOMEM;
-		disk_err(err, errlen, "%s", strerror(-ret));
-		goto out_free;
-	}
 	ret = fmt == DISK_FORMAT_QCOW2 ? qcow2_open(d, fd, dir_fd, opts, depth,
 						    err, errlen) :
 					 raw_open(d, fd, err, errlen);
@@ -317,11 +343,7 @@ int disk_open_fd(const struct disk_opts *opts, int fd, int dir_fd,
 	return 0;
 
 out_free:
-	if (d->event_fd >= 0)
-		close(d->event_fd);
-	pthread_mutex_destroy(&d->lock);
-	free(d->path);
-	free(d);
+	disk_free(d);
 	close(dir_fd);
 	return ret;
 out_close:
@@ -347,38 +369,25 @@ int disk_open_lane(struct disk *d, struct disk **out, char *err,
 			 disk_format_name(d->format));
 		return -EOPNOTSUPP;
 	}
-	l = calloc(1, sizeof(*l));
-	if (!l) {
-		disk_err(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	*l = (struct disk){
-		.path = strdup(d->path), .format = d->format, .size = d->size,
-		.block_size = d->block_size, .readonly = d->readonly,
-		.direct = d->direct, .probed = d->probed,
-		.can_discard = d->can_discard,
-		.can_write_zeroes = d->can_write_zeroes, .fd = -1,
-		.depth = d->depth,
-	};
-	pthread_mutex_init(&l->lock, NULL);
-	l->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!l->path || l->event_fd < 0) {
-		ret = l->path ? -errno : -ENOMEM;
-		disk_err(err, errlen, "%s", strerror(-ret));
-		goto out_free;
-	}
-	ret = d->ops->open_lane(d, l, err, errlen);
+	ret = disk_alloc(d->path, &l, err, errlen);
 	if (ret)
-		goto out_free;
+		return ret;
+	l->format = d->format;
+	l->size = d->size;
+	l->block_size = d->block_size;
+	l->readonly = d->readonly;
+	l->direct = d->direct;
+	l->probed = d->probed;
+	l->can_discard = d->can_discard;
+	l->can_write_zeroes = d->can_write_zeroes;
+	l->depth = d->depth;
+	ret = d->ops->open_lane(d, l, err, errlen);
+	if (ret) {
+		disk_free(l);
+		return ret;
+	}
 	*out = l;
 	return 0;
-out_free:
-	if (l->event_fd >= 0)
-		close(l->event_fd);
-	pthread_mutex_destroy(&l->lock);
-	free(l->path);
-	free(l);
-	return ret;
 }
 
 void disk_close(struct disk *d)
@@ -389,10 +398,7 @@ void disk_close(struct disk *d)
 	d->ops->close(d);
 	if (d->fd >= 0)
 		close(d->fd);
-	close(d->event_fd);
-	pthread_mutex_destroy(&d->lock);
-	free(d->path);
-	free(d);
+	disk_free(d);
 }
 
 static bool is_write_op(enum disk_op op)
