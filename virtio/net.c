@@ -254,19 +254,17 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
  */
 static void virtio_net__rx_batch(struct virtio_net *n, struct virtio_queue *q)
 {
-	unsigned int us = atomic_load_explicit(&virtio_net_rx_batch_us,
-					       memory_order_relaxed);
-	struct itimerspec its = {
-		.it_value.tv_sec = us / 1000000,
-		.it_value.tv_nsec = us % 1000000 * 1000,
-	};
 	unsigned int batch = min_t(unsigned int, q->ring.size / 8,
-				   NET_RX_BATCH_MAX);
+				   NET_RX_BATCH_MAX), us;
+	struct itimerspec its = { 0 };
 
 	if (!n->rx_batching || n->rx_frames == n->rx_batch_frames ||
 	    !virtio_queue_kick_after(q, batch ?: 1))
 		return;
 	n->rx_batch_frames = n->rx_frames;
+	us = atomic_load_explicit(&virtio_net_rx_batch_us, memory_order_relaxed);
+	its.it_value.tv_sec = us / 1000000;
+	its.it_value.tv_nsec = us % 1000000 * 1000;
 	if (timerfd_settime(n->rx_timer_fd, 0, &its, NULL)) {
 		/*
 		 * No timer, no batches: look again now, which arms kicks
