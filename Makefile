@@ -543,10 +543,12 @@ ifeq ($(filter-out 0,$(SANITIZE))$(filter 0,$(CHECK_TSAN)),)
 endif
 
 # make check-tsan: the ThreadSanitizer build's suite -- unit, stress and
-# guest tests, a prove run of its own (`make check` ends with it; the
-# Linux, qemu and arm64 suites are not repeated under TSan).  CHECK_TSAN=0
-# leaves it out of `make check`.
-TSAN_TESTS	= $(UNIT_TESTS) $(sort $(wildcard tests/stress/*.t tests/guest/*.t))
+# guest tests, and the disk guest test whose queues each have a thread, a
+# prove run of its own (`make check` ends with it; the Linux, qemu and
+# arm64 suites are not repeated under TSan).  CHECK_TSAN=0 leaves it out
+# of `make check`.
+TSAN_TESTS	= $(UNIT_TESTS) $(sort $(wildcard tests/stress/*.t tests/guest/*.t)) \
+		  tests/disk/40-guest.t
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=thread CHECK_TSAN=0 \
 		TESTS='$$(TSAN_TESTS)' check

@@ -153,6 +153,7 @@ static void p9_run(struct virtio_9p *p9, struct p9_req *r)
 	 */
 	if (!drop) {
 		virtio_stat_bytes(r->q->vdev, c->out_len + len);
+		vring_chain_release(c);
 		virtio_queue_complete(r->q, c->id, (u32)len);
 	}
 	pthread_mutex_lock(&p9->lock);

@@ -244,6 +244,7 @@ static void virtio_balloon__handle_queue(struct virtio_device *vdev,
 			else
 				b->nr_deflate++;
 			balloon_pfn_chain(b, c, q->index == BQ_INFLATE);
+			vring_chain_release(c);
 			virtio_queue_complete(q, c->id, 0);
 			break;
 		case BQ_STATS:
@@ -253,6 +254,7 @@ static void virtio_balloon__handle_queue(struct virtio_device *vdev,
 			 */
 			balloon_give_back_stats(b);
 			balloon_read_stats(b, c);
+			vring_chain_release(c);
 			b->stats_held = true;
 			b->stats_id = c->id;
 			break;

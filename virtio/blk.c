@@ -151,6 +151,7 @@ static void blk_req_finish(struct blk_req *r, u8 status)
 	else if (status != VIRTIO_BLK_S_OK)
 		virtio_stat_error(vdev);
 	*r->plan.status = status;
+	vring_chain_release(&r->chain);
 	virtio_queue_complete(r->q, r->chain.id, r->plan.written + 1);
 	blk_req_put(r->blk, r);
 }
@@ -198,6 +199,7 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 			 blk->path);
 		virtio_stat_error(r->q->vdev);
 		disk_unreserve(disk);
+		vring_chain_release(&r->chain);
 		virtio_queue_complete(r->q, r->chain.id, 0);
 		blk_req_put(blk, r);
 		return;
@@ -206,6 +208,7 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 		if (r->plan.result != VIRTIO_BLK_S_OK)
 			virtio_stat_error(r->q->vdev);
 		*r->plan.status = r->plan.result;
+		vring_chain_release(&r->chain);
 		virtio_queue_complete(r->q, r->chain.id, r->plan.written + 1);
 		blk_req_put(blk, r);
 		return;

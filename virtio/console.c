@@ -87,6 +87,7 @@ static void virtio_console__flush_rx(struct virtio_console *c)
 	while (off < c->rx_len && virtio_queue_pop(q, ch) > 0) {
 		n = vring_chain_write(ch, 0, c->rx + off, c->rx_len - off);
 		virtio_stat_bytes(c->vdev, (u64)n);
+		vring_chain_release(ch);
 		virtio_queue_complete(q, ch->id, (u32)n);
 		off += n;
 	}
@@ -194,6 +195,7 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 		/* Writable buffers on the transmitq carry nothing. */
 		virtio_console__write_out(c, ch->iov, ch->out_num);
 		virtio_stat_bytes(c->vdev, ch->out_len);
+		vring_chain_release(ch);
 		virtio_queue_complete(q, ch->id, 0);
 	}
 }

@@ -219,6 +219,7 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 		}
 		c = vring_chain_write(e, 0, data + n->rx_off,
 				       n->rx_len - n->rx_off);
+		vring_chain_release(e);
 		n->rx_used[n->rx_nbufs].id = e->id;
 		n->rx_used[n->rx_nbufs++].len = (u32)c;
 		n->rx_off += c;
@@ -229,6 +230,7 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 		vring_chain_write(&n->rx_first,
 				   offsetof(struct virtio_net_hdr_v1, num_buffers),
 				   &nb, sizeof(nb));
+		vring_chain_release(&n->rx_first);
 	}
 	/* The used ring's publication orders the buffer writes first. */
 	for (unsigned int i = 0; i < n->rx_nbufs; i++)
@@ -410,6 +412,7 @@ static void virtio_net__tx(struct virtio_net *n, struct virtio_queue *q)
 	while (virtio_queue_pop(q, &n->chain) > 0) {
 		if (virtio_net__tx_one(n, &n->chain))
 			return;
+		vring_chain_release(&n->chain);
 		virtio_queue_complete(q, n->chain.id, 0);
 	}
 }
@@ -433,6 +436,7 @@ static void virtio_net__ctrl(struct virtio_net *n, struct virtio_queue *q)
 			ack = net_ctrl_command(&n->filter, vdev->guest_features,
 					       buf[0], buf[1], buf + 2, len - 2);
 		vring_chain_write(e, e->in_len - 1, &ack, 1);
+		vring_chain_release(e);
 		virtio_queue_complete(q, e->id, 1);
 	}
 }

@@ -70,6 +70,7 @@ static void virtio_rng__handle_queue(struct virtio_device *vdev,
 		u32 n = virtio_rng__fill_chain(c);
 
 		virtio_stat_bytes(vdev, n);
+		vring_chain_release(c);
 		virtio_queue_complete(q, c->id, n);
 	}
 }

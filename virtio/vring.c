@@ -17,6 +17,49 @@
 #include "lkvm/barrier.h"
 #include "lkvm/vring.h"
 
+#if LKVM_TSAN
+#include <sanitizer/tsan_interface.h>
+
+#define VRING_TSAN_PAGE	4096UL
+
+/* Acquires or releases every guest page [@p, @p + @len) touches. */
+static void vring_tsan_pages(const void *p, size_t len, bool release)
+{
+	uintptr_t a = (uintptr_t)p & ~(VRING_TSAN_PAGE - 1);
+	uintptr_t end = (uintptr_t)p + len;
+
+	for (; len && a < end; a += VRING_TSAN_PAGE) {
+		if (release)
+			__tsan_release((void *)a);
+		else
+			__tsan_acquire((void *)a);
+	}
+}
+
+static void vring_tsan_chain(const struct vring_chain *e, bool release)
+{
+	for (unsigned int i = 0; i < e->out_num + e->in_num; i++)
+		vring_tsan_pages(e->iov[i].iov_base, e->iov[i].iov_len,
+				 release);
+	vring_tsan_pages(e->indirect.iov_base, e->indirect.iov_len, release);
+}
+
+void vring_chain_release(const struct vring_chain *e)
+{
+	vring_tsan_chain(e, true);
+}
+#else
+static inline void vring_tsan_pages(const void *p __unused,
+				    size_t len __unused, bool release __unused)
+{
+}
+
+static inline void vring_tsan_chain(const struct vring_chain *e __unused,
+				    bool release __unused)
+{
+}
+#endif
+
 /*
  * The ordering stress test builds this file again with full barriers
  * reduced to compiler barriers, to prove that it catches their absence:
@@ -136,6 +179,7 @@ static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head
 	elem->id.head = head;
 	elem->out_num = elem->in_num = 0;
 	elem->out_len = elem->in_len = 0;
+	elem->indirect = (struct iovec){ 0 };
 
 	for (;;) {
 		/* More descriptors than the table holds means a loop. */
@@ -181,6 +225,11 @@ static int vring_walk(struct vring_state *vq, struct vring_chain *elem, u16 head
 			table = guest_mem_ptr(vq->mem, le64toh(d.addr), len);
 			if (!table)
 				return -EFAULT;
+			/* Before reading it: see vring_chain_release(). */
+			vring_tsan_pages(table, len, false);
+			elem->indirect = (struct iovec){
+				.iov_base = (void *)table, .iov_len = len,
+			};
 			max = len / sizeof(d);
 			in_indirect = true;
 			seen = 0;
@@ -226,6 +275,8 @@ int vring_pop(struct vring_state *vq, struct vring_chain *elem)
 	ret = vring_walk(vq, elem, head);
 	if (ret)
 		return ret;
+	/* Before the device touches the buffers: see vring_chain_release(). */
+	vring_tsan_chain(elem, false);
 	elem->id.map_gen = vq->map_gen;
 	vq->last_avail_idx++;
 	return 1;

@@ -16,6 +16,7 @@
 #include <linux/virtio_ring.h>
 
 #include "lkvm/guest_mem.h"
+#include "lkvm/sanitizer.h"
 #include "lkvm/types.h"
 
 #define VRING_MAX_SIZE		1024	/* largest queue size we accept */
@@ -65,6 +66,7 @@ struct vring_chain {
 	unsigned int out_num;
 	unsigned int in_num;
 	u64 out_len, in_len;		/* byte totals */
+	struct iovec indirect;		/* the table read, if any */
 	struct iovec iov[VRING_MAX_SEGS];
 };
 
@@ -126,6 +128,25 @@ void vring_kick_after(struct vring_state *vq, u16 n);
 
 /* True if the driver made buffers available that we have not popped. */
 bool vring_has_work(struct vring_state *vq);
+
+/*
+ * For ThreadSanitizer only (no code otherwise): a device calls
+ * vring_chain_release() on a popped chain after its last access to the
+ * chain's buffers and before completing it; vring_pop() acquires.  TSan
+ * cannot see the guest, which reuses a buffer one host thread gave back
+ * (a status byte one queue's thread wrote) for another thread (another
+ * queue's), so without this it reports the second thread's access as a
+ * race with the first.  The guest page is the handoff's key: the guest
+ * orders them (it takes the used entry before it posts the buffer again),
+ * and only for what it handed over.
+ */
+#if LKVM_TSAN
+void vring_chain_release(const struct vring_chain *e);
+#else
+static inline void vring_chain_release(const struct vring_chain *e __unused)
+{
+}
+#endif
 
 /* iovec helpers for devices: copy from out segments / to in segments. */
 size_t vring_chain_read(const struct vring_chain *e, u64 off, void *buf,
