@@ -19,6 +19,7 @@
 
 #include "lkvm/net.h"
 #include "guest-frames.h"
+#include "listener.h"
 #include "tap.h"
 
 #define CAP_S	120	/* a cap only: the delayed ACK comes in ~2 ms */
@@ -64,9 +65,7 @@ int main(void)
 	static struct lkvm_net ncfg = { .mode = NET_MODE_USER, .fd = -1 };
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct net_backend be = { .lock = &lock, .rx_wake = rx_wake };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct itimerspec cap = { .it_value.tv_sec = CAP_S };
-	socklen_t salen = sizeof(sa);
 	struct evloop_watch cap_w;
 	struct iovec iov;
 	u8 frame[128];
@@ -76,15 +75,11 @@ int main(void)
 
 	tap_plan(8);
 	bep = &be;
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 4) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &salen)) {
-		ok(0, "loopback listener: %s", strerror(errno));
+	lfd = loopback_listener(4, &port);
+	if (lfd < 0) {
+		ok(0, "loopback listener: %s", strerror(-lfd));
 		return tap_done();
 	}
-	port = ntohs(sa.sin_port);
 
 	evloop_init(&loop);
 	cfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

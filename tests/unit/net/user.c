@@ -20,6 +20,7 @@
 
 #include "lkvm/net.h"
 #include "guest-frames.h"
+#include "listener.h"
 #include "tap.h"
 
 #define NR_EARLY	8	/* sockets whose events wait in the batch */
@@ -88,21 +89,15 @@ int main(void)
 	static struct lkvm_net ncfg = { .mode = NET_MODE_USER, .fd = -1 };
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct net_backend be = { .lock = &lock, .rx_wake = rx_wake };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t salen = sizeof(sa);
 	int fillers[128], nr_fillers = 0, lfd, accepted = 0, fd;
 	u16 port;
 
 	tap_plan(6);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 256) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &salen)) {
-		ok(0, "loopback listener: %s", strerror(errno));
+	lfd = loopback_listener(256, &port);
+	if (lfd < 0) {
+		ok(0, "loopback listener: %s", strerror(-lfd));
 		return tap_done();
 	}
-	port = ntohs(sa.sin_port);
 
 	evloop_init(&loop);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
