@@ -255,9 +255,9 @@ if [[ " $ONLY " == *" blk "* ]]; then
 		echo "== virtio-blk, $kind"
 		# Each group of rows on the cache its own access pattern leaves
 		# (tests/bench/recache.c): 4 KiB rows on single pages, 1 MiB
-		# rows on large folios.  Nothing in a group changes it (reads and
-		# writes of cached pages keep their folios; the O_DIRECT rows,
-		# which drop what they write, come after the buffered ones).
+		# rows on large folios.  Nothing in a group changes it: reads
+		# and writes of cached pages keep their folios.  O_DIRECT rows
+		# bypass the cache.
 		blk_file=$IMG
 		[ $kind = qcow2 ] && blk_file=$IMG.qcow2
 		[ $kind = direct ] || "$RECACHE" "$blk_file" || exit 1
