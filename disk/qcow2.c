@@ -205,19 +205,26 @@ static struct iovec *sub_iov(struct qcow2 *q, unsigned int n)
 /*
  * Clusters that lie in the file in the order the guest sees them (what
  * qemu-img convert and sequential writes leave): the run of them after
- * l2i, as far as @len and this L2 table go, is read with the first
- * one's preadv.  @n: bytes up to the first cluster's end; returns the
- * run's bytes.
+ * l2i, as far as @len and this L2 table go, moves with the first one's
+ * preadv or pwritev.  One call instead of one per cluster matters most
+ * for writes into large page-cache folios, where each call walks the
+ * whole folio (a 1 MiB write in 64 KiB clusters took 1.6x the CPU time of
+ * one call).  @n: bytes up to the first cluster's end; returns the
+ * run's bytes.  For a @write, every cluster must also take an in-place
+ * write, as write_chunk() checks the first: ours alone (COPIED) and no
+ * metadata's.
  */
 static u64 normal_run(const struct qcow2 *q, const u64 *tbl,
-		      unsigned int l2i, u64 host, u64 n, u64 len)
+		      unsigned int l2i, u64 host, u64 n, u64 len, bool write)
 {
 	while (n < len && ++l2i < (1U << q->l2_bits)) {
-		u64 e = be64toh(tbl[l2i]);
+		u64 e = be64toh(tbl[l2i]), off = e & QCOW2_L2E_OFFSET_MASK;
 
 		if (classify(q, e) != CL_NORMAL ||
-		    (e & QCOW2_L2E_RESERVED) ||
-		    (e & QCOW2_L2E_OFFSET_MASK) != host + n)
+		    (e & QCOW2_L2E_RESERVED) || off != host + n)
+			break;
+		if (write && (!(e & QCOW2_OFLAG_COPIED) ||
+			      !qcow2_data_cluster_ok(q, off)))
 			break;
 		n += min_t(u64, q->cs, len - n);
 	}
@@ -245,7 +252,7 @@ static int read_chunk(struct qcow2 *q, u64 voff, u64 *np, u64 len,
 		    (entry & QCOW2_L2E_OFFSET_MASK) % q->cs)
 			return -EIO;
 		host = (entry & QCOW2_L2E_OFFSET_MASK) + in;
-		n = *np = normal_run(q, tbl, l2i, host, n, len);
+		n = *np = normal_run(q, tbl, l2i, host, n, len, false);
 		sub = sub_iov(q, cnt);
 		if (!sub)
 			return -ENOMEM;
@@ -363,11 +370,16 @@ static int release(struct qcow2 *q, u64 entry)
 	return 0;
 }
 
-static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
+/*
+ * Writes *np bytes at @voff (within one cluster), or more when the
+ * clusters after it follow it in the file and take in-place writes too:
+ * *np says how many were written.
+ */
+static int write_chunk(struct qcow2 *q, u64 voff, u64 *np, u64 len,
 		       const struct iovec *iov, unsigned int cnt, u64 skip)
 {
 	u64 l1i = voff >> (q->cb + q->l2_bits), in = voff & (q->cs - 1);
-	u64 *tbl, entry, off, new, l2new = 0, be;
+	u64 *tbl, entry, off, new, l2new = 0, be, n = *np;
 	enum cluster_type type;
 	unsigned int l2i, nsub;
 	struct iovec *sub;
@@ -404,6 +416,7 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 n,
 			memset(q->buf, 0, n);
 			return full_pwrite(q->fd, q->buf, n, off + in);
 		}
+		n = *np = normal_run(q, tbl, l2i, off + in, n, len, true);
 		sub = sub_iov(q, cnt);
 		if (!sub)
 			return -ENOMEM;
@@ -499,7 +512,7 @@ static int do_rw(struct qcow2 *q, struct disk_req *req, u64 voff, u64 len,
 	while (len) {
 		u64 n = qcow2_chunk(voff, len, q->cb);
 
-		ret = write ? write_chunk(q, voff, n, iov, cnt, skip) :
+		ret = write ? write_chunk(q, voff, &n, len, iov, cnt, skip) :
 			      read_chunk(q, voff, &n, len, iov, cnt, skip);
 		if (ret) {
 			if (ret == -EAGAIN && q->nowait)

@@ -7,7 +7,8 @@
  * afterwards every cluster of the file is counted exactly once.  And
  * hostile images whose L1, L2 or refcount table entries point at the
  * image's own metadata: every such write is -EIO and leaves the file
- * byte for byte as it was.
+ * byte for byte as it was.  Writes across clusters that follow each
+ * other in the file, and such a run that meets metadata.
  */
 #include <endian.h>
 #include <errno.h>
@@ -395,6 +396,91 @@ static void test_l2_past_end(void)
 	unlink(path);
 }
 
+/* Whether all @len bytes at @p are @c. */
+static bool all_are(const u8 *p, u8 c, u64 len)
+{
+	while (len--)
+		if (*p++ != c)
+			return false;
+	return true;
+}
+
+/* @len bytes of the file at @off all equal to @c. */
+static bool file_is(int fd, u64 off, u64 len, u8 c)
+{
+	static u8 b[CS];
+
+	for (u64 i = 0; i < len; i += CS)
+		if (pread(fd, b, CS, (off_t)(off + i)) != (ssize_t)CS ||
+		    !all_are(b, c, CS))
+			return false;
+	return true;
+}
+
+/*
+ * Clusters that follow each other in the file take one write together
+ * (normal_run()): the data lands in every cluster of the run, from any
+ * offset in the first; and a run stops at a cluster that is metadata,
+ * which the write of the cluster before it must not reach.
+ */
+static void test_write_run(void)
+{
+	char path[] = "/tmp/lkvm-test-run-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 buf[3 * CS], rbuf[3 * CS];
+	struct disk *d;
+	char err[256];
+	int fd = mkstemp(path), ret = 0;
+	bool same;
+
+	close(fd);
+	/* Virtual 0 -> host 4, the L2 table at 5; virtual 1..3 -> 6..8. */
+	if (qcow2_create(path, 4 << 20, 16, 3, 4) ||
+	    disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "write run: setup");
+		return;
+	}
+	for (u64 i = 0; i < 4 && !ret; i++) {
+		memset(buf, 0x11, CS);
+		ret = io(d, DISK_OP_WRITE, i * CS, buf, CS);
+	}
+	memset(buf, 0x33, sizeof(buf));
+	ret = ret ?: io(d, DISK_OP_WRITE, CS, buf, 3 * CS);
+	ret = ret ?: io(d, DISK_OP_READ, CS, rbuf, 3 * CS);
+	fd = open(path, O_RDWR);
+	ok(!ret && !memcmp(rbuf, buf, 3 * CS) && fd >= 0 &&
+	   be64(fd, 5 * CS + 8) == (6 * CS | QCOW2_OFLAG_COPIED) &&
+	   be64(fd, 5 * CS + 24) == (8 * CS | QCOW2_OFLAG_COPIED) &&
+	   file_is(fd, 6 * CS, 3 * CS, 0x33),
+	   "write run: three clusters in one request, each in place (%d)", ret);
+	memset(buf, 0x44, sizeof(buf));
+	ret = io(d, DISK_OP_WRITE, CS + 512, buf, 2 * CS);
+	ret = ret ?: io(d, DISK_OP_READ, CS, rbuf, 3 * CS);
+	ok(!ret && all_are(rbuf, 0x33, 512) &&
+	   all_are(rbuf + 512, 0x44, 2 * CS) &&
+	   all_are(rbuf + 512 + 2 * CS, 0x33, CS - 512),
+	   "write run: from inside the first cluster to inside the third");
+	disk_close(d);
+
+	/* Virtual 1 -> host 5: right after 0's data, and the L2 table. */
+	put64(fd, 5 * CS + 8, 5 * CS | QCOW2_OFLAG_COPIED);
+	if (pread(fd, rbuf, CS, 5 * CS) != (ssize_t)CS)
+		abort();
+	memset(buf, 0x55, sizeof(buf));
+	ret = disk_open(&o, &d, err, sizeof(err));
+	if (!ret) {
+		ret = io(d, DISK_OP_WRITE, 0, buf, 2 * CS);
+		disk_close(d);
+	}
+	same = pread(fd, buf, CS, 5 * CS) == (ssize_t)CS &&
+	       !memcmp(buf, rbuf, CS);
+	ok(ret == -EIO && same,
+	   "write run: stops at an L2 table, -EIO (%d), the table %s", ret,
+	   same ? "unchanged" : "OVERWRITTEN");
+	close(fd);
+	unlink(path);
+}
+
 static void test_overlap(void)
 {
 	overlap_case("L2 entry -> refcount block", l2_to_refblock, 0, 4096);
@@ -410,11 +496,12 @@ static void test_overlap(void)
 	overlap_case("data cluster inside a compressed range", data_in_comp, 0, 4096);
 	test_l1_past_end();
 	test_l2_past_end();
+	test_write_run();
 }
 
 int main(void)
 {
-	tap_plan(36);
+	tap_plan(39);
 	test_cache();
 	test_refcounts();
 	test_chunks();
