@@ -117,6 +117,13 @@ struct disk {
 	unsigned int inflight;		/* submitted, completion not yet run */
 	unsigned int reserved;		/* disk_reserve()d, not yet submitted */
 	unsigned int depth;		/* most requests accepted at once */
+	/*
+	 * The submitter calls disk_poll_submitted() after each batch of
+	 * submissions, on every path: a request finished inside
+	 * disk_submit() then waits for that call instead of a wake-up
+	 * through event_fd (a system call each way).
+	 */
+	bool poll_after_submit;
 	u64 next_id;
 	void *priv;			/* backend state */
 };
@@ -165,10 +172,11 @@ int disk_submit_reserved(struct disk *d, struct disk_req *req);
 /* Runs the callbacks of finished requests; never blocks. */
 void disk_poll(struct disk *d);
 /*
- * After a batch of submissions: on a buffered file the kernel finishes
- * a read or write inside io_submit(), so its completion is there already;
- * collecting it now saves the event loop a wake-up per batch.  Nothing
- * (and no system call) for O_DIRECT disks, whose I/O is really async.
+ * After a batch of submissions: on a buffered file a read or write is
+ * mostly finished inside disk_submit() (the page cache takes or has the
+ * data), so its completion is there already; collecting it now saves the
+ * event loop a wake-up per batch.  Nothing (and no system call) for
+ * O_DIRECT disks, whose I/O is really async.
  */
 void disk_poll_submitted(struct disk *d);
 /* Blocks until nothing is in flight, running the callbacks. */

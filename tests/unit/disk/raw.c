@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The raw backend on a temporary file: many requests in flight through
- * libaio, the depth limit, O_DIRECT with unaligned guest buffers (bounce),
- * request checks (ro, range, sectors), discard and write-zeroes, format
- * auto-detection, disk_drain(), also when io_getevents() fails, and lanes
+ * The raw backend on a temporary file: many requests in flight, the depth
+ * limit, O_DIRECT with unaligned guest buffers (bounce), request checks
+ * (ro, range, sectors), discard and write-zeroes, format auto-detection,
+ * buffered transfers finished at submission and how their completions
+ * are collected, a file that shrank, disk_drain(), also when
+ * io_getevents() fails (O_DIRECT, through libaio), and lanes
  * (disk_open_lane()).
  */
 #include <errno.h>
@@ -39,6 +41,25 @@ static void wait_all(struct disk *d, int n)
 		poll(&p, 1, 1000);
 		disk_poll(d);
 	}
+}
+
+static void hung(int sig __unused)
+{
+	static const char msg[] =
+		"not ok - disk_drain() still spinning after 60 s\n";
+
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* disk_drain(), with a cap for a hang (not a timing assertion). */
+static void capped_drain(struct disk *d)
+{
+	signal(SIGALRM, hung);
+	alarm(60);
+	disk_drain(d);
+	alarm(0);
 }
 
 static int one(struct disk *d, enum disk_op op, u64 off, void *buf, u64 len)
@@ -90,7 +111,7 @@ static void test_inflight(struct disk *d)
 	reqs[DISK_MAX_INFLIGHT] = reqs[0];
 	ret = disk_submit(d, &reqs[DISK_MAX_INFLIGHT]);
 	ok(ret == -EAGAIN, "one more: -EAGAIN (bounded queue depth)");
-	disk_drain(d);
+	capped_drain(d);
 	ok(completed == DISK_MAX_INFLIGHT && !d->inflight, "drain completes them all");
 	for (int i = 0; i < DISK_MAX_INFLIGHT; i++)
 		good &= !reqs[i].ret && reqs[i].id == (u64)i;
@@ -165,7 +186,7 @@ static void test_lanes(struct disk *d)
 	   "the lane's completion signals its eventfd, not the disk's");
 	disk_poll(l);
 	is_int(completed, 1, "the lane's poll completes only its request");
-	disk_drain(d);
+	capped_drain(d);
 	disk_close(l);
 	ok(d->inflight == 0 && completed == 1 + DISK_MAX_INFLIGHT,
 	   "the disk's own requests complete after the lane closed");
@@ -178,16 +199,6 @@ static int fail_getevents(io_context_t ctx __unused, long min __unused,
 	return -EBADF;
 }
 
-static void hung(int sig __unused)
-{
-	static const char msg[] =
-		"not ok - disk_drain() still spinning after 60 s\n";
-
-	if (write(1, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	_exit(1);
-}
-
 /*
  * io_getevents() failing with something other than EINTR: drain must
  * fail what was in flight with -EIO and return, not spin on it.
@@ -196,7 +207,7 @@ static void test_getevents_error(struct disk *d)
 {
 	static struct disk_req reqs[8];
 	static struct iovec iov[8];
-	static u8 bufs[8][4096];
+	static u8 bufs[8][4096] __attribute__((aligned(4096)));
 	bool all_eio = true;
 	u8 b[512];
 
@@ -210,10 +221,7 @@ static void test_getevents_error(struct disk *d)
 			all_eio = false;
 	}
 	raw_getevents = fail_getevents;
-	signal(SIGALRM, hung);
-	alarm(60);	/* a cap for a hang, not a timing assertion */
-	disk_drain(d);
-	alarm(0);
+	capped_drain(d);
 	raw_getevents = io_getevents;
 	for (int i = 0; i < 8; i++)
 		all_eio &= reqs[i].ret == -EIO;
@@ -223,13 +231,80 @@ static void test_getevents_error(struct disk *d)
 	   "the disk works again afterwards");
 }
 
+/*
+ * Buffered transfers finish inside disk_submit() (raw.c's top).  Their
+ * completions wake event_fd, unless the submitter promised to call
+ * disk_poll_submitted() after its batch; disk_drain() runs them too.
+ */
+static void test_inline(struct disk *d)
+{
+	static struct disk_req reqs[4];
+	static u8 b[4096];
+	struct iovec iov = { b, sizeof(b) };
+	struct disk_req r = { .op = DISK_OP_WRITE, .offset = 8192,
+			      .iov = &iov, .iovcnt = 1, .done = done };
+	bool good = true;
+	u64 cnt;
+
+	while (read(d->event_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+		;
+	memset(b, 0x3c, sizeof(b));
+	completed = 0;
+	/* A cap for a hang, not a timing assertion. */
+	ok(!disk_submit(d, &r) && readable(d->event_fd, 60000),
+	   "buffered write: its completion wakes event_fd");
+	disk_poll(d);
+	ok(completed == 1 && !r.ret && !d->inflight,
+	   "... and disk_poll() runs it");
+
+	d->poll_after_submit = true;
+	memset(b, 0, sizeof(b));
+	r.op = DISK_OP_READ;
+	completed = 0;
+	ok(!disk_submit(d, &r) && !readable(d->event_fd, 0),
+	   "poll_after_submit: a cached read wakes nobody");
+	disk_poll_submitted(d);
+	ok(completed == 1 && !r.ret && b[0] == 0x3c && b[4095] == 0x3c,
+	   "... disk_poll_submitted() runs it, with the data");
+
+	completed = 0;
+	for (int i = 0; i < 4; i++) {
+		reqs[i] = (struct disk_req){ .op = DISK_OP_WRITE,
+			.offset = (u64)i * 4096, .iov = &iov, .iovcnt = 1,
+			.done = done };
+		good &= !disk_submit(d, &reqs[i]);
+	}
+	capped_drain(d);
+	ok(good && completed == 4 && !d->inflight,
+	   "disk_drain() runs what finished at submission");
+	d->poll_after_submit = false;
+}
+
+/* The file shrank under the disk: reads past its new end are -EIO. */
+static void test_shrunk(struct disk *d)
+{
+	static u8 b[4096];
+
+	if (ftruncate(d->fd, SIZE / 2)) {
+		ok(0, "shrink the file");
+		ok(0, "shrink the file");
+		return;
+	}
+	ok(one(d, DISK_OP_READ, SIZE - 4096, b, sizeof(b)) == -EIO,
+	   "the file shrank: a read past its end is -EIO");
+	ok(one(d, DISK_OP_READ, SIZE / 2 - 2048, b, sizeof(b)) == -EIO,
+	   "... and one across its end (half read, the rest 0 bytes)");
+	if (ftruncate(d->fd, SIZE))
+		diag("ftruncate back: %s", strerror(errno));
+}
+
 int main(void)
 {
 	u8 *buf = aligned_alloc(4096, 65536), *odd;
 	struct disk *d;
 	int fd;
 
-	tap_plan(29);
+	tap_plan(36);
 	fd = mkstemp(path);
 	if (fd < 0 || ftruncate(fd, SIZE))
 		return 1;
@@ -256,7 +331,8 @@ int main(void)
 	ok(!one(d, DISK_OP_WRITE_ZEROES, 65536 + 8192, NULL, 4096) &&
 	   !one(d, DISK_OP_READ, 65536 + 8192, buf, 8192) && !buf[0] &&
 	   !buf[4095] && buf[4096] == 0x55, "write-zeroes: exactly the range");
-	test_getevents_error(d);
+	test_inline(d);
+	test_shrunk(d);
 	test_lanes(d);
 	disk_close(d);
 
@@ -281,10 +357,13 @@ int main(void)
 		   odd[3] == 0x77 && odd[8194] == 0x77,
 		   "direct: unaligned buffer read back");
 		free(odd);
+		test_getevents_error(d);
 		disk_close(d);
 	} else {
 		ok(0, "direct write");
 		ok(0, "direct read");
+		ok(0, "io_getevents error");
+		ok(0, "the disk works again afterwards");
 	}
 	unlink(path);
 	free(buf);
