@@ -94,11 +94,13 @@ int disk_worker_start(struct disk_worker *w, int efd,
 void disk_worker_queue(struct disk_worker *w, struct disk_req *req);
 /*
  * Runs @req with @fn on the calling thread when the worker has nothing
- * queued or running, completing it as the worker would; false (and
- * nothing done) if the worker is busy or @fn answers -EAGAIN.
+ * queued or running, completing it as the worker would (the eventfd
+ * written only if @wake); false (and nothing done) if the worker is busy
+ * or @fn answers -EAGAIN.
  */
 bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
-			    int (*fn)(void *ctx, struct disk_req *req));
+			    int (*fn)(void *ctx, struct disk_req *req),
+			    bool wake);
 /* Completes what the worker finished; returns the number completed. */
 unsigned int disk_worker_reap(struct disk_worker *w, struct disk *d);
 /* Waits until everything queued has finished, then reaps. */

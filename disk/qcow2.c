@@ -568,7 +568,8 @@ static int qcow2_submit(struct disk *d, struct disk_req *req)
 {
 	struct qcow2 *q = d->priv;
 
-	if (!disk_worker_try_inline(&q->worker, req, qcow2_handle_nowait))
+	if (!disk_worker_try_inline(&q->worker, req, qcow2_handle_nowait,
+				    !d->poll_after_submit))
 		disk_worker_queue(&q->worker, req);
 	return 0;
 }

@@ -12,8 +12,12 @@
 #include "disk-int.h"
 #include "lkvm/seccomp.h"
 
-/* w->lock held: @req finished, on the done list for the reaper. */
-static void worker_done(struct disk_worker *w, struct disk_req *req)
+/*
+ * w->lock held: @req finished, on the done list for the reaper, who is
+ * woken through the eventfd if @wake.
+ */
+static void worker_done(struct disk_worker *w, struct disk_req *req,
+			bool wake)
 {
 	u64 one = 1;
 
@@ -25,7 +29,7 @@ static void worker_done(struct disk_worker *w, struct disk_req *req)
 	w->done_tail = req;
 	pthread_cond_broadcast(&w->idle);
 	/* Can only fail if the counter saturates: a wake-up is due. */
-	if (write(w->efd, &one, sizeof(one)) < 0)
+	if (wake && write(w->efd, &one, sizeof(one)) < 0)
 		(void)0;
 }
 
@@ -53,7 +57,7 @@ static void *worker_thread(void *opaque)
 
 		pthread_mutex_lock(&w->lock);
 		w->running = false;
-		worker_done(w, req);
+		worker_done(w, req, true);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -94,10 +98,13 @@ void disk_worker_queue(struct disk_worker *w, struct disk_req *req)
  * qcow2 its metadata and caches) is only touched under w->lock: holding
  * it, this thread may run a request itself.  No request overtakes an
  * earlier one: those have all finished.  The completion goes the
- * worker's way (done list, eventfd), so callers need not know.
+ * worker's way (done list, eventfd), so callers need not know; without
+ * the eventfd's wake-up where the submitter collects it anyway
+ * (d->poll_after_submit).
  */
 bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
-			    int (*fn)(void *ctx, struct disk_req *req))
+			    int (*fn)(void *ctx, struct disk_req *req),
+			    bool wake)
 {
 	int ret;
 
@@ -113,7 +120,7 @@ bool disk_worker_try_inline(struct disk_worker *w, struct disk_req *req,
 	}
 	req->ret = ret;
 	w->busy++;
-	worker_done(w, req);
+	worker_done(w, req, wake);
 	pthread_mutex_unlock(&w->lock);
 	return true;
 }

@@ -8,7 +8,8 @@
  * hostile images whose L1, L2 or refcount table entries point at the
  * image's own metadata: every such write is -EIO and leaves the file
  * byte for byte as it was.  Writes across clusters that follow each
- * other in the file, and such a run that meets metadata.
+ * other in the file, and such a run that meets metadata.  Requests run
+ * on the submitting thread: when they wake event_fd.
  */
 #include <endian.h>
 #include <errno.h>
@@ -481,6 +482,68 @@ static void test_write_run(void)
 	unlink(path);
 }
 
+/* Whether @fd is readable now, or within @ms. */
+static bool readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * A request the submitting thread finishes itself (the worker idle, the
+ * L2 table and the data cached) wakes event_fd only where the submitter
+ * does not collect completions after its batch anyway
+ * (disk->poll_after_submit).
+ */
+static void test_inline_wake(void)
+{
+	char path[] = "/tmp/lkvm-test-inline-XXXXXX";
+	struct disk_opts o = { .path = path, .format = DISK_FORMAT_QCOW2 };
+	static u8 buf[CS];
+	struct iovec iov = { buf, 4096 };
+	int fin = 0, fd = mkstemp(path);
+	struct disk_req r = { .op = DISK_OP_READ, .iov = &iov, .iovcnt = 1,
+			      .done = done, .opaque = &fin };
+	struct disk *d;
+	char err[256];
+	bool woke;
+	u64 cnt;
+	int ret;
+
+	close(fd);
+	memset(buf, 0x77, sizeof(buf));
+	if (qcow2_create(path, 4 << 20, 16, 3, 4) ||
+	    disk_open(&o, &d, err, sizeof(err))) {
+		ok(0, "inline: setup");
+		ok(0, "inline: setup");
+		return;
+	}
+	/* Allocating: the worker's; afterwards all of it is cached. */
+	if (io(d, DISK_OP_WRITE, 0, buf, CS))
+		diag("inline: first write failed");
+	while (read(d->event_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+		;
+	d->poll_after_submit = true;
+	memset(buf, 0, sizeof(buf));
+	ret = disk_submit(d, &r);
+	woke = readable(d->event_fd, 0);
+	disk_poll_submitted(d);
+	ok(!ret && !woke && fin && !r.ret && buf[0] == 0x77 &&
+	   buf[4095] == 0x77,
+	   "inline read, poll_after_submit: no wake-up, collected after the batch");
+	d->poll_after_submit = false;
+	fin = 0;
+	ret = disk_submit(d, &r);
+	/* A cap for a hang, not a timing assertion. */
+	woke = readable(d->event_fd, 60000);
+	disk_poll(d);
+	ok(!ret && woke && fin && !r.ret,
+	   "inline read otherwise: event_fd wakes the loop");
+	disk_close(d);
+	unlink(path);
+}
+
 static void test_overlap(void)
 {
 	overlap_case("L2 entry -> refcount block", l2_to_refblock, 0, 4096);
@@ -501,11 +564,12 @@ static void test_overlap(void)
 
 int main(void)
 {
-	tap_plan(39);
+	tap_plan(41);
 	test_cache();
 	test_refcounts();
 	test_chunks();
 	test_alloc();
 	test_overlap();
+	test_inline_wake();
 	return tap_done();
 }
