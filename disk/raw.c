@@ -16,10 +16,12 @@
  * filesystem has no non-blocking buffered writes (ext4 here), writes are
  * plain pwritev() calls, which block exactly where io_submit() would
  * have: for dirty page throttling.  Such completions are queued
- * (inline_done) for the next poll.  With O_DIRECT, guest buffers that are not
- * aligned to the logical block size go through an aligned bounce buffer;
- * so does a write to sector 0 of an image whose format was guessed, which
- * is checked in that copy (struct disk, probed).
+ * (inline_done) for the next poll.
+ *
+ * With O_DIRECT, guest buffers that are not aligned to the logical block
+ * size go through an aligned bounce buffer; so does a write to sector 0
+ * of an image whose format was guessed, which is checked in that copy
+ * (struct disk, probed).
  * DISCARD and WRITE_ZEROES are fallocate() calls, which have no aio
  * form, so they run on the worker thread; so does FLUSH on kernels whose
  * aio lacks fdsync.
