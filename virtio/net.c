@@ -212,7 +212,15 @@ static int virtio_net__place(struct virtio_net *n, struct virtio_queue *q)
 					     -EINVAL);
 			return -EINVAL;
 		}
-		if (!mrg && e->in_len < n->rx_len) {
+		/*
+		 * Too small: without MRG_RXBUF for the frame, with it for
+		 * the header, which goes whole into a frame's first buffer
+		 * (num_buffers is written there last).  A driver must post
+		 * buffers at least that big (virtio 1.2, 5.1.6.3.1); the
+		 * frame is dropped, the buffer handed back empty.
+		 */
+		if ((!mrg && e->in_len < n->rx_len) ||
+		    (mrg && !n->rx_nbufs && e->in_len < n->hdr_len)) {
 			n->rx_used[n->rx_nbufs++].id = e->id;
 			virtio_net__rx_drop_pending(n, q);
 			return 1;

@@ -229,6 +229,10 @@ net('rx-plain', 0, [rxbufs(4, 2048), None, None],
 net('rx-mrg', F_MRG, [rxbufs(6, 512), None, None],
     [eth(BCAST, 1400), eth(OTHER, 100, 2), eth(BCAST, 600, 3)])
 net('rx-too-small', 0, [rxbufs(2, 64), None, None], [eth(BCAST, 200), eth(BCAST, 40)])
+# MRG_RXBUF, a first buffer smaller than the header: that frame is
+# dropped (the header once went over two buffers); the next arrives.
+net('rx-small-first', F_MRG, [[[(10, 1, b'')]] + rxbufs(2, 512), None, None],
+    [eth(BCAST, 100), eth(BCAST, 60, 1)])
 net('rx-no-buffers', F_MRG, [rxbufs(1, 256), None, None],
     [eth(BCAST, 60, i) for i in range(4)])
 # An empty datagram is dropped and counted; the frame behind it arrives.

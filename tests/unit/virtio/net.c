@@ -4,8 +4,9 @@
  * datagram socket pair (plain frames): receive buffer merging
  * (MRG_RXBUF), waiting for a slow guest without dropping, receive buffers
  * taken in batches while frames wait (EVENT_IDX), transmit header
- * stripping and dropping, empty frames either way and a frame a reset
- * strands dropped and counted, malformed chains -> NEEDS_RESET.  The
+ * stripping and dropping, empty frames either way, a frame whose first
+ * merged buffer cannot hold the header and a frame a reset strands
+ * dropped and counted, malformed chains -> NEEDS_RESET.  The
  * device thread runs; the test plays the driver through registers and
  * rings.
  */
@@ -160,6 +161,36 @@ static void test_merge(void)
 	is_int(le16toh(h.num_buffers), 3, "num_buffers = 3");
 	ok(!memcmp(got + 12, f, sizeof(f)), "frame intact after merging");
 	used_seen[0] = 3;
+}
+
+/*
+ * MRG_RXBUF with a first buffer smaller than the header (the driver
+ * broke virtio 1.2 5.1.6.3.1): the frame is dropped and counted, the
+ * buffer handed back empty; the next frame, in a proper buffer, whole.
+ * The device once spread the header over two buffers, num_buffers lost.
+ */
+static void test_small_first(void)
+{
+	struct virtio_net_hdr_v1 h;
+	unsigned long e0;
+	u8 f[100];
+
+	drv_init(1u << VIRTIO_NET_F_MRG_RXBUF);
+	e0 = atomic_load(&vdev->nr_errors);
+	post(0, 0, BUF_GPA, 10, VRING_DESC_F_WRITE, 0, 0, 0);
+	post(0, 1, BUF_GPA + 512, 512, VRING_DESC_F_WRITE, 0, 0, 0);
+	frame(f, sizeof(f), 7);
+	send(peer, f, sizeof(f), 0);
+	is_int(wait_used(0, 1, 2000), 1, "small first buffer: handed back");
+	ok(used_len(0, 0) == 0 && atomic_load(&vdev->nr_errors) - e0 == 1,
+	   "... empty, the frame dropped and counted");
+	frame(f, sizeof(f), 8);
+	send(peer, f, sizeof(f), 0);
+	is_int(wait_used(0, 2, 2000), 2, "the next frame received");
+	memcpy(&h, gpa(BUF_GPA + 512, 12), sizeof(h));
+	ok(used_len(0, 1) == 12 + sizeof(f) && le16toh(h.num_buffers) == 1 &&
+	   !memcmp((u8 *)gpa(BUF_GPA + 512, 512) + 12, f, sizeof(f)),
+	   "... whole, in one buffer, num_buffers 1");
 }
 
 /* No buffers: frames wait (not dropped), in order, until buffers come. */
@@ -439,7 +470,7 @@ int main(void)
 	unsigned int irq;
 	u64 size;
 
-	tap_plan(43);
+	tap_plan(47);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	cfg.name = "unit";
@@ -473,6 +504,7 @@ int main(void)
 	test_malformed();
 	test_empty_tx();
 	test_empty_rx();
+	test_small_first();
 	test_reset_pending();
 
 	while (kvm.nr_exit_hooks) {
