@@ -122,5 +122,14 @@ int full_pread(int fd, void *buf, size_t len, u64 off);
 int full_pwrite(int fd, const void *buf, size_t len, u64 off);
 int full_preadv(int fd, const struct iovec *iov, unsigned int cnt, u64 off);
 int full_pwritev(int fd, const struct iovec *iov, unsigned int cnt, u64 off);
+/*
+ * One preadv2/pwritev2 that may not wait (RWF_NOWAIT): the bytes moved,
+ * maybe fewer than asked, or -errno.  A filesystem without non-blocking
+ * buffered writes (ext4) refuses them at once with EOPNOTSUPP, nothing
+ * written; *nowait_write_unsupported remembers that, and later writes
+ * get -EOPNOTSUPP without the system call.  At most IOV_MAX entries.
+ */
+ssize_t rw_nowait(int fd, const struct iovec *iov, unsigned int cnt, u64 off,
+		  bool write, bool *nowait_write_unsupported);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "disk-int.h"
@@ -175,4 +176,20 @@ int full_preadv(int fd, const struct iovec *iov, unsigned int cnt, u64 off)
 int full_pwritev(int fd, const struct iovec *iov, unsigned int cnt, u64 off)
 {
 	return full_rw(fd, iov, cnt, off, true);
+}
+
+ssize_t rw_nowait(int fd, const struct iovec *iov, unsigned int cnt, u64 off,
+		  bool write, bool *nowait_write_unsupported)
+{
+	ssize_t n;
+
+	if (write && *nowait_write_unsupported)
+		return -EOPNOTSUPP;
+	n = write ? pwritev2(fd, iov, (int)cnt, (off_t)off, RWF_NOWAIT) :
+		    preadv2(fd, iov, (int)cnt, (off_t)off, RWF_NOWAIT);
+	if (n >= 0)
+		return n;
+	if (write && errno == EOPNOTSUPP)
+		*nowait_write_unsupported = true;
+	return -errno;
 }

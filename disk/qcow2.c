@@ -56,8 +56,8 @@ static int l2_load(void *ctx, u64 off, void *buf, size_t len)
  * Where the filesystem has no non-blocking buffered writes, a write of
  * whole pages still runs inline, as a plain write: it only copies into
  * the page cache (no page to read first), and can wait only for dirty
- * page throttling, which a raw image's libaio writes to a buffered file
- * wait out on the device thread just the same.  Handing it to the
+ * page throttling, which a raw image's buffered writes wait out on the
+ * device thread just the same.  Handing it to the
  * worker instead costs two thread wake-ups per request, and on a small
  * host the worker must also win a CPU from the polling device thread.
  */
@@ -71,16 +71,13 @@ static int data_rw(struct qcow2 *q, const struct iovec *sub,
 			       full_preadv(q->fd, sub, nsub, off);
 	if (nsub > IOV_MAX)
 		return -EAGAIN;
-	if (write && q->nowait_write_unsupported) {
+	r = rw_nowait(q->fd, sub, nsub, off, write,
+		      &q->nowait_write_unsupported);
+	if (r == -EOPNOTSUPP && write) {
 		if ((off | n) & ((u64)getpagesize() - 1))
 			return -EAGAIN;
 		return full_pwritev(q->fd, sub, nsub, off) ? -EAGAIN : 0;
 	}
-	r = write ? pwritev2(q->fd, sub, (int)nsub, (off_t)off, RWF_NOWAIT) :
-		    preadv2(q->fd, sub, (int)nsub, (off_t)off, RWF_NOWAIT);
-	/* Filesystems without non-blocking buffered writes say so at once. */
-	if (r < 0 && write && errno == EOPNOTSUPP)
-		q->nowait_write_unsupported = true;
 	return r == (ssize_t)n ? 0 : -EAGAIN;
 }
 

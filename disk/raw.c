@@ -62,7 +62,7 @@ struct raw {
 	unsigned int aio_pending;
 	/* Finished inside raw_submit(), for raw_poll(); d->lock held. */
 	struct disk_req *inline_done, **inline_tail;
-	bool no_nowait_write;		/* pwritev2 said EOPNOTSUPP */
+	bool nowait_write_unsupported;	/* rw_nowait() */
 	bool no_aio_fdsync;		/* fall back to the worker */
 	bool aio_dead;			/* no context after a failure */
 	struct disk_worker worker;
@@ -132,28 +132,17 @@ static int slot_submit(struct disk *d, struct raw *r, struct raw_slot *s)
 static bool raw_inline(struct disk *d, struct raw *r, struct raw_slot *s)
 {
 	struct disk_req *req = s->req;
+	bool wr = req->op == DISK_OP_WRITE;
 	ssize_t n;
 	u64 one = 1;
 
-	if ((req->op != DISK_OP_READ && req->op != DISK_OP_WRITE) ||
-	    req->iovcnt > IOV_MAX)
+	if ((req->op != DISK_OP_READ && !wr) || req->iovcnt > IOV_MAX)
 		return false;
-	if (req->op == DISK_OP_READ)
-		n = preadv2(d->fd, req->iov, (int)req->iovcnt,
-			    (off_t)req->offset, RWF_NOWAIT);
-	else if (!r->no_nowait_write)
-		n = pwritev2(d->fd, req->iov, (int)req->iovcnt,
-			     (off_t)req->offset, RWF_NOWAIT);
-	else
+	n = rw_nowait(d->fd, req->iov, req->iovcnt, req->offset, wr,
+		      &r->nowait_write_unsupported);
+	if (n == -EOPNOTSUPP && wr)
 		n = pwritev(d->fd, req->iov, (int)req->iovcnt,
 			    (off_t)req->offset);
-	if (n < 0 && errno == EOPNOTSUPP && req->op == DISK_OP_WRITE &&
-	    !r->no_nowait_write) {
-		/* Said at once, nothing written: from now on plain writes. */
-		r->no_nowait_write = true;
-		n = pwritev(d->fd, req->iov, (int)req->iovcnt,
-			    (off_t)req->offset);
-	}
 	if (n < (ssize_t)req->len) {
 		/* libaio does the rest, or says what went wrong. */
 		s->done = n > 0 ? (u64)n : 0;
