@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../disk/qcow2.h"
+#include "readable.h"
 #include "tap.h"
 
 static unsigned int loads;
@@ -482,14 +483,6 @@ static void test_write_run(void)
 	unlink(path);
 }
 
-/* Whether @fd is readable now, or within @ms. */
-static bool readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
-
 /*
  * A request the submitting thread finishes itself (the worker idle, the
  * L2 table and the data cached) wakes event_fd only where the submitter
@@ -527,7 +520,7 @@ static void test_inline_wake(void)
 	d->poll_after_submit = true;
 	memset(buf, 0, sizeof(buf));
 	ret = disk_submit(d, &r);
-	woke = readable(d->event_fd, 0);
+	woke = fd_readable(d->event_fd, 0);
 	disk_poll_submitted(d);
 	ok(!ret && !woke && fin && !r.ret && buf[0] == 0x77 &&
 	   buf[4095] == 0x77,
@@ -536,7 +529,7 @@ static void test_inline_wake(void)
 	fin = 0;
 	ret = disk_submit(d, &r);
 	/* A cap for a hang, not a timing assertion. */
-	woke = readable(d->event_fd, 60000);
+	woke = fd_readable(d->event_fd, 60000);
 	disk_poll(d);
 	ok(!ret && woke && fin && !r.ret,
 	   "inline read otherwise: event_fd wakes the loop");

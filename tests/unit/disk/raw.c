@@ -20,6 +20,7 @@
 
 #include "lkvm/disk.h"
 #include "../../disk/disk-int.h"
+#include "readable.h"
 #include "tap.h"
 
 #define SIZE	(4 << 20)
@@ -126,13 +127,6 @@ static void test_inflight(struct disk *d)
 	ok(good, "the data reached the file");
 }
 
-static bool readable(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
-
 /*
  * A lane: the same image, its own depth and eventfd (so its completions
  * never wake the owner of the other), and data and flushes that cross.
@@ -182,7 +176,7 @@ static void test_lanes(struct disk *d)
 	ok(good && d->inflight == DISK_MAX_INFLIGHT && !disk_submit(l, &r),
 	   "disk at its depth: the lane still takes a request");
 	/* A cap for a hang, not a timing assertion. */
-	ok(readable(l->event_fd, 60000) && !readable(d->event_fd, 0),
+	ok(fd_readable(l->event_fd, 60000) && !fd_readable(d->event_fd, 0),
 	   "the lane's completion signals its eventfd, not the disk's");
 	disk_poll(l);
 	is_int(completed, 1, "the lane's poll completes only its request");
@@ -251,7 +245,7 @@ static void test_inline(struct disk *d)
 	memset(b, 0x3c, sizeof(b));
 	completed = 0;
 	/* A cap for a hang, not a timing assertion. */
-	ok(!disk_submit(d, &r) && readable(d->event_fd, 60000),
+	ok(!disk_submit(d, &r) && fd_readable(d->event_fd, 60000),
 	   "buffered write: its completion wakes event_fd");
 	disk_poll(d);
 	ok(completed == 1 && !r.ret && !d->inflight,
@@ -261,7 +255,7 @@ static void test_inline(struct disk *d)
 	memset(b, 0, sizeof(b));
 	r.op = DISK_OP_READ;
 	completed = 0;
-	ok(!disk_submit(d, &r) && !readable(d->event_fd, 0),
+	ok(!disk_submit(d, &r) && !fd_readable(d->event_fd, 0),
 	   "poll_after_submit: a cached read wakes nobody");
 	disk_poll_submitted(d);
 	ok(completed == 1 && !r.ret && b[0] == 0x3c && b[4095] == 0x3c,
