@@ -82,8 +82,10 @@ int arch__setup_ram(struct kvm *kvm)
 	return kvm__register_ram(kvm, ARM_RAM_BASE, kvm->ram_size, kvm->ram);
 }
 
-void arch__post_start(struct kvm *kvm __unused)
+/* arm64 has no port I/O exits: its PCI I/O window is MMIO. */
+bool arch__handle_io(struct kvm_cpu *cpu __unused)
 {
+	return false;
 }
 
 int arch__post_vcpu_init(struct kvm *kvm)

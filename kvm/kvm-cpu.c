@@ -105,6 +105,8 @@ static bool kvm_cpu__handle_io(struct kvm_cpu *cpu)
 	u8 *data = (u8 *)run + run->io.data_offset;
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
+	if (arch__handle_io(cpu))
+		return true;
 	/* A rep ins/outs arrives as @count back-to-back accesses. */
 	for (u32 i = 0; i < run->io.count; i++) {
 		if (!bus_dispatch(&cpu->kvm->pio_bus, run->io.port, data,

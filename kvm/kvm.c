@@ -533,8 +533,6 @@ int kvm__run(const struct lkvm_config *cfg)
 	ret = kvm_cpu__start_all(kvm);
 	if (ret)
 		kvm__request_stop(kvm, LKVM_EXIT_VMM_ERROR);
-	else
-		arch__post_start(kvm);
 	/* Last: every other thread exists, none is created from here on. */
 	kvm__main_seccomp(cfg);
 	ret = evloop_run(&kvm->loop);

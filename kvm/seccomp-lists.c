@@ -39,9 +39,11 @@ const struct seccomp_list seccomp_common_list = {
  * a queue up, MSI routing) plus the tap offloads virtio-net sets at
  * DRIVER_OK.  close: a device reset the guest writes (Linux resets
  * every virtio device at power-off) closes that device's eventfds on
- * this thread.  Never KVM_CREATE_VM, KVM_CREATE_VCPU, memory slots or
- * KVM_SET_* register writes -- but for arm64's KVM_SET_VCPU_EVENTS,
- * the external abort an undecodable MMIO access gets.
+ * this thread.  x86 creates the PIT on the guest's first access to it
+ * and rewinds RIP so the guest repeats that access (x86/pit.c).  Never
+ * KVM_CREATE_VM, KVM_CREATE_VCPU or memory slots, and of the register
+ * writes only those two: KVM_SET_REGS for the rewind and arm64's
+ * KVM_SET_VCPU_EVENTS, the external abort an undecodable MMIO access gets.
  */
 static const char *const vcpu_calls[] = {
 	"read", "writev", "epoll_ctl", "close", NULL,
@@ -52,6 +54,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_IRQFD, KVM_IOEVENTFD, KVM_SET_GUEST_DEBUG,
 #ifdef __x86_64__
 	KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_NMI,
+	KVM_CREATE_PIT2, KVM_REINJECT_CONTROL, KVM_SET_REGS,
 #endif
 #ifdef __aarch64__
 	KVM_GET_ONE_REG, KVM_SET_VCPU_EVENTS,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VM-wide x86 set-up: the in-kernel irqchip and PIT, KVM's private pages
- * in the PCI hole, the RAM layout around that hole, the CPUID table all
- * vCPUs share, and the exits only x86 knows about.
+ * VM-wide x86 set-up: the in-kernel irqchip (the PIT comes on first use,
+ * x86/pit.c), KVM's private pages in the PCI hole, the RAM layout around
+ * that hole, the CPUID table all vCPUs share, and the exits only x86
+ * knows about.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <sys/utsname.h>
 
 #include "arch/boot.h"
+#include "arch/pit.h"
 #include "lkvm/exit.h"
 #include "lkvm/kvm.h"
 #include "lkvm/log.h"
@@ -45,7 +47,6 @@ static int x86__vm_ioctl(struct kvm *kvm, unsigned long req, void *arg,
 
 int arch__init_vm(struct kvm *kvm)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	u64 identity = X86_IDENTITY_MAP_ADDR;
 	int ret;
 
@@ -74,36 +75,14 @@ int arch__init_vm(struct kvm *kvm)
 	if (!ret)
 		ret = x86__vm_ioctl(kvm, KVM_CREATE_IRQCHIP, NULL,
 				    "KVM_CREATE_IRQCHIP");
-	if (!ret)
-		ret = x86__vm_ioctl(kvm, KVM_CREATE_PIT2, &pit,
-				    "KVM_CREATE_PIT2");
 	if (ret)
 		return ret;
+	pthread_mutex_init(&kvm->arch.pit_lock, NULL);
 
 	ret = cpuid__get_supported(kvm->sys_fd, &kvm->arch.cpuid);
 	if (ret)
 		return ret;
 	return cpuid__filter(kvm->arch.cpuid, kvm->cfg->cpu_features);
-}
-
-/*
- * No PIT tick reinjection: tick-counting guests are long gone (Linux
- * keeps time with the TSC or kvmclock), and turning it off is what
- * keeps VM teardown fast.  With it on, KVM's PIT holds an interrupt-ack
- * notifier whose removal at teardown waits a full SRCU grace period:
- * 12-15 ms of every lkvm exit here (perf: close(VM fd) asleep in
- * kvm_free_pit -> kvm_pit_set_reinject -> synchronize_srcu).  Turned
- * off here the same wait overlaps the running guest instead; a guest
- * that touches the PIT meanwhile waits for it once.  QEMU's equivalent
- * is -global kvm-pit.lost_tick_policy=discard.
- */
-void arch__post_start(struct kvm *kvm)
-{
-	struct kvm_reinject_control rc = { .pit_reinject = 0 };
-
-	if (ioctl(kvm->vm_fd, KVM_REINJECT_CONTROL, &rc))
-		pr_debug("KVM_REINJECT_CONTROL: %s (PIT ticks stay reinjected)",
-			 strerror(errno));
 }
 
 /*
@@ -126,6 +105,11 @@ void arch__exit(struct kvm *kvm)
 {
 	free(kvm->arch.cpuid);
 	kvm->arch.cpuid = NULL;
+}
+
+bool arch__handle_io(struct kvm_cpu *cpu)
+{
+	return pit__handle_io(cpu);
 }
 
 int arch__handle_exit(struct kvm_cpu *cpu)

@@ -2,6 +2,7 @@
 #ifndef LKVM_ARCH_H
 #define LKVM_ARCH_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /*
@@ -32,11 +33,6 @@ int arch__vcpu_init(struct kvm_cpu *cpu);
  */
 int arch__post_vcpu_init(struct kvm *kvm);
 /*
- * The vCPUs run; the main thread, before its seccomp filter: set-up that
- * may block in the kernel without holding the guest back.
- */
-void arch__post_start(struct kvm *kvm);
-/*
  * The KVM_IRQ_LINE argument for irqchip input @irq (the number shared
  * code uses, which is also its GSI): x86 passes it through, arm encodes
  * type and INTID.
@@ -50,6 +46,11 @@ void arch__exit(struct kvm *kvm);
  * keep running, or a negative errno after requesting a stop.
  */
 int arch__handle_exit(struct kvm_cpu *cpu);
+/*
+ * Sees a KVM_EXIT_IO before the port bus does (x86: the first access to
+ * the PIT creates it).  True if it took the access.
+ */
+bool arch__handle_io(struct kvm_cpu *cpu);
 /* Prints registers (and what else helps) to @f; on the vCPU's thread. */
 void arch__dump_vcpu(struct kvm_cpu *cpu, FILE *f);
 /* Injects an NMI into @cpu, on its thread; -ENOTSUP where there is none. */

@@ -2,6 +2,9 @@
 #ifndef LKVM_X86_KVM_ARCH_H
 #define LKVM_X86_KVM_ARCH_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include "lkvm/types.h"
 
 /* How the boot CPU enters the guest, decided by the kernel loader. */
@@ -36,10 +39,15 @@ struct kvm_arch {
 	char extra_cmdline[X86_EXTRA_CMDLINE_MAX];
 	unsigned int nr_virtio_mmio;	/* slots handed out */
 	struct pm *pm;			/* hw/pm.c: the power button */
+	/* x86/pit.c: the PIT is created on first use; under pit_lock. */
+	pthread_mutex_t pit_lock;
+	enum { PIT_ABSENT, PIT_CREATED, PIT_FAILED } pit_state;
+	bool pit_lost_warned;
 };
 
 struct kvm_cpu_arch {
 	bool halt_warned;		/* KVM_EXIT_HLT reported once */
+	bool pit_replayed;		/* x86/pit.c: its one repeated access */
 };
 
 #endif
