@@ -7,7 +7,7 @@
 need_kvm
 need_guest pit
 
-plan 22
+plan 24
 
 for f in out outdx in indx outw; do
 	run_guest pit -p "first=$f" --loglevel debug
@@ -42,5 +42,11 @@ printf '\xb0\xb0\xe6\x43\xb0\xe8\xe6\x43\xe4\x42\x24\x3f\x3c\x30\xb0\x46\x75\x02
 run_lkvm pit16 120 --debug-exit -k "$TAP_TMP/pit16.bin"
 is "$STATUS" $(((0x2a << 1 | 1) & 255)) "real mode: flat binary exited"
 like "$OUT" '^P' "real mode: the first access (the control word) took effect"
+
+# Single-stepped (kvmtool's --debug-single-step): retiring the access may
+# end in a debug exit rather than EINTR, and the repeat is stepped too.
+run_lkvm pit16-step 120 --debug-exit --debug-single-step -k "$TAP_TMP/pit16.bin"
+is "$STATUS" $(((0x2a << 1 | 1) & 255)) "real mode, single-stepped: exited"
+like "$OUT" '^P' "real mode, single-stepped: the control word took effect"
 
 done_testing
