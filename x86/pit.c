@@ -19,10 +19,12 @@
  * access completes; afterwards RIP is past the instruction either way.
  *
  * Finding the instruction from its end is exact for these ports: a
- * non-string IN/OUT ends in its opcode (EC-EF, port in DX) or in its port
- * number (E4-E7 ib), and no PIT port is an EC-EF byte.  String INS/OUTS end
- * in 6C-6F and match neither; such an access, the only kind not replayed,
- * is reported and reaches no device, as an access to any unclaimed port.
+ * non-string byte IN/OUT ends in its opcode (EC or EE, port in DX) or in
+ * its port number (after E4 or E6), and no PIT port is EC or EE.  String
+ * INS/OUTS end in 6C-6F and match neither; such an access, the only kind
+ * not repeated, is reported and reaches no device, as an access to any
+ * unclaimed port.  KVM's PIT takes byte accesses only, so wider ones are
+ * never the PIT's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -165,11 +167,13 @@ static int pit__finish_access(struct kvm_cpu *cpu)
 }
 
 /*
- * Reads up to PIT_INSN_MAX bytes ending just before cs:@rip, newest first.  Each
- * byte is translated on its own: they may straddle a page boundary.
+ * Reads up to PIT_INSN_MAX bytes ending just before cs:@rip, newest
+ * first.  Each byte is translated on its own: they may straddle a page
+ * boundary.
  */
-static unsigned int pit__read_tail(struct kvm_cpu *cpu, const struct kvm_sregs *s,
-				   u64 rip, u64 ip_mask, u8 *tail)
+static unsigned int pit__read_tail(struct kvm_cpu *cpu,
+				   const struct kvm_sregs *s, u64 rip,
+				   u64 ip_mask, u8 *tail)
 {
 	unsigned int n;
 
