@@ -33,8 +33,8 @@ static const struct x86_cap x86_caps[] = {
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 };
 
-static int x86__vm_ioctl(struct kvm *kvm, unsigned long req, void *arg,
-			 const char *name)
+int x86__vm_ioctl(struct kvm *kvm, unsigned long req, void *arg,
+		  const char *name)
 {
 	if (ioctl(kvm->vm_fd, req, arg) < 0) {
 		int err = errno;

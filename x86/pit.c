@@ -69,18 +69,6 @@ unsigned int pit__insn_len(const struct pit_access *a, const u8 *tail,
 	return in == a->in ? len : 0;
 }
 
-static int pit__vm_ioctl(struct kvm *kvm, unsigned long req, void *arg,
-			 const char *name)
-{
-	if (ioctl(kvm->vm_fd, req, arg) < 0) {
-		int err = errno;
-
-		pr_err("%s: %s", name, strerror(err));
-		return -err;
-	}
-	return 0;
-}
-
 /*
  * No PIT tick reinjection: tick-counting guests are long gone (Linux keeps
  * time with the TSC or kvmclock), and with it on, the PIT holds an
@@ -96,7 +84,7 @@ static int pit__create(struct kvm *kvm)
 	struct kvm_reinject_control rc = { .pit_reinject = 0 };
 	int ret;
 
-	ret = pit__vm_ioctl(kvm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+	ret = x86__vm_ioctl(kvm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
 	if (ret)
 		return ret;
 	if (ioctl(kvm->vm_fd, KVM_REINJECT_CONTROL, &rc))

@@ -45,6 +45,11 @@ struct kvm_arch {
 	bool pit_lost_warned;
 };
 
+struct kvm;
+/* A VM ioctl whose failure is reported by @name; 0 or -errno. */
+int x86__vm_ioctl(struct kvm *kvm, unsigned long req, void *arg,
+		  const char *name);
+
 struct kvm_cpu_arch {
 	bool halt_warned;		/* KVM_EXIT_HLT reported once */
 	bool pit_replayed;		/* x86/pit.c: its one repeated access */
