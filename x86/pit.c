@@ -2,9 +2,9 @@
 /*
  * The i8254 PIT, created in KVM on the guest's first access to it.
  *
- * Why not at start: most guests lkvm boots never touch it (flat binaries,
- * the bare-metal tests, Linux with the TSC deadline timer and kvmclock),
- * and it is not free.  Switching its tick reinjection off (which keeps VM
+ * Why not at start: many guests never touch it (flat binaries, test
+ * programs that time nothing; Linux does, writing port 0x43 at timer
+ * set-up), and it is not free.  Switching its tick reinjection off (which keeps VM
  * teardown fast, see pit__create) waits for an SRCU grace period, and in
  * about half the starts measured that held the first KVM_RUN back by
  * 12-23 ms.
