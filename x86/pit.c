@@ -4,10 +4,10 @@
  *
  * Why not at start: many guests never touch it (flat binaries, test
  * programs that time nothing; Linux does, writing port 0x43 at timer
- * set-up), and it is not free.  Switching its tick reinjection off (which keeps VM
- * teardown fast, see pit__create) waits for an SRCU grace period, and in
- * about half the starts measured that held the first KVM_RUN back by
- * 12-23 ms.
+ * set-up), and it is not free.  Switching its tick reinjection off
+ * (which keeps VM teardown fast, see pit__create) waits for an SRCU
+ * grace period, and in about half the starts measured that held the
+ * first KVM_RUN back by 12-23 ms.
  *
  * How: with no PIT in KVM, ports 0x40-0x43 and 0x61 exit to us.  The first
  * such exit creates the PIT, lets KVM finish the access (a KVM_RUN with

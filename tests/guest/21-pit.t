@@ -22,8 +22,10 @@ done
 # goes on, and the PIT works for what follows.
 run_guest pit -p first=outs
 is "$STATUS" 1 "first=outs: guest exited normally"
-like "$OUT" '^pit: ok, channel 2 counted down' "first=outs: the PIT works afterwards"
-like "$ERR" 'warning: .*out port 0x43.*reached no device' "first=outs: the lost access is reported"
+like "$OUT" '^pit: ok, channel 2 counted down' \
+	"first=outs: the PIT works afterwards"
+like "$ERR" 'warning: .*out port 0x43.*reached no device' \
+	"first=outs: the lost access is reported"
 
 run_guest pit -p first=none --loglevel debug
 is "$STATUS" 1 "first=none: guest exited normally"
