@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/boot.h"
 #include "arch/pit.h"
 #include "lkvm/barrier.h"
 #include "lkvm/exit.h"
@@ -38,7 +39,6 @@
 #include "lkvm/log.h"
 
 #define PIT_SPEAKER_PORT	0x61
-#define EFER_LMA		(1ULL << 10)
 
 bool pit__is_port(u16 port)
 {

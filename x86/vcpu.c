@@ -19,8 +19,6 @@
 #define X86_CR0_ET		(1ULL << 4)
 #define X86_CR0_PG		(1ULL << 31)
 #define X86_CR4_PAE		(1ULL << 5)
-#define EFER_LME		(1ULL << 8)
-#define EFER_LMA		(1ULL << 10)
 #define X86_RFLAGS_FIXED	0x2ULL
 
 #define MSR_IA32_TSC		0x00000010

@@ -79,6 +79,10 @@ struct kvm_cpuid2;
 #define X86_TSS_ADDR		0xfffbd000ULL	/* 3 pages */
 #define X86_IDENTITY_MAP_ADDR	0xfffbc000ULL	/* 1 page */
 
+/* EFER: long mode enabled (set at entry), active (what the CPU runs). */
+#define EFER_LME		(1ULL << 8)
+#define EFER_LMA		(1ULL << 10)
+
 /*
  * The 32-bit PCI hole [3 GiB, 4 GiB): PCI memory BARs are allocated from
  * [X86_PCI_MMIO_START, X86_PCI_MMIO_END), virtio-mmio devices sit in
