@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -116,14 +117,9 @@ static bool pit__ensure(struct kvm_cpu *cpu, u16 port)
 
 static void pit__warn_lost(struct kvm_cpu *cpu, const struct pit_access *acc)
 {
-	struct kvm_arch *a = &cpu->kvm->arch;
-	bool first;
+	static atomic_bool warned;
 
-	pthread_mutex_lock(&a->pit_lock);
-	first = !a->pit_lost_warned;
-	a->pit_lost_warned = true;
-	pthread_mutex_unlock(&a->pit_lock);
-	if (first)
+	if (!atomic_exchange_explicit(&warned, true, memory_order_relaxed))
 		pr_warn("vCPU %u: a PIT access made before the PIT existed (%s port %#x, a string instruction or one not found at rip) reached no device",
 			cpu->id, acc->in ? "in" : "out", acc->port);
 }

@@ -42,7 +42,6 @@ struct kvm_arch {
 	/* x86/pit.c: the PIT is created on first use; under pit_lock. */
 	pthread_mutex_t pit_lock;
 	enum { PIT_ABSENT, PIT_CREATED, PIT_FAILED } pit_state;
-	bool pit_lost_warned;
 };
 
 struct kvm;
