@@ -522,16 +522,22 @@ OTHER_TESTS	= $(filter-out tests/guest/%,$(TESTS))
 # control socket, a hugetlbfs mount) say `# also-as-root`; under root,
 # make check runs them a second time as root so those checks still run.
 ROOT_GUEST_TESTS = $(if $(GUEST_TESTS),$(shell grep -l '^# also-as-root' $(GUEST_TESTS)))
+# Every test runs through scripts/tap-keep.sh, which keeps the output of
+# those that fail in CHECK_FAILS; a failed run ends with what they said
+# (scripts/check-recap.sh), where a CI log's tail shows it.
+CHECK_FAILS	:= $(abspath $(OBJDIR))/check-failed
 CHECK_ENV	= LKVM=$(abspath $(LKVM)) GUEST_DIR=$(abspath $(BUILD)/guest) \
-		  LKVM_BUILD=$(abspath $(BUILD)) $(SAN_ENV)
-CHECK_PROVE	= cst=0; \
-		  $(if $(OTHER_TESTS),$(CHECK_ENV) $(PROVE) $(PROVE_FLAGS) $(OTHER_TESTS) || cst=1;) \
+		  LKVM_BUILD=$(abspath $(BUILD)) LKVM_CHECK_FAILS=$(CHECK_FAILS) \
+		  $(SAN_ENV)
+CHECK_RUN	= $(PROVE) --exec $(abspath scripts/tap-keep.sh) $(PROVE_FLAGS)
+CHECK_PROVE	= rm -rf $(CHECK_FAILS) && mkdir -p $(CHECK_FAILS) && { cst=0; \
+		  $(if $(OTHER_TESTS),$(CHECK_ENV) $(CHECK_RUN) $(OTHER_TESTS) || cst=1;) \
 		  $(if $(GUEST_TESTS),$(CHECK_ENV) \
-			$(if $(filter thread,$(SANITIZE)),LKVM_TEST_WRITABLE=$(TSAN_LOGS)) \
-			scripts/as-test-user.sh $(PROVE) $(PROVE_FLAGS) $(GUEST_TESTS) || cst=1;) \
+			LKVM_TEST_WRITABLE="$(CHECK_FAILS) $(if $(filter thread,$(SANITIZE)),$(TSAN_LOGS))" \
+			scripts/as-test-user.sh $(CHECK_RUN) $(GUEST_TESTS) || cst=1;) \
 		  $(if $(ROOT_GUEST_TESTS),[ "$$(id -u)" != 0 ] || { $(CHECK_ENV) \
-			$(PROVE) $(PROVE_FLAGS) $(ROOT_GUEST_TESTS) || cst=1; };) \
-		  [ $$cst = 0 ]
+			$(CHECK_RUN) $(ROOT_GUEST_TESTS) || cst=1; };) \
+		  [ $$cst = 0 ] || { scripts/check-recap.sh $(CHECK_FAILS); false; }; }
 
 # make check: install what is missing, build, and run every test under prove.
 check: setup
