@@ -110,7 +110,7 @@ for size in 64 1500; do
 			printf '%-12s user guest->host: guest %s; host %s\n' "$vmm" "$g" "$h"
 			row "user, guest to host" "$vmm" "$size" "$(fps "$h")"
 			# user, host -> guest (a udp forward to guest port 9)
-			fwd=$(( 20000 + RANDOM % 20000 ))
+			fwd=$("$HELPER" freeudp)
 			rm -f "$TMP/vm.out"
 			vm "$vmm" user "test=bench dir=rx n=$N size=$size dhcp=1" $fwd >"$TMP/g" &
 			ready

@@ -19,7 +19,7 @@ SRV=$!
 for _ in $(seq 50); do [ -s "$TAP_TMP/port" ] && break; sleep 0.1; done
 TCPPORT=$(cat "$TAP_TMP/port")
 # A free UDP port for the forward, from the kernel.
-FWD=$(( 20000 + (RANDOM % 20000) ))
+FWD=$("$HELPER" freeudp)
 
 OUT=$TAP_TMP/user.out
 timeout -k 5 120 "$LKVM" run --debug-exit -k "$GUEST_DIR/vnet.bzImage" \

@@ -12,6 +12,8 @@
  *   nethelper sink IFNAME N SECS         count 0x88b6 frames, print rate
  *   nethelper udpflood PORT N SIZE       N datagrams to 127.0.0.1:PORT
  *   nethelper udpsink PORTFILE N SECS    count datagrams on 127.0.0.1
+ *   nethelper freeudp                    print a UDP port of 127.0.0.1
+ *                                        that nothing is bound to
  *
  * Every loop is bounded by a count and by SECS.
  */
@@ -158,6 +160,28 @@ static int udp_socket(void)
 	return socket(AF_INET, SOCK_DGRAM, 0);
 }
 
+/*
+ * The kernel picks the port: a guess could land on one that something on
+ * the machine holds.  It is free again once this exits; the kernel hands
+ * out ephemeral ports in turn, so it is not reused at once.
+ */
+static int do_freeudp(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int s = udp_socket();
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(s, (struct sockaddr *)&a, &len)) {
+		perror("freeudp");
+		return 1;
+	}
+	printf("%u\n", ntohs(a.sin_port));
+	close(s);
+	return 0;
+}
+
 static int do_udpclient(int port, int secs)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -292,6 +316,8 @@ int main(int argc, char **argv)
 		return do_echo(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "tcpserver"))
 		return do_tcpserver(argv[2], atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "freeudp"))
+		return do_freeudp();
 	if (argc == 4 && !strcmp(argv[1], "udpclient"))
 		return do_udpclient(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "flood"))
