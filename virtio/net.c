@@ -78,6 +78,7 @@ struct virtio_net {
 	int rx_timer_fd;
 	struct virtio_watch rx_timer_w;
 	bool rx_batching;		/* the timer works */
+	bool rx_batch_asked;		/* kicks asked for after a batch */
 	u64 rx_batch_frames;		/* rx_frames at the last batch */
 
 	u8 *tx_buf;
@@ -272,6 +273,7 @@ static void virtio_net__rx_batch(struct virtio_net *n, struct virtio_queue *q)
 	    !virtio_queue_kick_after(q, batch ?: 1))
 		return;
 	n->rx_batch_frames = n->rx_frames;
+	n->rx_batch_asked = true;
 	us = atomic_load_explicit(&virtio_net_rx_batch_us, memory_order_relaxed);
 	its.it_value.tv_sec = us / 1000000;
 	its.it_value.tv_nsec = us % 1000000 * 1000;
@@ -287,8 +289,12 @@ static void virtio_net__rx_batch(struct virtio_net *n, struct virtio_queue *q)
 	}
 }
 
-/* Backend frames -> guest, at most NET_BUDGET of them (inside the core). */
-static void virtio_net__rx(struct virtio_net *n)
+/*
+ * Backend frames -> guest, at most NET_BUDGET of them (inside the core).
+ * @look: the batch timer's look, which may find the ring as empty as it
+ * was.
+ */
+static void virtio_net__rx(struct virtio_net *n, bool look)
 {
 	struct virtio_queue *q = &n->vdev->queues[NET_RXQ];
 	unsigned int budget = NET_BUDGET;
@@ -299,6 +305,19 @@ static void virtio_net__rx(struct virtio_net *n)
 		n->be.ops->rx_enable(&n->be, false);
 		return;
 	}
+	/*
+	 * A batch is asked for and no buffer came since: a wake-up already
+	 * on its way when it was asked (the doorbell of the buffer the
+	 * frames filled, the core's kick at start, the backend's readiness)
+	 * must not look at the empty ring, since that arms kicks for every
+	 * buffer again and the batch is lost.  Nothing is lost by waiting:
+	 * the driver kicks at the batch's end and the timer looks before.
+	 * A stale read of avail->idx only means the same.
+	 */
+	if (n->rx_batch_asked && n->rx_len && !look &&
+	    !vring_has_work(&q->ring))
+		return;
+	n->rx_batch_asked = false;
 	while (budget) {
 		if (!n->rx_len) {
 			ret = virtio_net__fetch(n);
@@ -336,7 +355,7 @@ static void virtio_net__rx_timer(void *opaque, u32 events __unused)
 
 	if (read(n->rx_timer_fd, &v, sizeof(v)) != sizeof(v))
 		return;
-	virtio_net__rx(n);
+	virtio_net__rx(n, true);
 }
 
 /* Device thread, vdev->lock held by the backend's watch. */
@@ -345,7 +364,7 @@ static void virtio_net__rx_wake(void *opaque)
 	struct virtio_net *n = opaque;
 
 	virtio_device_enter(n->vdev);
-	virtio_net__rx(n);
+	virtio_net__rx(n, false);
 	virtio_device_leave(n->vdev);
 }
 
@@ -456,7 +475,7 @@ static void virtio_net__handle_queue(struct virtio_device *vdev,
 
 	switch (q->index) {
 	case NET_RXQ:
-		virtio_net__rx(n);	/* the guest posted receive buffers */
+		virtio_net__rx(n, false); /* the guest posted receive buffers */
 		break;
 	case NET_TXQ:
 		virtio_net__tx(n, q);
@@ -477,6 +496,7 @@ static int virtio_net__start(struct virtio_device *vdev)
 		     NET_HDR_LEN : NET_LEGACY_HDR_LEN;
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
+	n->rx_batch_asked = false;
 	ret = n->be.ops->set_offload(&n->be, vdev->guest_features);
 	if (ret)
 		pr_warn("net%u: receive offloads: %s", n->index, strerror(-ret));
@@ -499,6 +519,7 @@ static void virtio_net__reset(struct virtio_device *vdev)
 	}
 	n->rx_len = 0;
 	n->rx_nbufs = 0;
+	n->rx_batch_asked = false;
 	net_rx_filter_reset(&n->filter, n->mac);
 	n->be.ops->rx_enable(&n->be, false);
 }
