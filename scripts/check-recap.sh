@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/check-recap.sh DIR: the end of a failed make check.  DIR holds
 # the output scripts/tap-keep.sh kept of each failed test; this prints
-# every "not ok" with the diagnostics under it, then one line per failed
+# every "not ok" with the diagnostics around it, then one line per failed
 # test, so that the last lines of the run say what failed and why.
 set -u
 dir=$1

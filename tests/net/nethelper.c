@@ -175,6 +175,8 @@ static int do_freeudp(void)
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) ||
 	    getsockname(s, (struct sockaddr *)&a, &len)) {
 		perror("freeudp");
+		if (s >= 0)
+			close(s);
 		return 1;
 	}
 	printf("%u\n", ntohs(a.sin_port));
