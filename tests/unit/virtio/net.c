@@ -282,18 +282,32 @@ static void send_frames(u8 seed, unsigned int n)
  * (QSIZE / 8 = 2 buffers here) and looks on its own after a while; once
  * the guest stops taking frames, kicks are armed as usual again.
  */
-static void test_rx_batch(void)
+/*
+ * One buffer, then @n frames from @seed on: the first takes the buffer,
+ * the next waits, and the device asks for a kick after 2 more buffers.
+ */
+static void rx_batch_ask(const char *tag, u8 seed, unsigned int n)
 {
-	bool kicked;
+	char name[96];
 
 	/* A look that never comes within the test: only kicks move it. */
 	atomic_store(&virtio_net_rx_batch_us, 60 * 1000 * 1000);
 	drv_init(1u << VIRTIO_RING_F_EVENT_IDX);
 	post_ev(0, BUF_GPA, 2048);
-	send_frames(10, 4);
-	is_int(wait_used(0, 1, 2000), 1, "batch: the one buffer is used");
-	is_int(wait_avail_event(0, 2, 2000), 2,
-	       "ring empty, frame waiting: a kick asked for after 2 more buffers");
+	send_frames(seed, n);
+	snprintf(name, sizeof(name), "%s: the one buffer is used", tag);
+	is_int(wait_used(0, 1, 2000), 1, name);
+	snprintf(name, sizeof(name),
+		 "%s: ring empty, frame waiting: a kick asked for after 2 more buffers",
+		 tag);
+	is_int(wait_avail_event(0, 2, 2000), 2, name);
+}
+
+static void test_rx_batch(void)
+{
+	bool kicked;
+
+	rx_batch_ask("batch", 10, 4);
 	ok(!post_ev(1, BUF_GPA + 0x1000, 2048),
 	   "... so one more buffer is posted without a kick");
 	ok(post_ev(2, BUF_GPA + 0x2000, 2048), "the second buffer kicks");
@@ -350,13 +364,7 @@ static void test_rx_batch_doorbell(void)
 	struct pollfd pfd = { .fd = peer, .events = POLLIN };
 	u8 got[128];
 
-	atomic_store(&virtio_net_rx_batch_us, 60 * 1000 * 1000);
-	drv_init(1u << VIRTIO_RING_F_EVENT_IDX);
-	post_ev(0, BUF_GPA, 2048);
-	send_frames(20, 2);
-	is_int(wait_used(0, 1, 2000), 1, "doorbell: the one buffer is used");
-	is_int(wait_avail_event(0, 2, 2000), 2,
-	       "doorbell: a kick asked for after 2 more buffers");
+	rx_batch_ask("doorbell", 20, 2);
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	/*
 	 * The device's thread takes its doorbells in the order they rang:
