@@ -84,6 +84,19 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
+		     "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a,
+			 uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
+		     : "a"(leaf), "c"(sub));
+}
+
 static inline void cpu_relax(void)
 {
 	asm volatile("pause" ::: "memory");
@@ -178,7 +191,15 @@ bool cmdline_get_str(const char *key, char *buf, size_t size);
 bool cmdline_get_int(const char *key, long *val);
 
 /* ---- time ---- */
-uint64_t tsc_khz(void);		/* calibrated against the PIT, or a guess */
+/*
+ * The TSC rate: KVM's kvmclock figure, else timed against the PIT, else
+ * a guess; tsc_khz_source() says which ("kvmclock", "pit", "guess").
+ * The first call must run at CPL0 (an MSR write, port I/O).
+ */
+uint64_t tsc_khz(void);
+const char *tsc_khz_source(void);
+uint64_t tsc_khz_kvmclock(void);	/* 0: not under KVM */
+uint64_t tsc_khz_pit(void);		/* 0: no PIT channel 2 */
 void udelay(uint64_t us);
 
 /* ---- PCI ---- */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# SMP bring-up, memory size as seen by the guest, timer interrupts.
+# SMP bring-up, memory size as seen by the guest, timer interrupts, and
+# the TSC rate the test guests time with (kvmclock, checked on the PIT).
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
 need_guest smp mem timer
 
-plan 21
+plan 22
 
 for n in 1 2 4; do
 	run_guest smp -c "$n"
@@ -27,5 +28,6 @@ like "$OUT" 'e820: 0*100000000-' "mem 3200M: RAM above 4 GiB in e820"
 run_guest timer
 is "$STATUS" 1 "timer: exited normally"
 like "$OUT" 'timer: 100 ticks' "timer: 100 LAPIC timer interrupts delivered"
+like "$OUT" 'timer: tsc from kvmclock, the PIT agrees' "timer: kvmclock's TSC rate within 0.5% of the PIT's"
 
 done_testing
