@@ -637,7 +637,7 @@ void guest_main(struct boot_info *bi)
 {
 	(void)bi;
 	user_io_init();
-	tsc_khz();		/* calibrate at CPL0: it polls a port */
+	tsc_khz();		/* at CPL0: an MSR write, or port I/O */
 	set_trap_handler(TIMER_VECTOR, timer_irq);
 	guest_exit(run_user(pstress_main, 0));
 }
