@@ -228,20 +228,6 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 	}
 }
 
-/*
- * Whether this queue's thread collects its backend's completions after
- * each batch (disk_poll_submitted()), rather than its disk watch: a
- * single queue, or a queue thread, which collects what its backend
- * finished: its own lane's, or on a shared disk other queues' requests
- * too (virtio_queue_complete() hands those over to their threads): the
- * device thread in between cost 40% of the rate.  With several queues on
- * the device thread, its disk watch collects them once for all instead.
- */
-static bool blk_polls_after_submit(const struct virtio_blk *blk)
-{
-	return !blk->mq || blk->ops.thread_per_queue;
-}
-
 static void virtio_blk__handle_queue(struct virtio_device *vdev,
 				     struct virtio_queue *q)
 {
@@ -278,10 +264,16 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 	}
 	/*
 	 * What a buffered file finished during submission goes back to the
-	 * driver now, not after another trip through epoll; on every path,
-	 * as disk->poll_after_submit promises.
+	 * driver now, not after another trip through epoll (an eventfd write,
+	 * the wake-up, its read); on every path, as disk->poll_after_submit
+	 * promises.  Whoever runs this holds every queue a completion may
+	 * belong to: the device thread all of them (vdev->lock), a queue
+	 * thread its own, and the core hands another queue's completions
+	 * to that queue's thread.  Several queues on the device thread:
+	 * 4 KiB reads at depth 16 over four queues +6% against collecting
+	 * once per turn of the loop through the disk's eventfd.
 	 */
-	if (started && blk_polls_after_submit(blk))
+	if (started)
 		disk_poll_submitted(disk);
 }
 
@@ -504,7 +496,7 @@ int virtio_blk__create(struct kvm *kvm, const struct lkvm_disk *disk,
 			blk->queue_depth = blk->disk->depth;
 	}
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		blk->lanes[i]->poll_after_submit = blk_polls_after_submit(blk);
+		blk->lanes[i]->poll_after_submit = true;
 	/* Linux shows it in /dev/disk/by-id/virtio-lkvm-<n>. */
 	snprintf(serial, sizeof(serial), "lkvm-%u", index);
 	memcpy(blk->geo.serial, serial,
