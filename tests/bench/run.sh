@@ -258,7 +258,7 @@ if [[ " $ONLY " == *" blk "* ]]; then
 		-p "irq=poll sectors=$sectors per_req=2048 segs=8 depth=4 reqs=0" >/dev/null 2>&1
 	qemu-img convert -O qcow2 "$IMG" "$IMG.qcow2" 2>/dev/null || rm -f "$IMG.qcow2"
 	# The rows span the whole image; vblk's own write-and-verify pass
-	# only covers its first 1 MiB.  A run is 0.1-2 s of I/O (100000
+	# only covers its first 1 MiB.  A run is 0.1-4 s of I/O (100000
 	# requests, 20000 for O_DIRECT at depth 1, 1 GiB sequential): the
 	# 50 ms runs of 20000 put four queues anywhere from 0.8x to 1x of
 	# one, which longer runs measure at 0.97-1.0x, and cached writes at
