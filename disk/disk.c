@@ -515,6 +515,14 @@ void disk_complete(struct disk *d, struct disk_req *req, int ret)
 	req->done(req, ret);
 }
 
+/* The callbacks of what the backend finished, under its lock. */
+static void disk_reap(struct disk *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->ops->poll(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
 void disk_poll(struct disk *d)
 {
 	u64 cnt;
@@ -522,9 +530,7 @@ void disk_poll(struct disk *d)
 	/* Reset the eventfd before looking, so no completion is missed. */
 	if (read(d->event_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return;
-	pthread_mutex_lock(&d->lock);
-	d->ops->poll(d);
-	pthread_mutex_unlock(&d->lock);
+	disk_reap(d);
 }
 
 /*
@@ -535,11 +541,8 @@ void disk_poll(struct disk *d)
  */
 void disk_poll_submitted(struct disk *d)
 {
-	if (d->direct)
-		return;
-	pthread_mutex_lock(&d->lock);
-	d->ops->poll(d);
-	pthread_mutex_unlock(&d->lock);
+	if (!d->direct)
+		disk_reap(d);
 }
 
 void disk_drain(struct disk *d)
