@@ -424,9 +424,10 @@ uint64_t tsc_khz_pit(void)
 	uint8_t v;
 
 	for (int round = 0; round < 3; round++) {
-		if (inb(0x61) == 0xff)		/* no port 0x61 */
+		v = inb(0x61);
+		if (v == 0xff)			/* no port 0x61 */
 			return 0;
-		v = (inb(0x61) & ~0x02) | 0x01;	/* gate on, speaker off */
+		v = (v & ~0x02) | 0x01;		/* gate on, speaker off */
 		outb(0x61, v & ~0x01);		/* gate low while programming */
 		outb(0x43, 0xb0);		/* ch2, lo/hi, mode 0, binary */
 		outb(0x42, 0xff);

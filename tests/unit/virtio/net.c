@@ -277,12 +277,6 @@ static void send_frames(u8 seed, unsigned int n)
 }
 
 /*
- * A guest slower than the frames: each buffer it hands back would meet a
- * waiting frame at once.  The device asks for a kick only after a batch
- * (QSIZE / 8 = 2 buffers here) and looks on its own after a while; once
- * the guest stops taking frames, kicks are armed as usual again.
- */
-/*
  * One buffer, then @n frames from @seed on: the first takes the buffer,
  * the next waits, and the device asks for a kick after 2 more buffers.
  */
@@ -303,6 +297,12 @@ static void rx_batch_ask(const char *tag, u8 seed, unsigned int n)
 	is_int(wait_avail_event(0, 2, 2000), 2, name);
 }
 
+/*
+ * A guest slower than the frames: each buffer it hands back would meet a
+ * waiting frame at once.  The device asks for a kick only after a batch
+ * (QSIZE / 8 = 2 buffers here) and looks on its own after a while; once
+ * the guest stops taking frames, kicks are armed as usual again.
+ */
 static void test_rx_batch(void)
 {
 	bool kicked;
