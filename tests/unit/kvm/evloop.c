@@ -3,7 +3,8 @@
  * The event loop's pollers: work found by polling is done and keeps the
  * loop polling, the loop arms every poller before it sleeps, and an arm
  * that finds work keeps it awake.  A lost arm is a lost guest kick, so
- * every sleep must come after one.
+ * every sleep must come after one.  A loop whose pollers always find work
+ * asks its fds less often, but still answers them.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@ struct fake {
 	atomic_bool armed;
 	atomic_int arm_finds;	/* arms left that report work */
 	atomic_int misuse;	/* misuse seen (a failed check) */
+	atomic_int events;	/* eventfd wake-ups read */
 	int efd;
 };
 
@@ -60,6 +62,7 @@ static void on_event(void *opaque, u32 events __unused)
 
 	if (read(f->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		atomic_fetch_add(&f->misuse, 1000);
+	atomic_fetch_add(&f->events, 1);
 }
 
 static void *loop_thread(void *opaque)
@@ -88,7 +91,7 @@ int main(void)
 	int efd;
 	u64 one = 1;
 
-	tap_plan(9);
+	tap_plan(12);
 	is_int(evloop_init(&el), 0, "evloop_init");
 	ok(evloop_current() == NULL, "no loop on the test thread");
 	evloop_set_poll(&el, 200);
@@ -120,6 +123,25 @@ int main(void)
 	   "armed again once idle");
 	is_int(atomic_load(&f.misuse), 0,
 	       "pollers run on the loop's own thread; the event was read");
+
+	/*
+	 * Pollers that never run dry: the loop keeps going back to them,
+	 * and an fd's event is still read, and it still stops.
+	 */
+	atomic_store(&f.work, 1 << 30);
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return 1;		/* the loop sleeps: wake it */
+	WAIT_FOR(atomic_load(&f.found) >= 1000);
+	atomic_store(&f.events, 0);
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	WAIT_FOR(atomic_load(&f.events) >= 1);
+	is_int(atomic_load(&f.events), 1,
+	       "an event is read while the pollers keep finding work");
+	ok(atomic_load(&f.work) > 0, "the pollers were still busy then");
+	atomic_store(&f.work, 0);
+	WAIT_FOR(atomic_load(&f.armed));
+	ok(atomic_load(&f.armed), "armed again once the work ran out");
 
 	evloop_stop(&el);
 	pthread_join(t, &ret);
