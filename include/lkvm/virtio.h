@@ -107,6 +107,11 @@ struct virtio_queue {
 	pthread_mutex_t done_lock;
 	struct virtio_done *done;
 	unsigned int nr_done, done_cap;
+	/*
+	 * nr_done != 0, readable without done_lock: most runs have nothing
+	 * filed, and need not take the lock to learn it.
+	 */
+	atomic_bool done_filed;
 	int done_fd;
 	struct evloop_watch done_watch;
 	atomic_bool resume;		/* stalled, and a completion came */
