@@ -237,6 +237,14 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 	struct blk_req *r;
 
 	for (;; started++) {
+		/*
+		 * The last pop of a run finds the ring empty: learn that
+		 * before taking backend room and a request only to give
+		 * them back.  With several queues each run takes a few
+		 * requests, and those round trips (four locks) showed.
+		 */
+		if (!virtio_queue_more(q))
+			break;
 		if ((blk->mq && atomic_load(&blk->inflight[q->index]) >=
 				blk->queue_depth) ||
 		    !disk_reserve(disk)) {

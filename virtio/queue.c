@@ -216,6 +216,46 @@ void virtio_queue__report_broken(struct virtio_queue *q)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+/*
+ * The ring was found empty: interrupt for what was used, ask for kicks
+ * again, then look once more.  True if a buffer came meanwhile.
+ */
+static bool virtio_queue_idle(struct virtio_queue *q)
+{
+	virtio_queue_interrupt(q);
+	/*
+	 * A polled queue on its own loop's thread: the loop keeps looking
+	 * at the ring for its window, kicks left off, and
+	 * virtio_queue__arm() asks for them before it sleeps.
+	 */
+	if (q->polled && evloop_current() == virtio_queue_loop(q))
+		return false;
+	/*
+	 * vring_arm_kicks() has the full barrier that pairs with the
+	 * driver's in virtqueue_kick_prepare(): a buffer the driver added
+	 * before it saw kicks armed is found here, one added after gets a
+	 * kick.  Either way none is left on the ring unseen.
+	 */
+	if (!vring_arm_kicks(&q->ring)) {
+		q->kicks_armed = true;
+		return false;
+	}
+	vring_suppress_kicks(&q->ring);
+	return true;
+}
+
+bool virtio_queue_more(struct virtio_queue *q)
+{
+	/* Broken, stopped or over budget: virtio_queue_pop() says so. */
+	if (q->broken_err || !virtio_queue_runnable(q) ||
+	    q->served >= q->ring.size)
+		return true;
+	/* A hint; vring_pop() reads the ring with its own barriers. */
+	if (vring_has_work(&q->ring))
+		return true;
+	return virtio_queue_idle(q);
+}
+
 int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain)
 {
 	int ret;
@@ -242,27 +282,8 @@ int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain)
 	}
 	ret = vring_pop(&q->ring, chain);
 	if (!ret) {
-		/*
-		 * Going idle: interrupt for what was used, ask for kicks
-		 * again, then look once more.  vring_arm_kicks() has the full
-		 * barrier that pairs with the driver's in
-		 * virtqueue_kick_prepare(): a buffer the driver added before
-		 * it saw kicks armed is found here, one added after gets a
-		 * kick.  Either way none is left on the ring unseen.
-		 */
-		virtio_queue_interrupt(q);
-		/*
-		 * A polled queue on its own loop's thread: the loop keeps
-		 * looking at the ring for its window, kicks left off, and
-		 * virtio_queue__arm() asks for them before it sleeps.
-		 */
-		if (q->polled && evloop_current() == virtio_queue_loop(q))
+		if (!virtio_queue_idle(q))
 			return 0;
-		if (!vring_arm_kicks(&q->ring)) {
-			q->kicks_armed = true;
-			return 0;
-		}
-		vring_suppress_kicks(&q->ring);
 		ret = vring_pop(&q->ring, chain);
 	}
 	if (ret < 0) {

@@ -323,6 +323,15 @@ bool virtio_queue_runnable(const struct virtio_queue *q);
 int virtio_queue_pop(struct virtio_queue *q, struct vring_chain *chain);
 
 /*
+ * Before setting up for a virtio_queue_pop(): false if it would find the
+ * ring empty, and then the queue has gone idle as that pop would have left
+ * it (kicks armed, interrupt sent); true if a pop should be tried, which
+ * may still return 0 or an error.  Saves a device the set-up (backend room,
+ * a request) of the pop that ends each run.
+ */
+bool virtio_queue_more(struct virtio_queue *q);
+
+/*
  * Gives the chain @id (a popped chain's ->id) back to the driver with @len
  * bytes written.  Any thread:
  * on the queue's thread it goes to the used ring at once, from elsewhere

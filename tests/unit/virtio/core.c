@@ -219,6 +219,11 @@ static int dev_pop(struct virtio_device *vdev __unused,
 	return virtio_queue_pop(q, chain);
 }
 
+static bool dev_more(struct virtio_queue *q)
+{
+	return virtio_queue_more(q);
+}
+
 /* Any thread (the queue service files it for the queue's thread). */
 static void dev_complete_id(struct virtio_queue *q, struct vring_id id,
 			    u32 len)
@@ -402,7 +407,13 @@ static void fake_handle_queue(struct virtio_device *vdev,
 		}
 		/* fallthrough */
 	case CONSUME:
-		while (dev_pop(vdev, q, e) > 0)
+		/*
+		 * Queue 1 asks virtio_queue_more() first, as virtio-blk
+		 * does: the cases below then also prove that a run ending
+		 * on its false leaves the queue idle as a pop would (kicks
+		 * armed, no buffer unseen, the interrupt sent).
+		 */
+		while ((i == 0 || dev_more(q)) && dev_pop(vdev, q, e) > 0)
 			dev_push(vdev, q, e, 1);
 		dev_interrupt(vdev, q);
 		break;
@@ -467,6 +478,13 @@ static void ring_post(struct t *t, unsigned int i, bool bad)
 	avail->ring[t->avail_idx[i] % QSIZE] = htole16(bad ? QSIZE + 3 : head);
 	/* Release: pairs with the acquire in vring_pop(): entry before index. */
 	smp_store_release(&avail->idx, htole16(++t->avail_idx[i]));
+}
+
+/* The device asks for notifies (VRING_USED_F_NO_NOTIFY clear). */
+static bool ring_kicks_on(u64 base)
+{
+	return !(le16toh(READ_ONCE(ring_used(base)->flags)) &
+		 VRING_USED_F_NO_NOTIFY);
 }
 
 static u16 ring_used_idx(u64 base)
@@ -611,6 +629,10 @@ static void case_lifecycle(bool pq)
 	ring_post(&t, 1, false);
 	drv_notify(&t, 1);
 	ok(wait_until(ring_used_idx(t.ring[1]) == 1), "a notify is served");
+	/* Queue 0 went idle through a pop, queue 1 through queue_more. */
+	ok(core_flush(&t) && ring_kicks_on(t.ring[0]) &&
+	   ring_kicks_on(t.ring[1]),
+	   "each queue asks for notifies again once its ring is empty");
 
 	/* 2.1: NEEDS_RESET reports a device error; core.c: never the driver's. */
 	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK | S_NR);
@@ -935,7 +957,7 @@ static void case_config_changed(bool pq)
 
 int main(void)
 {
-	tap_plan(2 * 77);
+	tap_plan(2 * 78);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
