@@ -156,8 +156,9 @@ int evloop_run(struct evloop *el)
 		 * again before the sleep, or say what came in meanwhile.
 		 * The pollers found work last turn (wait_start is when it
 		 * ended): straight back to them, the fds at FD_CHECK_NS.
+		 * Without a window wait_start stays 0 and cannot bound it.
 		 */
-		if (found && wait_start - fds_checked < FD_CHECK_NS) {
+		if (found && max_ns && wait_start - fds_checked < FD_CHECK_NS) {
 			timeout = 0;
 			goto poll;
 		}
