@@ -479,10 +479,14 @@ static void virtio_queue_leave(struct virtio_queue *q, struct virtio_ctx old)
 		virtio_queue__report_broken(q);
 }
 
-/* The queue's lock held (entered): run it if kicked or resumed. */
-static void virtio_queue_handle(struct virtio_queue *q, bool kicked)
+/*
+ * The queue's thread, its lock held: @q was kicked, woken, or completions
+ * wait.  The lock goes on return.
+ */
+static void virtio_queue_run_locked(struct virtio_queue *q, bool kicked)
 {
 	struct virtio_device *vdev = q->vdev;
+	struct virtio_ctx old = virtio_queue_enter_locked(q);
 
 	if (atomic_exchange(&q->resume, false))
 		kicked = true;
@@ -494,15 +498,13 @@ static void virtio_queue_handle(struct virtio_queue *q, bool kicked)
 		virtio_queue_begin(q);
 		vdev->ops->handle_queue(vdev, q);
 	}
+	virtio_queue_leave(q, old);
 }
 
-/* The queue's thread: @q was kicked, woken, or completions wait. */
 static void virtio_queue_run(struct virtio_queue *q, bool kicked)
 {
-	struct virtio_ctx old = virtio_queue_enter(q);
-
-	virtio_queue_handle(q, kicked);
-	virtio_queue_leave(q, old);
+	virtio_queue_lock(q);
+	virtio_queue_run_locked(q, kicked);
 }
 
 void virtio_queue__on_kick(void *opaque, u32 events __unused)
@@ -539,20 +541,16 @@ bool virtio_queue__poll(void *opaque)
 	virtio_queue_lock(q);
 	/* A hint; vring_pop() reads the ring with its own barriers. */
 	work = virtio_queue_pollable(q) && vring_has_work(&q->ring);
-	if (work) {
-		/*
-		 * Run it under the lock just taken: with several queues on
-		 * the device thread each finds a few requests per turn, and
-		 * a second lock round trip per queue showed in its profile.
-		 */
-		struct virtio_ctx old = virtio_queue_enter_locked(q);
-
-		virtio_queue_handle(q, true);
-		virtio_queue_leave(q, old);
-		return true;
-	}
-	virtio_queue_unlock(q);
-	return false;
+	/*
+	 * Run it under the lock just taken: with several queues on the
+	 * device thread each finds a few requests per turn, and a second
+	 * lock round trip per queue showed in its profile.
+	 */
+	if (work)
+		virtio_queue_run_locked(q, true);
+	else
+		virtio_queue_unlock(q);
+	return work;
 }
 
 /* Evloop poller, the queue's thread: about to sleep, kicks back on. */
