@@ -4,7 +4,8 @@
  * loop polling, the loop arms every poller before it sleeps, and an arm
  * that finds work keeps it awake.  A lost arm is a lost guest kick, so
  * every sleep must come after one.  A loop whose pollers always find work
- * asks its fds less often, but still answers them.
+ * asks its fds less often, but still answers them, and so does a loop
+ * that polls an idle window.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -88,10 +89,10 @@ int main(void)
 	struct evloop_watch w;
 	pthread_t t;
 	void *ret;
-	int efd;
+	int efd, polls;
 	u64 one = 1;
 
-	tap_plan(12);
+	tap_plan(16);
 	is_int(evloop_init(&el), 0, "evloop_init");
 	ok(evloop_current() == NULL, "no loop on the test thread");
 	evloop_set_poll(&el, 200);
@@ -146,6 +147,37 @@ int main(void)
 	evloop_stop(&el);
 	pthread_join(t, &ret);
 	is_int((int)(long)ret, 0, "the loop stops cleanly");
+	evloop_exit(&el);
+
+	/*
+	 * A window longer than the test may wait: once an event opened it
+	 * the loop only polls, finding nothing, and must still ask its fds
+	 * now and then, or a kick or a done_fd sits there until it closes.
+	 */
+	atomic_store(&f.work, 0);
+	atomic_store(&f.events, 0);
+	is_int(evloop_init(&el), 0, "a loop with a 30 s window");
+	evloop_set_poll(&el, 30 * 1000 * 1000);
+	evloop_add_poller(&el, &p);
+	w = (struct evloop_watch){ .fd = efd, .cb = on_event, .opaque = &f };
+	if (evloop_add(&el, &w, EPOLLIN) ||
+	    pthread_create(&t, NULL, loop_thread, &el))
+		return 1;
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	WAIT_FOR(atomic_load(&f.events) >= 1);
+	polls = atomic_load(&f.polls);
+	WAIT_FOR(atomic_load(&f.polls) > polls + 1000);
+	ok(atomic_load(&f.polls) > polls + 1000,
+	   "the event opened the window: the loop polls");
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	WAIT_FOR(atomic_load(&f.events) >= 2);
+	is_int(atomic_load(&f.events), 2,
+	       "an event is read while the loop polls an idle window");
+	evloop_stop(&el);
+	pthread_join(t, &ret);
+	is_int((int)(long)ret, 0, "the polling loop stops cleanly");
 	close(efd);
 	evloop_exit(&el);
 	return tap_done();
