@@ -40,8 +40,10 @@ struct evloop {
 	atomic_bool stop;
 	/*
 	 * Longest busy-poll window (evloop_set_poll): after a turn that ran
-	 * a callback the loop keeps asking epoll without sleeping for up to
-	 * this long (the window adapts, see evloop_run()), so the next
+	 * a callback the loop keeps looking without sleeping for up to this
+	 * long (the window adapts, see evloop_run()): its pollers on every
+	 * turn and epoll every 20 us, or epoll on every turn if it has no
+	 * pollers.  So the next
 	 * doorbell of a busy device finds its thread on a CPU instead of
 	 * waking it through the scheduler.  0: always sleep.
 	 */
