@@ -170,8 +170,8 @@ static void ctl_stat_devices(struct ctl_req *r)
 				       ",\"transport\":\"%s\",\"kicks\":%llu,\"interrupts\":%llu,\"requests\":%llu,\"bytes\":%llu,\"errors\":%llu,\"needs_reset\":%llu}",
 				       tr, CTL_LD(v->nr_kicks),
 				       CTL_LD(v->nr_interrupts),
-				       CTL_LD(v->nr_requests),
-				       CTL_LD(v->nr_bytes),
+				       (unsigned long long)virtio_stat_requests(v),
+				       (unsigned long long)virtio_stat_bytes_moved(v),
 				       CTL_LD(v->nr_errors),
 				       CTL_LD(v->nr_needs_reset));
 		} else {
@@ -179,8 +179,8 @@ static void ctl_stat_devices(struct ctl_req *r)
 				       "%-10s %-11s %10llu %10llu %10llu %14llu %7llu %11llu\n",
 				       name, tr, CTL_LD(v->nr_kicks),
 				       CTL_LD(v->nr_interrupts),
-				       CTL_LD(v->nr_requests),
-				       CTL_LD(v->nr_bytes),
+				       (unsigned long long)virtio_stat_requests(v),
+				       (unsigned long long)virtio_stat_bytes_moved(v),
 				       CTL_LD(v->nr_errors),
 				       CTL_LD(v->nr_needs_reset));
 		}

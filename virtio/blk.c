@@ -51,7 +51,7 @@ struct blk_req {
 	struct blk_plan plan;		/* plan.dreq: the completion's handle */
 	struct virtio_blk *blk;
 	struct virtio_queue *q;
-	struct blk_req *next;		/* in blk->pool */
+	struct blk_req *next;		/* in a free list */
 	struct vring_chain chain;
 };
 
@@ -78,10 +78,15 @@ struct virtio_blk {
 	struct virtio_device_ops ops;
 	/*
 	 * mq: each queue's share of the backend's depth, so that one busy
-	 * queue cannot hold every slot and starve the others.
+	 * queue cannot hold every slot and starve the others.  Queue i has
+	 * submitted[i] - retired_held[i] - retired[i] in flight: the first
+	 * two written only under its lock (blk_count()), the last by
+	 * completions on threads that do not hold it.
 	 */
 	unsigned int queue_depth;
-	atomic_uint inflight[VIRTIO_MAX_QUEUES];
+	atomic_uint submitted[VIRTIO_MAX_QUEUES];
+	atomic_uint retired_held[VIRTIO_MAX_QUEUES];
+	atomic_uint retired[VIRTIO_MAX_QUEUES];
 
 	/*
 	 * Reset or exit: the ring is gone.  The data already went where the
@@ -96,12 +101,35 @@ struct virtio_blk {
 	 * Requests are recycled, not freed: a request (its chain's iovecs)
 	 * is 16 KiB, and malloc/free of that per request costs more than
 	 * the request itself.  The pool grows to the most ever in flight.
-	 * Taken on queue threads, given back by completions on any thread:
-	 * pool_lock is a leaf.
+	 * A request given back by a holder of its queue's lock goes on the
+	 * queue's own list, local[i], which only that lock guards: no lock
+	 * or locked instruction of its own, nothing shared between queues.
+	 * One given back elsewhere goes on pool, under pool_lock (a leaf),
+	 * where a queue whose own list is empty looks next.
 	 */
+	struct blk_req *local[VIRTIO_MAX_QUEUES];
 	pthread_mutex_t pool_lock;
 	struct blk_req *pool;
 };
+
+/*
+ * A counter written only under the lock of the queue it counts for: a
+ * load and a store.  A locked instruction would wait for the status
+ * byte and used-ring stores before it, lines the driver holds.
+ */
+static void blk_count(atomic_uint *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* Queue @i's lock held. */
+static unsigned int blk_inflight(struct virtio_blk *blk, unsigned int i)
+{
+	return atomic_load_explicit(&blk->submitted[i], memory_order_relaxed) -
+	       atomic_load_explicit(&blk->retired_held[i], memory_order_relaxed) -
+	       atomic_load_explicit(&blk->retired[i], memory_order_relaxed);
+}
 
 static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
 				    void *data, u32 len)
@@ -115,13 +143,17 @@ static void virtio_blk__read_config(struct virtio_device *vdev, u32 offset,
 static struct blk_req *blk_req_get(struct virtio_blk *blk,
 				   struct virtio_queue *q)
 {
-	struct blk_req *r;
+	struct blk_req *r = blk->local[q->index];
 
-	pthread_mutex_lock(&blk->pool_lock);
-	r = blk->pool;
-	if (r)
-		blk->pool = r->next;
-	pthread_mutex_unlock(&blk->pool_lock);
+	if (r) {
+		blk->local[q->index] = r->next;
+	} else {
+		pthread_mutex_lock(&blk->pool_lock);
+		r = blk->pool;
+		if (r)
+			blk->pool = r->next;
+		pthread_mutex_unlock(&blk->pool_lock);
+	}
 	if (!r)
 		r = malloc(sizeof(*r));
 	if (r) {
@@ -134,6 +166,11 @@ static struct blk_req *blk_req_get(struct virtio_blk *blk,
 /* Any thread. */
 static void blk_req_put(struct virtio_blk *blk, struct blk_req *r)
 {
+	if (virtio_queue_held(r->q)) {
+		r->next = blk->local[r->q->index];
+		blk->local[r->q->index] = r;
+		return;
+	}
 	pthread_mutex_lock(&blk->pool_lock);
 	r->next = blk->pool;
 	blk->pool = r;
@@ -147,7 +184,7 @@ static void blk_req_finish(struct blk_req *r, u8 status)
 
 	if (status == VIRTIO_BLK_S_OK && (r->plan.dreq.op == DISK_OP_READ ||
 					  r->plan.dreq.op == DISK_OP_WRITE))
-		virtio_stat_bytes(vdev, r->plan.dreq.len);
+		virtio_queue_stat_bytes(r->q, r->plan.dreq.len);
 	else if (status != VIRTIO_BLK_S_OK)
 		virtio_stat_error(vdev);
 	*r->plan.status = status;
@@ -159,11 +196,18 @@ static void blk_req_finish(struct blk_req *r, u8 status)
 /* A submitted request is over (completed or dropped).  Any thread. */
 static void blk_req_retire(struct blk_req *r)
 {
+	unsigned int i = r->q->index;
+
 	/*
 	 * Before the completion, whose virtio_queue_complete() resumes a
-	 * queue stalled on its share (full fence there, see queue.c).
+	 * queue stalled on its share: from another thread with a full
+	 * fence after counting it (see queue.c); under the queue's lock,
+	 * the lock orders it before the queue's next look.
 	 */
-	atomic_fetch_sub(&r->blk->inflight[r->q->index], 1);
+	if (virtio_queue_held(r->q))
+		blk_count(&r->blk->retired_held[i]);
+	else
+		atomic_fetch_add(&r->blk->retired[i], 1);
 }
 
 /* Inside disk_poll()/disk_drain(). */
@@ -217,7 +261,7 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 	}
 	r->plan.dreq.done = blk_req_done;
 	r->plan.dreq.opaque = r;
-	atomic_fetch_add(&blk->inflight[r->q->index], 1);
+	blk_count(&blk->submitted[r->q->index]);
 	ret = disk_submit_reserved(disk, &r->plan.dreq);
 	if (ret) {
 		blk_req_retire(r);
@@ -245,7 +289,7 @@ static void virtio_blk__handle_queue(struct virtio_device *vdev,
 		 */
 		if (!virtio_queue_more(q))
 			break;
-		if ((blk->mq && atomic_load(&blk->inflight[q->index]) >=
+		if ((blk->mq && blk_inflight(blk, q->index) >=
 				blk->queue_depth) ||
 		    !disk_reserve(disk)) {
 			/* Backend full: a completion calls us again. */
@@ -370,11 +414,16 @@ static void virtio_blk__free(void *priv)
 	blk->dropping = true;
 	blk_close_lanes(blk);
 	disk_close(blk->disk);
-	while (blk->pool) {
-		struct blk_req *r = blk->pool;
+	for (unsigned int i = 0; i <= VIRTIO_MAX_QUEUES; i++) {
+		struct blk_req **list = i < VIRTIO_MAX_QUEUES ?
+					&blk->local[i] : &blk->pool;
 
-		blk->pool = r->next;
-		free(r);
+		while (*list) {
+			struct blk_req *r = *list;
+
+			*list = r->next;
+			free(r);
+		}
 	}
 	pthread_mutex_destroy(&blk->pool_lock);
 	free(blk);

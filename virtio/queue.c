@@ -38,6 +38,64 @@ static bool virtio_ctx_holds(const struct virtio_queue *q)
 	return ctx.vdev == q->vdev && (ctx.all || ctx.q == q);
 }
 
+bool virtio_queue_held(const struct virtio_queue *q)
+{
+	return virtio_ctx_holds(q);
+}
+
+/*
+ * A counter only ever written under one lock the writer holds: a load
+ * and a store.  A locked instruction here would wait for the stores
+ * before it to drain, and on the request path those are the status byte
+ * and the used ring, cache lines the driver's CPU holds (taking these
+ * and the request pool's lock off virtio-blk's request path gave about
+ * 6% more IOPS at depth 16).  Atomic only so that readers without the
+ * lock (`lkvm stat`) see whole values.
+ */
+static void virtio_count(atomic_ulong *c, unsigned long n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+void virtio_queue_stat_bytes(struct virtio_queue *q, u64 n)
+{
+	if (virtio_ctx_holds(q))
+		virtio_count(&q->nr_bytes, n);
+	else
+		virtio_stat_bytes(q->vdev, n);
+}
+
+unsigned long virtio_stat_requests(struct virtio_device *vdev)
+{
+	unsigned long n = atomic_load_explicit(&vdev->nr_requests,
+					       memory_order_relaxed);
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		n += atomic_load_explicit(&vdev->queues[i].nr_requests,
+					  memory_order_relaxed);
+	return n;
+}
+
+unsigned long virtio_stat_bytes_moved(struct virtio_device *vdev)
+{
+	unsigned long n = atomic_load_explicit(&vdev->nr_bytes,
+					       memory_order_relaxed);
+
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
+		n += atomic_load_explicit(&vdev->queues[i].nr_bytes,
+					  memory_order_relaxed);
+	return n;
+}
+
+/* Completions so far; compared by the queue that stalls (its lock held). */
+static unsigned long virtio_completions(struct virtio_device *vdev)
+{
+	return atomic_load_explicit(&vdev->completions, memory_order_relaxed) +
+	       atomic_load_explicit(&vdev->completions_locked,
+				    memory_order_relaxed);
+}
+
 static void virtio_queue_lock(struct virtio_queue *q)
 {
 	struct virtio_device *vdev = q->vdev;
@@ -363,8 +421,20 @@ static void virtio_release_stalled(struct virtio_device *vdev)
 {
 	unsigned int mask;
 
-	atomic_fetch_add_explicit(&vdev->completions, 1, memory_order_relaxed);
-	smp_mb__after_rmw();
+	if (ctx.vdev == vdev && ctx.all) {
+		/*
+		 * Every queue's lock is ours, and virtio_queue_stall() runs
+		 * under its queue's: no queue stalls meanwhile, the bits of
+		 * those that did came to us with the locks, and the next one
+		 * sees this count through them.  So no fence, and no locked
+		 * instruction (see virtio_count()).
+		 */
+		virtio_count(&vdev->completions_locked, 1);
+	} else {
+		atomic_fetch_add_explicit(&vdev->completions, 1,
+					  memory_order_relaxed);
+		smp_mb__after_rmw();
+	}
 	if (!atomic_load_explicit(&vdev->stalled, memory_order_relaxed))
 		return;
 	mask = atomic_exchange(&vdev->stalled, 0);
@@ -390,8 +460,7 @@ void virtio_queue_stall(struct virtio_queue *q)
 	 * Proved needed: tests/models/queue-stall.pml, mutant NO_MB_STALL.
 	 */
 	smp_mb__after_rmw();
-	if (atomic_load_explicit(&vdev->completions, memory_order_relaxed) ==
-	    q->entry_completions)
+	if (virtio_completions(vdev) == q->entry_completions)
 		return;
 	/* A completion came since this callback began: try again now. */
 	if (atomic_fetch_and(&vdev->stalled, ~bit) & bit) {
@@ -406,7 +475,11 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 	struct virtio_device *vdev = q->vdev;
 	bool held = virtio_ctx_holds(q), wake = false;
 
-	atomic_fetch_add_explicit(&vdev->nr_requests, 1, memory_order_relaxed);
+	if (held)
+		virtio_count(&q->nr_requests, 1);
+	else
+		atomic_fetch_add_explicit(&vdev->nr_requests, 1,
+					  memory_order_relaxed);
 	if (held && virtio_dma_allowed(vdev)) {
 		virtio_queue_publish(q, id, len);
 	} else {
@@ -434,8 +507,7 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 static void virtio_queue_begin(struct virtio_queue *q)
 {
 	q->served = 0;
-	q->entry_completions = atomic_load_explicit(&q->vdev->completions,
-						    memory_order_relaxed);
+	q->entry_completions = virtio_completions(q->vdev);
 }
 
 /*

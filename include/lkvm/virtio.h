@@ -95,7 +95,14 @@ struct virtio_queue {
 	bool polled;
 	struct evloop_poller poller;
 	unsigned int served;		/* chains popped in this wake-up */
-	unsigned long entry_completions; /* vdev->completions at entry */
+	unsigned long entry_completions; /* virtio_completions() at entry */
+	/*
+	 * `lkvm stat` counts made by a holder of the queue's lock: written
+	 * only under it, so a load and a store, no locked instruction (see
+	 * virtio_queue_complete()); read by anyone.
+	 */
+	atomic_ulong nr_requests;
+	atomic_ulong nr_bytes;
 	int broken_err;			/* broken; reported without q->lock */
 	const char *broken_why;
 
@@ -236,11 +243,20 @@ struct virtio_device {
 	int watch_broken_err;
 	const char *watch_broken_why;
 
-	/* virtio_queue_stall(): queues waiting for any completion. */
+	/*
+	 * virtio_queue_stall(): queues waiting for any completion.
+	 * Completions are counted in two: completions_locked by a thread
+	 * holding every queue's lock, written only under them;
+	 * completions by anyone else (see virtio_release_stalled()).
+	 */
 	atomic_uint stalled;
 	atomic_ulong completions;
+	atomic_ulong completions_locked;
 
-	/* Statistics, for `lkvm stat`, tests and benchmarks. */
+	/*
+	 * Statistics, for `lkvm stat`, tests and benchmarks.  Requests and
+	 * bytes: these, plus each queue's own (virtio_stat_requests()).
+	 */
 	atomic_ulong nr_kicks;
 	atomic_ulong nr_interrupts;
 	atomic_ulong nr_requests;	/* chains completed */
@@ -264,6 +280,15 @@ static inline void virtio_stat_bytes(struct virtio_device *vdev, u64 n)
 {
 	atomic_fetch_add_explicit(&vdev->nr_bytes, n, memory_order_relaxed);
 }
+
+/*
+ * The same, for a request of @q: without a locked instruction when this
+ * thread holds the queue's lock.  Any thread.
+ */
+void virtio_queue_stat_bytes(struct virtio_queue *q, u64 n);
+/* Chains completed and bytes moved, over the device and its queues. */
+unsigned long virtio_stat_requests(struct virtio_device *vdev);
+unsigned long virtio_stat_bytes_moved(struct virtio_device *vdev);
 
 static inline void virtio_stat_error(struct virtio_device *vdev)
 {
@@ -342,6 +367,13 @@ bool virtio_queue_more(struct virtio_queue *q);
  */
 void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 			   u32 len);
+
+/*
+ * Does this thread hold @q's lock (inside a core callback for @q, or with
+ * every lock held)?  A device's own per-queue state written only under
+ * it needs no atomic read-modify-write.  Any thread.
+ */
+bool virtio_queue_held(const struct virtio_queue *q);
 
 /*
  * The device stopped taking chains for want of backend room that only a

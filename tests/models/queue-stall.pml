@@ -34,6 +34,14 @@
  * atomic_exchange() (which C11 coherence forbids).
  * One queue, one completion: the race needs no more.
  *
+ * Not modelled: a completion made while holding every queue's lock (the
+ * device thread of a device without queue threads, inside its callbacks)
+ * counts in vdev->completions_locked with a plain load and store and no
+ * fence.  virtio_queue_stall() runs under its queue's lock, so the two
+ * cannot overlap and the lock orders them; there is no race to model.
+ * tests/unit/virtio/core.c (case_stall) checks that such a completion
+ * still resumes a stalled queue.
+ *
  * Mutants (tests/models/README.md): NO_MB_STALL drops the
  * smp_mb__after_rmw() in virtio_queue_stall(), NO_MB_RELEASE the one in
  * virtio_release_stalled().

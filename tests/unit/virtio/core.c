@@ -359,6 +359,7 @@ static const struct virtio_transport_ops fake_tops = {
 enum dev_mode {
 	CONSUME,	/* use every chain at once */
 	HOLD,		/* keep one chain per queue in flight (async I/O) */
+	STALL,		/* queue 0: stall until room; queue 1: HOLD */
 	GATE,		/* queue 0: stay in handle_queue until a reset waits */
 };
 
@@ -370,6 +371,8 @@ static struct {
 	struct vring_id held[NQ];
 	atomic_bool gate_in, gate_done, reset_waiting;
 	atomic_uint resets_at_gate_exit;
+	atomic_bool room;		/* STALL: the backend has room */
+	atomic_uint stalls;
 } dev;
 
 static struct vring_chain elems[NQ];
@@ -382,6 +385,20 @@ static void fake_handle_queue(struct virtio_device *vdev,
 
 	dev.thread[i] = pthread_self();
 	switch (atomic_load(&dev.mode)) {
+	case STALL:
+		if (i == 0) {
+			if (!atomic_load(&dev.room)) {
+				atomic_fetch_add(&dev.stalls, 1);
+				virtio_queue_stall(q);
+				break;
+			}
+			while (dev_pop(vdev, q, e) > 0)
+				dev_push(vdev, q, e, 1);
+			dev_interrupt(vdev, q);
+			break;
+		}
+		/* Queue 1 holds its chain. */
+		/* fallthrough */
 	case HOLD:
 		if (!dev.holding[i] && dev_pop(vdev, q, e) > 0) {
 			dev.held[i] = e->id;
@@ -876,6 +893,98 @@ static void case_dma_broken_in_flight(bool pq)
 	core_free(&t);
 }
 
+/*
+ * `lkvm stat`'s requests: a chain completed on the queue's own thread is
+ * counted under its lock, one completed by a backend's thread without
+ * it; the total has both.
+ */
+static void case_stats(bool pq)
+{
+	struct t t;
+	struct vring_id held[NQ];
+
+	diag("requests counted on and off the queue's thread, %s", MODE(pq));
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
+	atomic_store(&dev.mode, HOLD);
+	drv_setup(&t, NQ);
+	for (unsigned int i = 0; i < NQ; i++)
+		ring_post(&t, i, false);
+	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
+	ok(wait_until(dev.holding[0] && dev.holding[1]) && core_flush(&t),
+	   "the device holds a chain on each queue");
+	atomic_store(&dev.mode, CONSUME);
+	for (unsigned int i = 0; i < NQ; i++) {
+		held[i] = dev.held[i];
+		dev_complete(t.vdev, i, held[i], 1);
+	}
+	for (int n = 0; n < 3; n++)
+		ring_post(&t, 0, false);
+	drv_notify(&t, 0);
+	ok(wait_until(ring_used_idx(t.ring[0]) == 4 &&
+		      ring_used_idx(t.ring[1]) == 1) && core_flush(&t),
+	   "two chains completed by another thread, three by the queue's");
+	ok(virtio_stat_requests(t.vdev) == 5 &&
+	   atomic_load(&t.vdev->nr_requests) == 2 &&
+	   atomic_load(&t.vdev->queues[0].nr_requests) == 3,
+	   "lkvm stat counts all five, each where it was made");
+	core_free(&t);
+}
+
+/* A backend's completion that reaches the device thread by an eventfd. */
+static struct {
+	struct virtio_device *vdev;
+	struct vring_id id;
+	int fd;
+} late;
+
+static void late_cb(void *opaque __unused, u32 events __unused)
+{
+	u64 cnt;
+
+	if (read(late.fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	atomic_store(&dev.room, true);
+	dev_complete(late.vdev, 1, late.id, 1);
+}
+
+/*
+ * virtio.h, virtio_queue_stall(): a queue out of backend room runs again
+ * after the next completion, here one made in a device watch on the
+ * device thread (without queue threads it holds every queue's lock then,
+ * and counts the completion without a fence).
+ */
+static void case_stall(bool pq)
+{
+	struct virtio_watch w;
+	struct t t;
+
+	diag("a stalled queue runs after a device-thread completion, %s",
+	     MODE(pq));
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
+	atomic_store(&dev.mode, STALL);
+	drv_setup(&t, NQ);
+	ring_post(&t, 1, false);
+	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
+	ok(wait_until(dev.holding[1]) && core_flush(&t),
+	   "queue 1 holds a chain (a request in flight)");
+	ring_post(&t, 0, false);
+	drv_notify(&t, 0);
+	ok(wait_until(dev.stalls >= 1) && core_flush(&t) &&
+	   !ring_used_idx(t.ring[0]), "queue 0 stalls: no backend room");
+	late.vdev = t.vdev;
+	late.id = dev.held[1];
+	late.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ok(late.fd >= 0 &&
+	   !virtio_device_watch(t.vdev, &w, late.fd, EPOLLIN, late_cb, NULL) &&
+	   write(late.fd, &(u64){ 1 }, sizeof(u64)) == sizeof(u64),
+	   "the backend's completion is on its way");
+	ok(wait_until(ring_used_idx(t.ring[1]) == 1 &&
+		      ring_used_idx(t.ring[0]) == 1),
+	   "it frees room, and the stalled queue runs again");
+	core_free(&t);
+	close(late.fd);
+}
+
 static void *reset_thread(void *opaque)
 {
 	struct t *t = opaque;
@@ -957,7 +1066,7 @@ static void case_config_changed(bool pq)
 
 int main(void)
 {
-	tap_plan(2 * 78);
+	tap_plan(2 * 85);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -972,6 +1081,8 @@ int main(void)
 		case_dma(pq);
 		case_dma_broken_in_flight(pq);
 		case_reset_held(pq);
+		case_stats(pq);
+		case_stall(pq);
 		case_reset_waits(pq);
 		case_config_changed(pq);
 	}
