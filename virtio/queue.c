@@ -66,26 +66,30 @@ void virtio_queue_stat_bytes(struct virtio_queue *q, u64 n)
 		virtio_stat_bytes(q->vdev, n);
 }
 
-unsigned long virtio_stat_requests(struct virtio_device *vdev)
+/* The device's count and its queues' (@bytes: bytes, else requests). */
+static unsigned long virtio_stat_sum(struct virtio_device *vdev, bool bytes)
 {
-	unsigned long n = atomic_load_explicit(&vdev->nr_requests,
+	unsigned long n = atomic_load_explicit(bytes ? &vdev->nr_bytes :
+						       &vdev->nr_requests,
 					       memory_order_relaxed);
 
-	for (unsigned int i = 0; i < vdev->nr_queues; i++)
-		n += atomic_load_explicit(&vdev->queues[i].nr_requests,
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
+		struct virtio_queue *q = &vdev->queues[i];
+
+		n += atomic_load_explicit(bytes ? &q->nr_bytes : &q->nr_requests,
 					  memory_order_relaxed);
+	}
 	return n;
+}
+
+unsigned long virtio_stat_requests(struct virtio_device *vdev)
+{
+	return virtio_stat_sum(vdev, false);
 }
 
 unsigned long virtio_stat_bytes_moved(struct virtio_device *vdev)
 {
-	unsigned long n = atomic_load_explicit(&vdev->nr_bytes,
-					       memory_order_relaxed);
-
-	for (unsigned int i = 0; i < vdev->nr_queues; i++)
-		n += atomic_load_explicit(&vdev->queues[i].nr_bytes,
-					  memory_order_relaxed);
-	return n;
+	return virtio_stat_sum(vdev, true);
 }
 
 /* Completions so far; compared by the queue that stalls (its lock held). */

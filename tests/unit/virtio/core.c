@@ -871,18 +871,30 @@ static void case_reset_held(bool pq)
  * status byte into the guest buffer whatever the core's state, so it
  * must be drained before DMA goes off here too.
  */
+/*
+ * A live device in @mode (HOLD or STALL), each queue of the mask @qs
+ * holding the one chain posted on it.
+ */
+static bool dev_holding(struct t *t, bool pq, int mode, unsigned int qs)
+{
+	t_new(t, pq, VIRTIO_TRANSPORT_MMIO);
+	atomic_store(&dev.mode, mode);
+	drv_setup(t, NQ);
+	for (unsigned int i = 0; i < NQ; i++)
+		if (qs & (1U << i))
+			ring_post(t, i, false);
+	drv_status(t, S_ACK | S_DRV | S_FOK | S_DOK);
+	return wait_until((!(qs & 1) || dev.holding[0]) &&
+			  (!(qs & 2) || dev.holding[1])) && core_flush(t);
+}
+
 static void case_dma_broken_in_flight(bool pq)
 {
 	struct t t;
 
 	diag("bus mastering off on a broken device with chains in flight, %s",
 	     MODE(pq));
-	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
-	atomic_store(&dev.mode, HOLD);
-	drv_setup(&t, NQ);
-	ring_post(&t, 0, false);
-	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
-	ok(wait_until(dev.holding[0]) && core_flush(&t),
+	ok(dev_holding(&t, pq, HOLD, 1U << 0),
 	   "the device holds a chain (request in flight)");
 	/* 2.1.1: clearing a bit without a reset breaks the device. */
 	drv_status(&t, S_ACK | S_DRV | S_FOK);
@@ -904,13 +916,7 @@ static void case_stats(bool pq)
 	struct vring_id held[NQ];
 
 	diag("requests counted on and off the queue's thread, %s", MODE(pq));
-	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
-	atomic_store(&dev.mode, HOLD);
-	drv_setup(&t, NQ);
-	for (unsigned int i = 0; i < NQ; i++)
-		ring_post(&t, i, false);
-	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
-	ok(wait_until(dev.holding[0] && dev.holding[1]) && core_flush(&t),
+	ok(dev_holding(&t, pq, HOLD, (1U << NQ) - 1),
 	   "the device holds a chain on each queue");
 	atomic_store(&dev.mode, CONSUME);
 	for (unsigned int i = 0; i < NQ; i++) {
@@ -960,12 +966,7 @@ static void case_stall(bool pq)
 
 	diag("a stalled queue runs after a device-thread completion, %s",
 	     MODE(pq));
-	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
-	atomic_store(&dev.mode, STALL);
-	drv_setup(&t, NQ);
-	ring_post(&t, 1, false);
-	drv_status(&t, S_ACK | S_DRV | S_FOK | S_DOK);
-	ok(wait_until(dev.holding[1]) && core_flush(&t),
+	ok(dev_holding(&t, pq, STALL, 1U << 1),
 	   "queue 1 holds a chain (a request in flight)");
 	ring_post(&t, 0, false);
 	drv_notify(&t, 0);
