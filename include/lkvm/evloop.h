@@ -43,9 +43,9 @@ struct evloop {
 	 * a callback the loop keeps looking without sleeping for up to this
 	 * long (the window adapts, see evloop_run()): its pollers on every
 	 * turn and epoll every 20 us, or epoll on every turn if it has no
-	 * pollers.  So the next
-	 * doorbell of a busy device finds its thread on a CPU instead of
-	 * waking it through the scheduler.  0: always sleep.
+	 * pollers.  So the next doorbell of a busy device finds its thread
+	 * on a CPU instead of waking it through the scheduler.  0: always
+	 * sleep.
 	 */
 	unsigned int poll_us;
 	struct evloop_poller *pollers;	/* set before evloop_run() */
