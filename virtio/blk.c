@@ -80,13 +80,13 @@ struct virtio_blk {
 	 * mq: each queue's share of the backend's depth, so that one busy
 	 * queue cannot hold every slot and starve the others.  Queue i has
 	 * submitted[i] - retired_held[i] - retired[i] in flight: the first
-	 * two written only under its lock (blk_count()), the last by
+	 * two written only under its lock (virtio_count()), the last by
 	 * completions on threads that do not hold it.
 	 */
 	unsigned int queue_depth;
-	atomic_uint submitted[VIRTIO_MAX_QUEUES];
-	atomic_uint retired_held[VIRTIO_MAX_QUEUES];
-	atomic_uint retired[VIRTIO_MAX_QUEUES];
+	atomic_ulong submitted[VIRTIO_MAX_QUEUES];
+	atomic_ulong retired_held[VIRTIO_MAX_QUEUES];
+	atomic_ulong retired[VIRTIO_MAX_QUEUES];
 
 	/*
 	 * Reset or exit: the ring is gone.  The data already went where the
@@ -112,19 +112,8 @@ struct virtio_blk {
 	struct blk_req *pool;
 };
 
-/*
- * A counter written only under the lock of the queue it counts for: a
- * load and a store.  A locked instruction would wait for the status
- * byte and used-ring stores before it, lines the driver holds.
- */
-static void blk_count(atomic_uint *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-}
-
 /* Queue @i's lock held. */
-static unsigned int blk_inflight(struct virtio_blk *blk, unsigned int i)
+static unsigned long blk_inflight(struct virtio_blk *blk, unsigned int i)
 {
 	return atomic_load_explicit(&blk->submitted[i], memory_order_relaxed) -
 	       atomic_load_explicit(&blk->retired_held[i], memory_order_relaxed) -
@@ -205,7 +194,7 @@ static void blk_req_retire(struct blk_req *r)
 	 * the lock orders it before the queue's next look.
 	 */
 	if (virtio_queue_held(r->q))
-		blk_count(&r->blk->retired_held[i]);
+		virtio_count(&r->blk->retired_held[i], 1);
 	else
 		atomic_fetch_add(&r->blk->retired[i], 1);
 }
@@ -261,7 +250,7 @@ static void blk_start(struct virtio_blk *blk, struct blk_req *r)
 	}
 	r->plan.dreq.done = blk_req_done;
 	r->plan.dreq.opaque = r;
-	blk_count(&blk->submitted[r->q->index]);
+	virtio_count(&blk->submitted[r->q->index], 1);
 	ret = disk_submit_reserved(disk, &r->plan.dreq);
 	if (ret) {
 		blk_req_retire(r);

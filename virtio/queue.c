@@ -43,21 +43,6 @@ bool virtio_queue_held(const struct virtio_queue *q)
 	return virtio_ctx_holds(q);
 }
 
-/*
- * A counter only ever written under one lock the writer holds: a load
- * and a store.  A locked instruction here would wait for the stores
- * before it to drain, and on the request path those are the status byte
- * and the used ring, cache lines the driver's CPU holds (taking these
- * and the request pool's lock off virtio-blk's request path gave about
- * 6% more IOPS at depth 16).  Atomic only so that readers without the
- * lock (`lkvm stat`) see whole values.
- */
-static void virtio_count(atomic_ulong *c, unsigned long n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
 void virtio_queue_stat_bytes(struct virtio_queue *q, u64 n)
 {
 	if (virtio_ctx_holds(q))

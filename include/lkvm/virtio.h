@@ -376,6 +376,21 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 bool virtio_queue_held(const struct virtio_queue *q);
 
 /*
+ * Adds @n to a counter only ever written under one lock the writer
+ * holds: a load and a store.  A locked instruction here would wait for
+ * the stores before it to drain, and on the request path those are the
+ * status byte and the used ring, cache lines the driver's CPU holds
+ * (taking these and the request pool's lock off virtio-blk's request
+ * path gave about 6% more IOPS at depth 16).  Atomic only so that
+ * readers without the lock (`lkvm stat`) see whole values.
+ */
+static inline void virtio_count(atomic_ulong *c, unsigned long n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/*
  * The device stopped taking chains for want of backend room that only a
  * completion frees: handle_queue runs again after the next completion on
  * this device (or at once if one came since this callback began).

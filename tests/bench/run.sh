@@ -189,7 +189,7 @@ fio_once() {
 # is measured beside the runs it is the ceiling of.
 blk_row() {
 	local fig=$1 kind=$2 params=$3 nq=$4 lopt=$5 line out n vmm v
-	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq= p1=$3
+	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq= p1=$3 ld lp
 	local -A iops=() mbs=() kpr=() ipr=()
 	shift 5
 	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq$lopt" qq=",num-queues=$nq" params="$params queues=$nq"; }
@@ -206,13 +206,13 @@ blk_row() {
 			host)	v=$(fio_once "$kind" "$params") || continue
 				iops[$vmm]+=" $v" mbs[$vmm]+=" $v"
 				continue ;;
-			lkvm) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
-				-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ldisk$lq" \
-				-p "transport=mmio $params") ;;
-			# One queue against several, in the same turns.
-			lkvm1q) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
-				-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ldisk" \
-				-p "transport=mmio $p1") ;;
+			# lkvm1q: one queue against several, in the same turns.
+			lkvm | lkvm1q)
+				ld=$ldisk$lq lp=$params
+				[ "$vmm" = lkvm1q ] && { ld=$ldisk lp=$p1; }
+				line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
+					-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ld" \
+					-p "transport=mmio $lp") ;;
 			*) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
 				-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $params" \
 				-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$qq") ;;
