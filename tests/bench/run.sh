@@ -189,7 +189,7 @@ fio_once() {
 # is measured beside the runs it is the ceiling of.
 blk_row() {
 	local fig=$1 kind=$2 params=$3 nq=$4 lopt=$5 line out n vmm v
-	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq= p1=$3 ld lp
+	local ldisk=$IMG qdrive="file=$IMG,format=raw" lq= qq= p1=$3 ld lp pq
 	local -A iops=() mbs=() kpr=() ipr=()
 	shift 5
 	[ "$nq" -gt 1 ] && { lq=",num-queues=$nq$lopt" qq=",num-queues=$nq" params="$params queues=$nq"; }
@@ -213,9 +213,14 @@ blk_row() {
 				line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "$LKVM" run --debug-exit -m 256M \
 					-k "$G/vblk.bzImage" --virtio-transport mmio -d "$ld" \
 					-p "transport=mmio $lp") ;;
-			*) line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
-				-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $params" \
-				-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$qq") ;;
+			# qemu1q: QEMU's one queue in the same turns, so the
+			# row shows what spreading a batch over queues costs
+			# each VMM.
+			*)	lp=$params pq=$qq
+				[ "$vmm" = qemu1q ] && { lp=$p1 pq=; }
+				line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
+				-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $lp" \
+				-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$pq") ;;
 			esac
 			out=$(grep -a '^vblk: bench' "$TMP/out") || {
 				echo "  $vmm: $fig: no bench line ($line)" >&2
@@ -242,6 +247,7 @@ blk_row() {
 		n=$vmm
 		[ "$vmm" = host ] && n="host (fio)"
 		[ "$vmm" = lkvm1q ] && { n=lkvm f="$fig: 1 queue, same turns"; }
+		[ "$vmm" = qemu1q ] && { n="QEMU microvm" f="$fig: 1 queue, same turns"; }
 		case $f in
 		*MB/s*) stats "$f" "$n" MB/s ${mbs[$vmm]:-} ;;
 		*) stats "$f" "$n" IOPS ${iops[$vmm]:-} ;;
@@ -305,7 +311,9 @@ if [[ " $ONLY " == *" blk "* ]]; then
 		if [ $kind = buffered ]; then
 			fig="blk $kind 4K randread depth 16, 4 queues"
 			p="$base $seg4k per_req=8 depth=16 rw=randread bs=4096 count=100000"
-			blk_row "$fig" $kind "$p" 4 "" "${blk_vmms[@]}" lkvm1q
+			q1=(lkvm1q)
+			[ -n "$have_qemu" ] && q1+=(qemu1q)
+			blk_row "$fig" $kind "$p" 4 "" "${blk_vmms[@]}" "${q1[@]}"
 			blk_row "$fig, a thread each" $kind "$p" 4 ,queue-threads lkvm
 			# Interrupts (INTx on virtio-mmio) instead of polling,
 			# lkvm only: under QEMU microvm the vblk guest's line
