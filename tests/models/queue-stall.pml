@@ -39,7 +39,7 @@
  * counts in vdev->completions_locked with a plain load and store and no
  * fence.  virtio_queue_stall() runs under its queue's lock, so the two
  * cannot overlap and the lock orders them; there is no race to model.
- * tests/unit/virtio/core.c (case_stall) checks that such a completion
+ * tests/unit/virtio/core-inflight.c (case_stall) checks that such a completion
  * still resumes a stalled queue.
  *
  * Mutants (tests/models/README.md): NO_MB_STALL drops the
