@@ -33,19 +33,21 @@ void virtio_ctx_restore(struct virtio_ctx old)
 	ctx = old;
 }
 
-static bool virtio_ctx_holds(const struct virtio_queue *q)
+/* Every queue lock of @vdev is this thread's (a context with all set). */
+static bool virtio_ctx_holds_all(const struct virtio_device *vdev)
 {
-	return ctx.vdev == q->vdev && (ctx.all || ctx.q == q);
+	return ctx.vdev == vdev && ctx.all;
 }
 
 bool virtio_queue_held(const struct virtio_queue *q)
 {
-	return virtio_ctx_holds(q);
+	return virtio_ctx_holds_all(q->vdev) ||
+	       (ctx.vdev == q->vdev && ctx.q == q);
 }
 
 void virtio_queue_stat_bytes(struct virtio_queue *q, u64 n)
 {
-	if (virtio_ctx_holds(q))
+	if (virtio_queue_held(q))
 		virtio_count(&q->nr_bytes, n);
 	else
 		virtio_stat_bytes(q->vdev, n);
@@ -144,7 +146,7 @@ static void virtio_queue_interrupt(struct virtio_queue *q)
 	atomic_fetch_add_explicit(&vdev->nr_interrupts, 1,
 				  memory_order_relaxed);
 	/* Transports keep interrupt state under vdev->lock. */
-	if (!virtio_per_queue(vdev) || (ctx.vdev == vdev && ctx.all)) {
+	if (!virtio_per_queue(vdev) || virtio_ctx_holds_all(vdev)) {
 		vdev->tops->interrupt_queue(vdev, q);
 		return;
 	}
@@ -410,7 +412,7 @@ static void virtio_release_stalled(struct virtio_device *vdev)
 {
 	unsigned int mask;
 
-	if (ctx.vdev == vdev && ctx.all) {
+	if (virtio_ctx_holds_all(vdev)) {
 		/*
 		 * Every queue's lock is ours, and virtio_queue_stall() runs
 		 * under its queue's: no queue stalls meanwhile, the bits of
@@ -462,7 +464,7 @@ void virtio_queue_complete(struct virtio_queue *q, struct vring_id id,
 			   u32 len)
 {
 	struct virtio_device *vdev = q->vdev;
-	bool held = virtio_ctx_holds(q), wake = false;
+	bool held = virtio_queue_held(q), wake = false;
 
 	if (held)
 		virtio_count(&q->nr_requests, 1);
