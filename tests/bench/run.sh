@@ -219,8 +219,8 @@ blk_row() {
 			*)	lp=$params pq=$qq
 				[ "$vmm" = qemu1q ] && { lp=$p1 pq=; }
 				line=$("$LAUNCH" -t 300 -o "$TMP/out" -- "${QMICRO[@]}" -m 256M \
-				-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $lp" \
-				-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$pq") ;;
+					-kernel "$G/vblk.bzImage" -append "$MICROVM_SLOT transport=mmio $lp" \
+					-drive "$qdrive,if=none,id=d0" -device "virtio-blk-device,drive=d0$pq") ;;
 			esac
 			out=$(grep -a '^vblk: bench' "$TMP/out") || {
 				echo "  $vmm: $fig: no bench line ($line)" >&2
