@@ -107,29 +107,39 @@ static inline void barrier(void)
 	asm volatile("" ::: "memory");
 }
 
+/*
+ * A load or store the compiler makes exactly once, whole and where it is
+ * written: for data an interrupt handler or another CPU changes.  These
+ * are relaxed C11 atomics and order nothing; the acquire/release forms
+ * and virt_mb() order where a pairing needs it.  irq_count_inc() is an
+ * interrupt handler's counter: the handler is its only writer, on the
+ * CPU that reads it, so no locked read-modify-write is needed.
+ */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define irq_count_inc(c)	WRITE_ONCE((c), (c) + 1)
+
 /* ---- spinlock: plain xchg, nothing fancier is emulated reliably ---- */
 typedef struct {
-	volatile uint32_t locked;
+	uint32_t locked;
 } spinlock_t;
 
 static inline void spin_lock(spinlock_t *l)
 {
-	uint32_t v;
-
-	for (;;) {
-		v = 1;
-		asm volatile("xchgl %0, %1" : "+r"(v), "+m"(l->locked) : : "memory");
-		if (!v)
-			return;
-		while (l->locked)
+	/*
+	 * xchg (what this compiles to) is a full barrier on x86; acquire is
+	 * what the lock needs: the critical section's accesses stay after
+	 * it.  Pairs with the release store in spin_unlock().
+	 */
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (READ_ONCE(l->locked))
 			cpu_relax();
-	}
 }
 
 static inline void spin_unlock(spinlock_t *l)
 {
-	barrier();
-	l->locked = 0;
+	/* Pairs with spin_lock()'s acquire: the section's stores first. */
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- boot information ---- */

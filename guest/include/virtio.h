@@ -82,13 +82,11 @@ static inline bool vring_need_event(uint16_t event, uint16_t new_idx,
 /*
  * Guest-side barriers.  x86 is TSO: only store->load needs a fence
  * (mfence); the others are compiler barriers.  Each use names the
- * barrier in lkvm's virtio/virtqueue.c that it pairs with.
+ * barrier in lkvm's virtio/vring.c that it pairs with.
  */
 #define virt_mb()	asm volatile("mfence" ::: "memory")
 #define virt_wmb()	barrier()
 #define virt_rmb()	barrier()
-#define READ_ONCE16(x)	(*(volatile uint16_t *)&(x))
-#define WRITE_ONCE16(x, v) (*(volatile uint16_t *)&(x) = (v))
 
 /* ---- transports and interrupt modes ---- */
 enum virtio_transport {
@@ -140,7 +138,8 @@ struct virtq {
 	uint16_t nr_indirect_free;
 
 	/* counters */
-	volatile unsigned long nr_kicks, nr_irqs;
+	unsigned long nr_kicks;
+	unsigned long nr_irqs;		/* by the interrupt handlers */
 };
 
 #define INDIRECT_MAX	16	/* descriptors per indirect table */
@@ -171,8 +170,9 @@ struct virtio_dev {
 	unsigned int nr_vqs;
 	struct virtq *vqs[VIRTIO_MAX_VQS];
 
-	volatile unsigned long nr_irqs, nr_config_irqs;
-	volatile uint8_t last_isr;
+	/* Written by the interrupt handlers: READ_ONCE() elsewhere. */
+	unsigned long nr_irqs, nr_config_irqs;
+	uint8_t last_isr;
 };
 
 /* Heap for rings and buffers, physical = virtual, zeroed, never freed. */

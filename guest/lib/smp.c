@@ -47,12 +47,17 @@ struct mp_processor {
 
 extern char ap_trampoline[], ap_trampoline_end[];
 
-/* Read by ap_start64 in head.S. */
-volatile uint64_t ap_boot_stack;
+/*
+ * Hand-over to the AP being started.  The BSP writes ap_boot_stack (read
+ * by ap_start64 in head.S), ap_boot_idx and ap_fn before the INIT-SIPI,
+ * which the AP cannot run ahead of; ap_started and ap_done come back
+ * with release stores that wait_flag()'s acquire loads pair with.
+ */
+uint64_t ap_boot_stack;
 static uint8_t ap_stacks[MAX_CPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
-static volatile int ap_boot_idx;
-static volatile int ap_started, ap_done;
-static void (*volatile ap_fn)(int idx, uint32_t apic);
+static int ap_boot_idx;
+static int ap_started, ap_done;
+static void (*ap_fn)(int idx, uint32_t apic);
 
 static uint8_t checksum(const void *p, size_t n)
 {
@@ -125,22 +130,25 @@ bool mptable_parse(struct mp_info *mi)
 void ap_main(void);
 void ap_main(void)
 {
-	int idx = ap_boot_idx;
+	int idx = READ_ONCE(ap_boot_idx);
+	void (*fn)(int idx, uint32_t apic) = READ_ONCE(ap_fn);
 
 	load_idt();
 	lapic_enable();
-	ap_started = 1;
-	if (ap_fn)
-		ap_fn(idx, lapic_id());
-	ap_done = 1;
+	__atomic_store_n(&ap_started, 1, __ATOMIC_RELEASE);
+	if (fn)
+		fn(idx, lapic_id());
+	/* What fn wrote is the BSP's once it sees this (wait_flag()). */
+	__atomic_store_n(&ap_done, 1, __ATOMIC_RELEASE);
 	/* halt_forever() in head.S follows */
 }
 
-static bool wait_flag(volatile int *flag, uint64_t timeout_ms)
+static bool wait_flag(int *flag, uint64_t timeout_ms)
 {
 	uint64_t end = rdtsc() + timeout_ms * tsc_khz();
 
-	while (!*flag) {
+	/* Pairs with ap_main()'s release stores. */
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
 		if (rdtsc() > end)
 			return false;
 		cpu_relax();
@@ -157,7 +165,7 @@ int smp_start_aps(const struct mp_info *mi, void (*fn)(int idx, uint32_t apic),
 	lapic_enable();
 	memcpy((void *)AP_TRAMPOLINE_ADDR, ap_trampoline,
 	       ap_trampoline_end - ap_trampoline);
-	ap_fn = fn;
+	WRITE_ONCE(ap_fn, fn);
 
 	for (i = 0; i < mi->ncpus; i++) {
 		uint32_t apic = mi->apic_id[i];
@@ -167,10 +175,15 @@ int smp_start_aps(const struct mp_info *mi, void (*fn)(int idx, uint32_t apic),
 		if (idx >= MAX_CPUS)
 			break;
 
-		ap_boot_stack = (uintptr_t)ap_stacks[idx] + AP_STACK_SIZE;
-		ap_boot_idx = idx;
-		ap_started = 0;
-		ap_done = 0;
+		WRITE_ONCE(ap_boot_stack,
+			   (uintptr_t)ap_stacks[idx] + AP_STACK_SIZE);
+		WRITE_ONCE(ap_boot_idx, idx);
+		WRITE_ONCE(ap_started, 0);
+		WRITE_ONCE(ap_done, 0);
+		/*
+		 * The IPI below is a device store, which x86 keeps after
+		 * these; only the compiler must not sink them past it.
+		 */
 		barrier();
 
 		lapic_send_ipi(apic, 0x4500);		/* INIT, assert */

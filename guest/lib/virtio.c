@@ -308,9 +308,9 @@ static void vq_irq(struct trap_frame *tf)
 	unsigned int q = tf->vector - VIRTIO_VEC_BASE - 1;
 
 	if (irq_vd) {
-		irq_vd->nr_irqs++;
+		irq_count_inc(irq_vd->nr_irqs);
 		if (q < irq_vd->nr_vqs && irq_vd->vqs[q])
-			irq_vd->vqs[q]->nr_irqs++;
+			irq_count_inc(irq_vd->vqs[q]->nr_irqs);
 	}
 	lapic_eoi();
 }
@@ -319,7 +319,7 @@ static void config_irq(struct trap_frame *tf)
 {
 	(void)tf;
 	if (irq_vd)
-		irq_vd->nr_config_irqs++;
+		irq_count_inc(irq_vd->nr_config_irqs);
 	lapic_eoi();
 }
 
@@ -337,15 +337,15 @@ static void line_irq(struct trap_frame *tf)
 	(void)tf;
 	if (vd) {
 		isr = virtio_read_isr(vd);
-		vd->last_isr |= isr;
+		WRITE_ONCE(vd->last_isr, vd->last_isr | isr);
 		if (isr & 1) {
-			vd->nr_irqs++;
+			irq_count_inc(vd->nr_irqs);
 			for (i = 0; i < vd->nr_vqs; i++)
 				if (vd->vqs[i])
-					vd->vqs[i]->nr_irqs++;
+					irq_count_inc(vd->vqs[i]->nr_irqs);
 		}
 		if (isr & 2)
-			vd->nr_config_irqs++;
+			irq_count_inc(vd->nr_config_irqs);
 	}
 	lapic_eoi();
 }

@@ -2,14 +2,14 @@
 /*
  * Driver side of a split virtqueue, after Linux's virtio_ring.c.
  *
- * Barrier pairing with lkvm's device side (virtio/virtqueue.c):
+ * Barrier pairing with lkvm's device side (virtio/vring.c):
  *
  *   driver                              device
- *   ring[avail] = head                  read avail->idx
- *   wmb                     <-pairs->   rmb
+ *   ring[avail] = head                  read avail->idx (acquire)
+ *   wmb                     <-pairs->   (the acquire)
  *   avail->idx = n                      read ring[], descriptors
  *
- *   avail->idx = n                      avail_event = x (enable_notify)
+ *   avail->idx = n                      avail_event = x (arm kicks)
  *   mb                      <-pairs->   mb
  *   read avail_event/flags (kick?)      re-read avail->idx
  *
@@ -18,8 +18,8 @@
  *   re-read used->idx (poll)            read used_event/flags (notify?)
  *
  *   read used->idx                      write used->ring[]
- *   rmb                     <-pairs->   wmb
- *   read used->ring[]                   used->idx = n
+ *   rmb                     <-pairs->   (the release)
+ *   read used->ring[]                   used->idx = n (release)
  *
  * x86 is TSO, so wmb/rmb only stop the compiler; the two store->load
  * cases need a real mfence.
@@ -64,12 +64,12 @@ void virtq_publish_head(struct virtq *vq, uint16_t head)
 	vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
 	/*
 	 * The ring entry (and the descriptors written before) must be
-	 * visible before the index that covers them; pairs with the rmb
-	 * after the device reads avail->idx in virtq_pop().
+	 * visible before the index that covers them; pairs with the
+	 * device's acquire load of avail->idx in vring_pop().
 	 */
 	virt_wmb();
 	vq->avail_idx++;
-	WRITE_ONCE16(vq->avail->idx, vq->avail_idx);
+	WRITE_ONCE(vq->avail->idx, vq->avail_idx);
 }
 
 int virtq_add(struct virtq *vq, const struct vsg *sg, unsigned int nout,
@@ -139,14 +139,14 @@ bool virtq_kick_prepare(struct virtq *vq)
 	 * Store avail->idx, then load avail_event / used->flags: the
 	 * store->load order needs a full fence.  Pairs with the device's
 	 * full barrier between publishing avail_event (or clearing
-	 * NO_NOTIFY) and re-reading avail->idx in virtq_enable_notify():
+	 * NO_NOTIFY) and re-reading avail->idx in vring_arm_kicks():
 	 * either we see its new avail_event, or it sees our new idx.
 	 */
 	virt_mb();
 	vq->kicked_idx = new;
 	if (vq->vdev->event_idx)
-		return vring_need_event(READ_ONCE16(*vq->avail_event), new, old);
-	return !(READ_ONCE16(vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+		return vring_need_event(READ_ONCE(*vq->avail_event), new, old);
+	return !(READ_ONCE(vq->used->flags) & VRING_USED_F_NO_NOTIFY);
 }
 
 void virtq_notify(struct virtq *vq)
@@ -165,7 +165,7 @@ bool virtq_kick(struct virtq *vq)
 
 bool virtq_more_used(struct virtq *vq)
 {
-	return vq->last_used != READ_ONCE16(vq->used->idx);
+	return vq->last_used != READ_ONCE(vq->used->idx);
 }
 
 static void detach(struct virtq *vq, uint16_t head)
@@ -196,8 +196,8 @@ int virtq_get_used(struct virtq *vq, void **datap, uint32_t *idp,
 		return 0;
 	/*
 	 * Read used->idx before the element it covers; pairs with the
-	 * device's wmb between writing used->ring[] and used->idx in
-	 * virtq_push().
+	 * device's release store of used->idx, after used->ring[], in
+	 * vring_push().
 	 */
 	virt_rmb();
 	e = &vq->used->ring[vq->last_used & (vq->size - 1)];
@@ -220,7 +220,7 @@ int virtq_get_used(struct virtq *vq, void **datap, uint32_t *idp,
 	 * barrier between writing used->idx and reading used_event).
 	 */
 	if (vq->vdev->event_idx && !(vq->avail_flags & VRING_AVAIL_F_NO_INTERRUPT)) {
-		WRITE_ONCE16(*vq->used_event, vq->last_used);
+		WRITE_ONCE(*vq->used_event, vq->last_used);
 		virt_mb();
 	}
 	*datap = data;
@@ -253,9 +253,9 @@ void virtq_disable_cb(struct virtq *vq)
 	 * yet, still crosses it.  Linux writes 0, far away but near a wrap.)
 	 */
 	if (vq->vdev->event_idx)
-		WRITE_ONCE16(*vq->used_event, vq->last_used + 0x8000);
+		WRITE_ONCE(*vq->used_event, vq->last_used + 0x8000);
 	else
-		WRITE_ONCE16(vq->avail->flags, vq->avail_flags);
+		WRITE_ONCE(vq->avail->flags, vq->avail_flags);
 }
 
 uint16_t virtq_enable_cb_prepare(struct virtq *vq)
@@ -263,9 +263,9 @@ uint16_t virtq_enable_cb_prepare(struct virtq *vq)
 	if (vq->avail_flags & VRING_AVAIL_F_NO_INTERRUPT) {
 		vq->avail_flags &= ~VRING_AVAIL_F_NO_INTERRUPT;
 		if (!vq->vdev->event_idx)
-			WRITE_ONCE16(vq->avail->flags, vq->avail_flags);
+			WRITE_ONCE(vq->avail->flags, vq->avail_flags);
 	}
-	WRITE_ONCE16(*vq->used_event, vq->last_used);
+	WRITE_ONCE(*vq->used_event, vq->last_used);
 	return vq->last_used;
 }
 
@@ -275,11 +275,11 @@ bool virtq_poll(struct virtq *vq, uint16_t last_used)
 	 * Our store of used_event/flags, then the load of used->idx:
 	 * store->load, so a full fence.  Pairs with the device's full
 	 * barrier between writing used->idx and reading used_event in
-	 * virtq_should_notify(): either it sees interrupts are wanted, or
+	 * vring_need_interrupt(): either it sees interrupts are wanted, or
 	 * we see its new used->idx here.
 	 */
 	virt_mb();
-	return last_used != READ_ONCE16(vq->used->idx);
+	return last_used != READ_ONCE(vq->used->idx);
 }
 
 bool virtq_enable_cb(struct virtq *vq)
@@ -302,16 +302,16 @@ bool virtq_enable_cb_delayed(struct virtq *vq)
 	vq->avail_flags &= ~VRING_AVAIL_F_NO_INTERRUPT;
 	/* Linux's threshold: three quarters of what is outstanding. */
 	bufs = (uint16_t)(vq->avail_idx - vq->last_used) * 3 / 4;
-	WRITE_ONCE16(*vq->used_event, vq->last_used + bufs);
+	WRITE_ONCE(*vq->used_event, vq->last_used + bufs);
 	/*
 	 * used_event store, then used->idx load: a full fence.  Pairs with
-	 * the full barrier in virtq_should_notify() between the device's
+	 * the full barrier in vring_need_interrupt() between the device's
 	 * used->idx store and its used_event load: either it sees the new
 	 * used_event and interrupts when crossing it, or we see that it is
 	 * already past and process without waiting.
 	 */
 	virt_mb();
-	return (uint16_t)(READ_ONCE16(vq->used->idx) - vq->last_used) <= bufs;
+	return (uint16_t)(READ_ONCE(vq->used->idx) - vq->last_used) <= bufs;
 }
 
 unsigned long virtq_missed_irqs, virtq_early_irqs;
@@ -320,7 +320,7 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 {
 	struct virtio_dev *vd = vq->vdev;
 	uint64_t now, end = ms_now() + timeout_ms, moved = 0;
-	unsigned long irqs0 = vd->nr_irqs, seen;
+	unsigned long irqs0 = READ_ONCE(vd->nr_irqs), seen;
 
 	if (vd->irq_mode == VIRQ_POLL) {
 		while (!virtq_more_used(vq)) {
@@ -337,7 +337,7 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 		return true;
 	}
 	irq_enable();
-	seen = vd->nr_irqs;
+	seen = READ_ONCE(vd->nr_irqs);
 	if (seen != irqs0) {
 		/*
 		 * Raised before we armed, held by the nested host until this
@@ -349,12 +349,12 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 		 */
 		if (vq->last_used == vq->irq_used && !virtq_more_used(vq))
 			virtq_early_irqs++;
-		vq->irq_used = READ_ONCE16(vq->used->idx);
+		vq->irq_used = READ_ONCE(vq->used->idx);
 	}
 	for (;;) {
 		/* Count first: an interrupt between the two reads is then
 		 * never taken for one that came before used->idx moved. */
-		unsigned long n = vd->nr_irqs;
+		unsigned long n = READ_ONCE(vd->nr_irqs);
 		bool more = (barrier(), virtq_more_used(vq));
 
 		now = ms_now();
@@ -368,7 +368,7 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 			 */
 			if (!more)
 				virtq_early_irqs++;
-			vq->irq_used = READ_ONCE16(vq->used->idx);
+			vq->irq_used = READ_ONCE(vq->used->idx);
 		}
 		if (more && n != irqs0)
 			break;
@@ -386,7 +386,7 @@ bool virtq_wait(struct virtq *vq, unsigned int timeout_ms)
 	virtq_disable_cb(vq);
 	if (!virtq_more_used(vq))
 		return false;
-	if (vd->nr_irqs == irqs0) {
+	if (READ_ONCE(vd->nr_irqs) == irqs0) {
 		virtq_missed_irqs++;
 		printf("virtq %u: used buffers but no interrupt\n", vq->index);
 	}
@@ -399,5 +399,5 @@ void virtq_dump(struct virtq *vq)
 	       vq->index, vq->avail->idx, vq->kicked_idx, vq->used->idx,
 	       vq->last_used, *vq->avail_event, *vq->used_event,
 	       vq->used->flags, vq->avail->flags, vq->nr_kicks,
-	       vq->vdev->nr_irqs, virtio_get_status(vq->vdev));
+	       READ_ONCE(vq->vdev->nr_irqs), virtio_get_status(vq->vdev));
 }

@@ -10,8 +10,9 @@
 #define ECHO_VECTOR	0x24
 #define MAX_BYTES	64
 
-static volatile int nr;
-static volatile bool done;
+/* Written by com1_irq(): READ_ONCE() outside it. */
+static int nr;
+static bool done;
 static uint8_t got[MAX_BYTES];
 
 static void com1_irq(struct trap_frame *tf)
@@ -21,10 +22,12 @@ static void com1_irq(struct trap_frame *tf)
 	while (inb(COM1 + 5) & 0x01) {
 		uint8_t c = inb(COM1);
 
-		if (nr < MAX_BYTES)
-			got[nr++] = c;
+		if (nr < MAX_BYTES) {
+			got[nr] = c;
+			WRITE_ONCE(nr, nr + 1);
+		}
 		if (c == '\n' || c == 'q')
-			done = true;
+			WRITE_ONCE(done, true);
 	}
 	lapic_eoi();
 }
@@ -32,6 +35,7 @@ static void com1_irq(struct trap_frame *tf)
 void guest_main(struct boot_info *bi)
 {
 	uint64_t end;
+	int n;
 
 	(void)bi;
 	set_trap_handler(ECHO_VECTOR, com1_irq);
@@ -44,13 +48,14 @@ void guest_main(struct boot_info *bi)
 	puts("echo: ready");
 
 	end = rdtsc() + 20000 * tsc_khz();
-	while (!done && rdtsc() < end)
+	while (!READ_ONCE(done) && rdtsc() < end)
 		asm volatile("sti; hlt; cli" ::: "memory");
 	outb(COM1 + 1, 0x00);
 
-	printf("echo: %d bytes:", nr);
-	for (int i = 0; i < nr; i++)
+	n = READ_ONCE(nr);
+	printf("echo: %d bytes:", n);
+	for (int i = 0; i < n; i++)
 		printf(" %02x", got[i]);
 	printf("\n");
-	guest_exit(done ? 0 : 1);
+	guest_exit(READ_ONCE(done) ? 0 : 1);
 }

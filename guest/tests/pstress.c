@@ -77,7 +77,7 @@ static struct {
 	unsigned long race_rounds;	/* used before re-arming: no irq owed */
 } st;
 
-static volatile unsigned long ticks;
+static unsigned long ticks;		/* timer_irq(); READ_ONCE() */
 static uint64_t tick_ms_last, tick_seen, max_tick_gap_ms;
 static const char *stop_reason;
 static uint64_t rnd_state = 88172645463325252ULL;
@@ -100,7 +100,7 @@ static long opt(const char *key, long def)
 static void timer_irq(struct trap_frame *tf)
 {
 	(void)tf;
-	ticks++;
+	irq_count_inc(ticks);
 	lapic_eoi();
 }
 
@@ -317,8 +317,8 @@ static int housekeeping(uint64_t now, uint64_t t_start_ms)
 		if (inb(COM1) == 'q' && !stop_reason)
 			stop_reason = "q";
 	}
-	if (ticks != tick_seen) {
-		tick_seen = ticks;
+	if (READ_ONCE(ticks) != tick_seen) {
+		tick_seen = READ_ONCE(ticks);
 		tick_ms_last = now;
 	} else if (now - tick_ms_last > max_tick_gap_ms) {
 		max_tick_gap_ms = now - tick_ms_last;
@@ -356,8 +356,8 @@ static uint16_t arm_tail(struct virtq *vq)
 	uint16_t u;
 
 	do {
-		u = READ_ONCE16(vq->used->idx);
-		WRITE_ONCE16(*vq->used_event, u);
+		u = READ_ONCE(vq->used->idx);
+		WRITE_ONCE(*vq->used_event, u);
 		/*
 		 * used_event store, then used->idx load: a full fence.  Pairs
 		 * with vring_full_barrier() in lkvm's vring_need_interrupt()
@@ -366,7 +366,7 @@ static uint16_t arm_tail(struct virtq *vq)
 		 * used->idx past u and try again.
 		 */
 		virt_mb();
-	} while (READ_ONCE16(vq->used->idx) != u);
+	} while (READ_ONCE(vq->used->idx) != u);
 	return u;
 }
 
@@ -382,20 +382,20 @@ static int wait_irq(unsigned long seen, uint16_t tail, bool by_tail,
 	uint64_t now, moved_at = 0;
 	bool moved;
 
-	while (vd.nr_irqs == seen) {
+	while (READ_ONCE(vd.nr_irqs) == seen) {
 		now = ms_now();
-		moved = by_tail ? READ_ONCE16(vq->used->idx) != tail :
+		moved = by_tail ? READ_ONCE(vq->used->idx) != tail :
 				  virtq_more_used(vq);
 		if (!moved) {
 			moved_at = 0;
 		} else if (!moved_at) {
 			moved_at = now;
-		} else if (now - moved_at > lost_ms && vd.nr_irqs == seen) {
+		} else if (now - moved_at > lost_ms && READ_ONCE(vd.nr_irqs) == seen) {
 			st.lost_irq++;
 			printf("pstress: LOST INTERRUPT: used->idx %u moved past %u %lu ms ago, no interrupt since (irqs %lu, requests %lu, completed %lu)\n",
-			       READ_ONCE16(vq->used->idx),
+			       READ_ONCE(vq->used->idx),
 			       by_tail ? tail : vq->last_used, now - moved_at,
-			       vd.nr_irqs, st.requests, st.completed);
+			       READ_ONCE(vd.nr_irqs), st.requests, st.completed);
 			virtq_dump(vq);
 			return -1;
 		}
@@ -446,7 +446,7 @@ static int run(uint64_t t_start_ms)
 		if (!inflight)
 			break;
 
-		seen = vd.nr_irqs;
+		seen = READ_ONCE(vd.nr_irqs);
 		if (vd.event_idx) {
 			tail = arm_tail(vq);
 			drain();
@@ -456,7 +456,7 @@ static int run(uint64_t t_start_ms)
 			 */
 			if (!inflight && !stop_reason)
 				refill(now);
-			if (!inflight && READ_ONCE16(vq->used->idx) == tail) {
+			if (!inflight && READ_ONCE(vq->used->idx) == tail) {
 				st.race_rounds++;	/* stopping: none owed */
 				continue;
 			}
@@ -592,7 +592,7 @@ static long pstress_main(long unused)
 
 	printf("pstress: requests=%lu completed=%lu dup=%lu unknown=%lu lost_irq=%lu irqs=%lu ticks=%lu elapsed_ms=%lu rtc_s=%ld\n",
 	       st.requests, st.completed, st.dup, st.unknown, st.lost_irq,
-	       vd.nr_irqs, ticks, elapsed_ms, rtc_s);
+	       READ_ONCE(vd.nr_irqs), READ_ONCE(ticks), elapsed_ms, rtc_s);
 	printf("pstress: reads=%lu writes=%lu badlen=%lu ioerr=%lu baddata=%lu irq_rounds=%lu race_rounds=%lu max_tick_gap_ms=%lu max_ticks=%lu rtc_drift_ms=%ld stop=%s\n",
 	       st.reads, st.writes, st.badlen, st.ioerr, st.baddata,
 	       st.irq_rounds, st.race_rounds, max_tick_gap_ms, max_ticks,
@@ -614,11 +614,11 @@ static long pstress_main(long unused)
 		why = "I/O errors";
 	else if (st.baddata)
 		why = "data mismatch";
-	else if (!vd.nr_irqs || !st.irq_rounds)
+	else if (!READ_ONCE(vd.nr_irqs) || !st.irq_rounds)
 		why = "no queue interrupt at all";
-	else if (!ticks)
+	else if (!READ_ONCE(ticks))
 		why = "no timer tick";
-	else if (ticks > max_ticks)
+	else if (READ_ONCE(ticks) > max_ticks)
 		why = "more timer ticks than time allows";
 	else if (max_tick_gap_ms > 5000)
 		why = "timer stalled for more than 5 s";

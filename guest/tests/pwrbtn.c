@@ -16,7 +16,8 @@
 #define SCI_VECTOR	0x30
 #define TICK_VECTOR	0x20
 
-static volatile int pressed_by_sci, pressed_by_poll;
+static int pressed_by_sci;	/* sci_irq(); READ_ONCE() outside */
+static int pressed_by_poll;
 
 static void sci_irq(struct trap_frame *tf)
 {
@@ -24,7 +25,7 @@ static void sci_irq(struct trap_frame *tf)
 	/* Level-triggered: the status must be clear before the EOI. */
 	if (inw(PM1_STS) & PWRBTN) {
 		outw(PM1_STS, PWRBTN);
-		pressed_by_sci = 1;
+		WRITE_ONCE(pressed_by_sci, 1);
 	}
 	lapic_eoi();
 }
@@ -63,11 +64,11 @@ void guest_main(struct boot_info *bi)
 
 	/* ~100 ms ticks with the usual 1 GHz APIC clock, divide by 16. */
 	lapic_timer_periodic(TICK_VECTOR, 6250000);
-	while (!pressed_by_sci) {
+	while (!READ_ONCE(pressed_by_sci)) {
 		asm volatile("sti; hlt; cli" ::: "memory");
 		/* Let an SCI that is already pending in before polling. */
 		asm volatile("sti; nop; cli" ::: "memory");
-		if (!pressed_by_sci && (inw(PM1_STS) & PWRBTN)) {
+		if (!READ_ONCE(pressed_by_sci) && (inw(PM1_STS) & PWRBTN)) {
 			outw(PM1_STS, PWRBTN);
 			pressed_by_poll = 1;
 			break;
@@ -75,7 +76,8 @@ void guest_main(struct boot_info *bi)
 	}
 	lapic_timer_stop();
 
-	printf("pwrbtn: pressed (via %s)\n", pressed_by_sci ? "sci" : "poll");
+	printf("pwrbtn: pressed (via %s)\n",
+	       READ_ONCE(pressed_by_sci) ? "sci" : "poll");
 	guest_poweroff();
 	udelay(5000000);
 	puts("pwrbtn: still running");

@@ -8,12 +8,12 @@
 #define TIMER_VECTOR	0x20
 #define WANT_TICKS	100
 
-static volatile int ticks;
+static int ticks;		/* timer_irq(); READ_ONCE() outside */
 
 static void timer_irq(struct trap_frame *tf)
 {
 	(void)tf;
-	ticks++;
+	irq_count_inc(ticks);
 	lapic_eoi();
 }
 
@@ -64,12 +64,12 @@ void guest_main(struct boot_info *bi)
 	end = rdtsc() + 5000 * tsc_khz();
 	/* ~1 ms with the usual 1 GHz KVM/QEMU APIC clock and divide by 16. */
 	lapic_timer_periodic(TIMER_VECTOR, 62500);
-	while (ticks < WANT_TICKS && rdtsc() < end)
+	while (READ_ONCE(ticks) < WANT_TICKS && rdtsc() < end)
 		asm volatile("sti; hlt; cli" ::: "memory");
 	lapic_timer_stop();
 
-	if (ticks < WANT_TICKS) {
-		printf("timer: timeout after %d ticks\n", ticks);
+	if (READ_ONCE(ticks) < WANT_TICKS) {
+		printf("timer: timeout after %d ticks\n", READ_ONCE(ticks));
 		guest_exit(1);
 	}
 	printf("timer: %d ticks\n", WANT_TICKS);

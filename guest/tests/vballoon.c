@@ -211,7 +211,7 @@ static long vballoon_main(long unused)
 		udelay(5000);
 	}
 	printf("vballoon: done, actual=%u, config irqs=%lu\n", actual,
-	       vd.nr_config_irqs);
+	       READ_ONCE(vd.nr_config_irqs));
 	return 0;
 }
 

@@ -200,7 +200,7 @@ static int bench(const char *rw, unsigned long bs, unsigned long count,
 	unsigned int nsect = bs / VBLK_SECTOR;
 	uint64_t t0, cycles, us, khz = tsc_khz();
 	uint32_t saved_seed = seed;
-	unsigned long kicks0 = 0, kicks = 0, irqs0 = vd.nr_irqs;
+	unsigned long kicks0 = 0, kicks = 0, irqs0 = READ_ONCE(vd.nr_irqs);
 	bool write = !strncmp(rw, "randwrite", 10) || !strncmp(rw, "write", 6);
 
 	rand_io = !strncmp(rw, "randread", 9) || !strncmp(rw, "randwrite", 10);
@@ -232,7 +232,7 @@ static int bench(const char *rw, unsigned long bs, unsigned long count,
 	/* tsc= says what the figures rest on (tests/bench refuses a guess). */
 	printf("vblk: bench rw=%s bs=%lu count=%lu depth=%u queues=%u: %lu IOPS, %lu MB/s (%lu us) kicks=%lu interrupts=%lu tsc=%lu/%s\n",
 	       rw, bs, count, depth, nq, count * 1000000 / us,
-	       count * bs / us, us, kicks, vd.nr_irqs - irqs0,
+	       count * bs / us, us, kicks, READ_ONCE(vd.nr_irqs) - irqs0,
 	       (unsigned long)khz, tsc_khz_source());
 	return 0;
 }
@@ -282,7 +282,7 @@ static int stream(uint64_t first, unsigned long nreqs, uint64_t wrap,
 		irq_enable();
 		virtq_enable_cb(vq);
 	}
-	seen = vd.nr_irqs;
+	seen = READ_ONCE(vd.nr_irqs);
 	while (completed < target) {
 		/* Refill to `depth`: at the start, and after each completion. */
 		while (inflight < depth && submitted < target &&
@@ -293,7 +293,7 @@ static int stream(uint64_t first, unsigned long nreqs, uint64_t wrap,
 
 		/* Wait for the trigger of the next completion round. */
 		last_progress = ms_now();
-		while (use_irq ? vd.nr_irqs == seen : !virtq_more_used(vq)) {
+		while (use_irq ? READ_ONCE(vd.nr_irqs) == seen : !virtq_more_used(vq)) {
 			if (ms_now() - last_progress > 5000) {
 				printf("vblk: stream stalled, %u in flight, %lu done\n",
 				       inflight, completed);
@@ -305,7 +305,7 @@ static int stream(uint64_t first, unsigned long nreqs, uint64_t wrap,
 			cpu_relax();
 		}
 		/* Interrupts taken during the round below trigger another. */
-		seen = vd.nr_irqs;
+		seen = READ_ONCE(vd.nr_irqs);
 
 		do {
 			if (use_irq)
@@ -317,10 +317,10 @@ static int stream(uint64_t first, unsigned long nreqs, uint64_t wrap,
 				/* Snapshots before this completion's refill. */
 				if (completed == depth) {
 					kicks0 = vq->nr_kicks;
-					irqs0 = vd.nr_irqs;
+					irqs0 = READ_ONCE(vd.nr_irqs);
 				} else if (completed == target) {
 					*kicks = vq->nr_kicks - kicks0;
-					*irqs = vd.nr_irqs - irqs0;
+					*irqs = READ_ONCE(vd.nr_irqs) - irqs0;
 				}
 				if (submitted < target &&
 				    stream_refill(vq, first + submitted % wrap)) {
@@ -488,7 +488,7 @@ static long vblk_main(long unused)
 
 	if (nreqs && streaming) {
 		nr_requests = 0;
-		irqs0 = vd.nr_irqs;
+		irqs0 = READ_ONCE(vd.nr_irqs);
 		t0 = ms_now();
 		if (stream(start, nreqs, sectors, &kicks, &irqs) || nr_errors)
 			return 1;
@@ -506,7 +506,7 @@ static long vblk_main(long unused)
 		 * the whole run, since a busy callback loop may legally keep
 		 * finding work through the counted part.
 		 */
-		if (vd.irq_mode != VIRQ_POLL && vd.nr_irqs == irqs0) {
+		if (vd.irq_mode != VIRQ_POLL && READ_ONCE(vd.nr_irqs) == irqs0) {
 			puts("vblk: no interrupt received");
 			return 1;
 		}
@@ -518,14 +518,14 @@ static long vblk_main(long unused)
 	/* Timing run: single-sector reads in batches of `depth`. */
 	if (nreqs && !streaming) {
 		vd.vqs[0]->nr_kicks = 0;
-		irqs0 = vd.nr_irqs;
+		irqs0 = READ_ONCE(vd.nr_irqs);
 		nr_requests = 0;
 		t0 = ms_now();
 		if (run(VIRTIO_BLK_T_IN, start, nreqs, 1, sectors) || nr_errors)
 			return 1;
 		t1 = ms_now();
 		printf("vblk: kicks=%lu interrupts=%lu requests=%lu (event_idx=%d irq=%s depth=%u, %lu ms)\n",
-		       vd.vqs[0]->nr_kicks, vd.nr_irqs - irqs0, nr_requests,
+		       vd.vqs[0]->nr_kicks, READ_ONCE(vd.nr_irqs) - irqs0, nr_requests,
 		       vd.event_idx, virtio_irq_name(vd.irq_mode), depth,
 		       t1 - t0);
 		if (bad_sector >= 0) {

@@ -129,7 +129,7 @@ static int break_ring(struct virtq *vq)
 		set_desc(&d[1], (uintptr_t)status, 1, VRING_DESC_F_WRITE, 0);
 		vq->avail->ring[0] = 0;
 		virt_wmb();	/* as in virtq_publish_head() */
-		WRITE_ONCE16(vq->avail->idx, vq->avail_idx + vq->size + 1);
+		WRITE_ONCE(vq->avail->idx, vq->avail_idx + vq->size + 1);
 		return 0;
 	} else {
 		return -1;
@@ -160,7 +160,7 @@ static int expect_broken(void)
 	/* The config interrupt: counted by the handler, or the ISR bit. */
 	end = ms_now() + 1000;
 	irq_enable();
-	while (!vd.nr_config_irqs && !(vd.last_isr & 2) && ms_now() < end) {
+	while (!READ_ONCE(vd.nr_config_irqs) && !(vd.last_isr & 2) && ms_now() < end) {
 		if (vd.irq_mode == VIRQ_POLL)
 			isr |= virtio_read_isr(&vd);
 		if (isr & 2)
@@ -168,7 +168,7 @@ static int expect_broken(void)
 		cpu_relax();
 	}
 	irq_disable();
-	if (!vd.nr_config_irqs && !(vd.last_isr & 2) && !(isr & 2)) {
+	if (!READ_ONCE(vd.nr_config_irqs) && !(vd.last_isr & 2) && !(isr & 2)) {
 		printf("vhostile: %s: no configuration interrupt\n", name);
 		return -1;
 	}
