@@ -390,7 +390,8 @@ static int wait_irq(unsigned long seen, uint16_t tail, bool by_tail,
 			moved_at = 0;
 		} else if (!moved_at) {
 			moved_at = now;
-		} else if (now - moved_at > lost_ms && READ_ONCE(vd.nr_irqs) == seen) {
+		} else if (now - moved_at > lost_ms &&
+			   READ_ONCE(vd.nr_irqs) == seen) {
 			st.lost_irq++;
 			printf("pstress: LOST INTERRUPT: used->idx %u moved past %u %lu ms ago, no interrupt since (irqs %lu, requests %lu, completed %lu)\n",
 			       READ_ONCE(vq->used->idx),

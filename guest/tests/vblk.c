@@ -293,7 +293,8 @@ static int stream(uint64_t first, unsigned long nreqs, uint64_t wrap,
 
 		/* Wait for the trigger of the next completion round. */
 		last_progress = ms_now();
-		while (use_irq ? READ_ONCE(vd.nr_irqs) == seen : !virtq_more_used(vq)) {
+		while (use_irq ? READ_ONCE(vd.nr_irqs) == seen :
+				 !virtq_more_used(vq)) {
 			if (ms_now() - last_progress > 5000) {
 				printf("vblk: stream stalled, %u in flight, %lu done\n",
 				       inflight, completed);
