@@ -443,8 +443,16 @@ static int write_chunk(struct qcow2 *q, u64 voff, u64 *np, u64 len,
 		if (ret)
 			return ret;
 		tbl[l2i] = htobe64(off | QCOW2_OFLAG_COPIED);
-		return full_pwrite(q->fd, &tbl[l2i], 8,
-				   (q->l1[l1i] & QCOW2_L1E_OFFSET_MASK) + l2i * 8);
+		ret = full_pwrite(q->fd, &tbl[l2i], 8,
+				  (q->l1[l1i] & QCOW2_L1E_OFFSET_MASK) + l2i * 8);
+		/*
+		 * The file still says zero: so must the cache, or the next
+		 * write goes in place, succeeds, and reads as zeroes once
+		 * the table is loaded again.
+		 */
+		if (ret)
+			tbl[l2i] = htobe64(entry);
+		return ret;
 	}
 
 	ret = alloc_cluster(q, &new);
