@@ -27,8 +27,14 @@ int log_parse_level(const char *s, enum log_level *out)
 	return -EINVAL;
 }
 
+/*
+ * Keeps errno: callers say what failed, then return -errno.  A write to a
+ * closed or full stderr would otherwise replace the real error with
+ * EPIPE or ENOSPC.
+ */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
+	int saved = errno;
 	char buf[1024];
 	va_list ap;
 
@@ -42,4 +48,5 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	 * mid-line; the console may be in raw mode, hence the explicit \r.
 	 */
 	fprintf(stderr, "lkvm: %s: %s\r\n", level_names[lvl], buf);
+	errno = saved;
 }
