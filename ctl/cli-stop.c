@@ -221,9 +221,12 @@ int ctl_cli_stop(int argc, char **argv)
 		return LKVM_EXIT_USAGE;
 	}
 	if (all) {
+		/* It says why; a directory it ignored holds no VMs of ours. */
 		n = ctl_cli_names(&names);
-		if (n < 0)
+		if (n == -EPERM)
 			n = 0;
+		else if (n < 0)
+			return CTL_EXIT_FAILED;
 	} else {
 		int fd = ctl_connect(name);
 

@@ -108,13 +108,19 @@ int ctl_cli_names(char ***out)
 	char **names = NULL, **p;
 	const char *why;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
 	int ret;
 
 	*out = NULL;
 	ret = ctl_dir(dir, sizeof(dir));
-	if (ret)
+	if (ret == -ENOENT) {
+		fprintf(stderr, "lkvm: no control directory: neither XDG_RUNTIME_DIR nor HOME is an absolute path\n");
 		return ret;
+	}
+	if (ret) {
+		fprintf(stderr, "lkvm: the control directory's path is too long\n");
+		return ret;
+	}
 	/* Sockets in a directory others can write to prove nothing. */
 	ret = ctl_dir_prepare(dir, false, &why);
 	if (ret == -ENOENT)
@@ -125,8 +131,13 @@ int ctl_cli_names(char ***out)
 		return ret;
 	}
 	d = opendir(dir);
-	if (!d)
-		return -errno;
+	if (!d) {
+		ret = -errno;
+		fprintf(stderr, "lkvm: cannot read the control directory %s: %s\n",
+			dir, strerror(-ret));
+		return ret;
+	}
+	/* A name left out would be a VM that stop --all leaves running. */
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
@@ -137,24 +148,32 @@ int ctl_cli_names(char ***out)
 			cap = cap ? cap * 2 : 16;
 			p = realloc(names, cap * sizeof(*names));
 			if (!p)
-				break;
+				goto nomem;
 			names = p;
 		}
 		names[n] = strndup(de->d_name, len - sl);
-		if (names[n])
-			n++;
+		if (!names[n])
+			goto nomem;
+		names[++n] = NULL;
 	}
 	closedir(d);
+	d = NULL;
 done:
 	if (!names) {
 		names = calloc(1, sizeof(*names));
 		if (!names)
-			return -ENOMEM;
+			goto nomem;
 	}
 	names[n] = NULL;
 	qsort(names, n, sizeof(*names), ctl_cmp);
 	*out = names;
 	return (int)n;
+nomem:
+	if (d)
+		closedir(d);
+	ctl_cli_free_names(names);	/* NULL-terminated all along */
+	fprintf(stderr, "lkvm: out of memory listing the VMs\n");
+	return -ENOMEM;
 }
 
 void ctl_cli_free_names(char **names)
@@ -337,10 +356,8 @@ static int ctl_cli_list(struct ctl_opts *o)
 	int n, shown = 0;
 
 	n = ctl_cli_names(&names);
-	if (n < 0 && n != -EPERM) {
-		fprintf(stderr, "lkvm list: %s\n", strerror(-n));
-		return CTL_EXIT_FAILED;
-	}
+	if (n < 0 && n != -EPERM)
+		return CTL_EXIT_FAILED;	/* ctl_cli_names() said why */
 	if (o->json)
 		printf("[");
 	else

@@ -10,7 +10,8 @@
 /*
  * Names of the VMs with a socket in the control directory (live or not),
  * sorted; *@names is a NULL-terminated malloc'ed array.  Returns the
- * count or a negative errno.
+ * count, or a negative errno after saying why on stderr; -EPERM is a
+ * directory others can write to, which is ignored (no VMs listed).
  */
 int ctl_cli_names(char ***names);
 void ctl_cli_free_names(char **names);

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 [ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
 
-plan 31
+plan 37
 
 out=$TAP_TMP/out
 err=$TAP_TMP/err
@@ -73,5 +73,15 @@ else
 	like "$err" "tried: \./arch/x86/boot/bzImage /boot/vmlinuz-$(uname -r)" \
 		"no kernel: lists the defaults tried"
 fi
+
+# No control directory to look in: every command that lists VMs says why
+# and fails, rather than acting on none (stop --all used to exit 0).
+for c in list "pause --all" "stop --all"; do
+	# shellcheck disable=SC2086 # the command's words
+	env -u XDG_RUNTIME_DIR -u HOME "$LKVM" $c >"$out" 2>"$err"; st=$?
+	is "$st" 1 "$c without XDG_RUNTIME_DIR or HOME: exit status 1"
+	like "$err" '^lkvm: no control directory: neither XDG_RUNTIME_DIR nor HOME' \
+		"$c without XDG_RUNTIME_DIR or HOME: says so"
+done
 
 done_testing
