@@ -230,8 +230,10 @@ int qcow2_open_backing(struct qcow2 *q, const u8 *hdr, int dir_fd,
 	}
 	/* The directory by name only for messages and backing=on. */
 	dir = disk_split_path(img, &base);
-	if (!dir)
+	if (!dir) {
+		disk_err(err, errlen, "backing file of %s: out of memory", img);
 		return -ENOMEM;
+	}
 	/* Relative names are relative to the image, as in QEMU. */
 	if (name[0] == '/')
 		path = strdup(name);
@@ -239,6 +241,7 @@ int qcow2_open_backing(struct qcow2 *q, const u8 *hdr, int dir_fd,
 		path = NULL;
 	if (!path) {
 		free(dir);
+		disk_err(err, errlen, "backing file of %s: out of memory", img);
 		return -ENOMEM;
 	}
 	o.path = path;

@@ -642,8 +642,11 @@ static int load_tables(struct qcow2 *q, char *err, size_t errlen)
 
 	q->l1 = calloc(1, max_t(u64, l1_bytes, 8));
 	q->rt = malloc(rt_bytes);
-	if (!q->l1 || !q->rt)
+	if (!q->l1 || !q->rt) {
+		disk_err(err, errlen, "qcow2: no memory for the L1 and refcount tables (%llu bytes)",
+			 (unsigned long long)(l1_bytes + rt_bytes));
 		return -ENOMEM;
+	}
 	ret = full_pread(q->fd, q->l1, l1_bytes, q->h.l1_offset);
 	if (!ret)
 		ret = full_pread(q->fd, q->rt, rt_bytes, q->h.rt_offset);
@@ -693,6 +696,7 @@ int qcow2_open(struct disk *d, int fd, int dir_fd,
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		close(fd);
+		disk_err(err, errlen, "qcow2: out of memory");
 		return -ENOMEM;
 	}
 	q->d = d;
@@ -701,7 +705,13 @@ int qcow2_open(struct disk *d, int fd, int dir_fd,
 		ret = -errno;
 		goto fail;
 	}
-	/* Block devices holding qcow2 are not supported: size via st_size. */
+	/* Sizes, growth and allocation below are a regular file's. */
+	if (!S_ISREG(st.st_mode)) {
+		disk_err(err, errlen, "qcow2: only regular files are supported, not %s (format=raw uses a device as it is)",
+			 S_ISBLK(st.st_mode) ? "a block device" : "this file type");
+		ret = -ENOTSUP;
+		goto out;
+	}
 	q->file_size = (u64)st.st_size;
 	hlen = (size_t)min_t(u64, q->file_size, 1ULL << QCOW2_MAX_CLUSTER_BITS);
 	hdr = malloc(max_t(size_t, hlen, 1));
@@ -709,7 +719,8 @@ int qcow2_open(struct disk *d, int fd, int dir_fd,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = full_pread(fd, hdr, hlen, 0);
+	/* An empty file is for the parser to call too short. */
+	ret = hlen ? full_pread(fd, hdr, hlen, 0) : 0;
 	if (ret)
 		goto fail;
 	ret = qcow2_parse_header(hdr, hlen, q->file_size, &q->h, &why);

@@ -9,7 +9,7 @@ TOOL=${DISK_TOOL:-$(dirname "$LKVM")/tests/disk/disk-tool}
 [ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
 command -v qemu-img >/dev/null || skip_all "qemu-img not installed (qemu-utils)"
 cd "$TAP_TMP" || exit 1
-plan 16
+plan 18
 
 MNT=$TAP_TMP/mnt
 mkdir -p "$MNT"
@@ -101,4 +101,19 @@ start_err "direct on qcow2: exit 2" "only supported for raw" -d "c.qcow2,direct"
 start_err "unknown -d option: exit 2" "unknown --disk option 'foo'" -d "p.raw,foo"
 start_err "bad format: exit 2" "format must be raw or qcow2" -d "p.raw,format=vmdk"
 start_err "missing image: exit 2" "cannot open disk .*No such file" -d nonexistent.img
+: >empty.qcow2
+start_err "empty file as qcow2: exit 2" "cannot open disk .*qcow2: file too short for a qcow2 header" \
+	-d "empty.qcow2,format=qcow2"
+# Any loop device will do (ro: nothing is written); its size is not known
+# from st_size, which qcow2 would need.
+blk=
+for b in /dev/loop[0-9]*; do
+	[ -b "$b" ] && [ -r "$b" ] && { blk=$b; break; }
+done
+if [ -n "$blk" ]; then
+	start_err "block device as qcow2: exit 2" "cannot open disk .*qcow2: only regular files are supported, not a block device" \
+		-d "$blk,ro,format=qcow2"
+else
+	skip "block device as qcow2" "no readable loop device"
+fi
 done_testing
