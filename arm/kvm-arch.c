@@ -147,6 +147,11 @@ int arch__check_config(const struct lkvm_config *cfg)
 		fprintf(stderr, "lkvm run: --firmware and a kernel exclude each other\n");
 		return -EINVAL;
 	}
+	/* Refused, not ignored: arm64 guests have no I/O port to write. */
+	if (cfg->debug_exit) {
+		fprintf(stderr, "lkvm run: --debug-exit: not supported on arm64 (an x86 I/O port)\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -96,8 +96,10 @@ static void sandbox_help(FILE *f)
 "                          /lib/modules/<release>); a kernel build tree\n"
 "                          after 'make modules' works too\n"
 "\n"
-"Run options as for 'lkvm run' (see 'lkvm help run'); the defaults here are\n"
-"-c %d -m %uM. The kernel command line is \"" SANDBOX_PARAMS "\"\n"
+"Run options as for 'lkvm run' (see 'lkvm help run'), except that -i,\n"
+"--firmware and --nodefaults are refused and --console is ignored (the\n"
+"consoles here are virtio's). The defaults here are -c %d -m %uM. The\n"
+"kernel command line is \"" SANDBOX_PARAMS "\"\n"
 "followed by -p.\n"
 "\n"
 "Exit status (reason in --result-json):\n"
@@ -222,6 +224,10 @@ static int sandbox_parse(struct lkvm_config *cfg, struct sandbox_opts *o,
 	}
 	if (cfg->initrd) {
 		fprintf(stderr, "lkvm sandbox: -i is not for the sandbox: lkvm builds the initramfs itself\n");
+		return -EINVAL;
+	}
+	if (cfg->nodefaults) {
+		fprintf(stderr, "lkvm sandbox: --nodefaults would drop the sandbox's own command line (" SANDBOX_PARAMS "); add words with -p\n");
 		return -EINVAL;
 	}
 	if (cfg->nr_p9 + o->nr_shares + 1 > LKVM_MAX_9P) {

@@ -69,7 +69,8 @@ int arch__virtio_mmio_announce(struct kvm *kvm, u64 base, u64 size,
 struct lkvm_config;
 /*
  * Checks the arch-specific options after parsing (--irqchip, --pmu,
- * --dump-dtb, --firmware); prints one line and -EINVAL if unusable here.
+ * --dump-dtb, --firmware, --debug-exit); prints one line and -EINVAL if
+ * unusable here.
  */
 int arch__check_config(const struct lkvm_config *cfg);
 /* Checks a --cpu-features string; prints one line and -EINVAL if bad. */

@@ -50,6 +50,8 @@ sandbox_err "unknown option" "unknown option '--bogus' \\(see lkvm sandbox --hel
 	--bogus -- true
 sandbox_err "run option value" "invalid value 'lots' for --mem" -m lots -- true
 sandbox_err "-i" "-i is not for the sandbox" -k "$kernel" -i "$kernel" -- true
+sandbox_err "--nodefaults" "--nodefaults would drop the sandbox's own command line" \
+	-k "$kernel" --nodefaults -- true
 sandbox_err "missing kernel" "Unable to open kernel $TAP_TMP/nokernel" \
 	-k "$TAP_TMP/nokernel" -- true
 sandbox_err "--mods missing" "invalid value '$TAP_TMP/nomods' for --mods" \
