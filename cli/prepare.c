@@ -17,6 +17,7 @@
 int config_resolve_kernel(struct lkvm_config *cfg, const char *prog)
 {
 	const char *const *c;
+	int err;
 
 	/* --firmware replaces the kernel; the arch loader opens it. */
 	if (cfg->firmware)
@@ -38,14 +39,16 @@ int config_resolve_kernel(struct lkvm_config *cfg, const char *prog)
 		return -ENOENT;
 	}
 	if (access(cfg->kernel, R_OK)) {
+		err = errno;
 		fprintf(stderr, "  Fatal: Unable to open kernel %s: %s\n",
-			cfg->kernel, strerror(errno));
-		return -ENOENT;
+			cfg->kernel, strerror(err));
+		return -err;
 	}
 	if (cfg->initrd && access(cfg->initrd, R_OK)) {
+		err = errno;
 		fprintf(stderr, "  Fatal: Unable to open initrd %s: %s\n",
-			cfg->initrd, strerror(errno));
-		return -ENOENT;
+			cfg->initrd, strerror(err));
+		return -err;
 	}
 	return 0;
 }

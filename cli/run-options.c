@@ -13,6 +13,7 @@
 #include "lkvm/config.h"
 #include "lkvm/disk.h"
 #include "lkvm/net.h"
+#include "lkvm/opt-err.h"
 #include "lkvm/virtio.h"
 
 enum {
@@ -319,7 +320,7 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
 
 	if (cfg->nr_disks == LKVM_MAX_DISKS) {
-		fprintf(stderr, "lkvm run: too many disks (at most %d)\n",
+		fprintf(stderr, "lkvm %s: too many disks (at most %d)\n", prog,
 			LKVM_MAX_DISKS);
 		return -EINVAL;
 	}
@@ -372,8 +373,8 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 						 "format must be raw or qcow2");
 		} else {
 			fprintf(stderr,
-				"lkvm run: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=, queue-threads, backing=)\n",
-				(int)n, opt, arg);
+				"lkvm %s: unknown --disk option '%.*s' in '%s' (ro, direct, format=, num-queues=, queue-threads, backing=)\n",
+				prog, (int)n, opt, arg);
 			return -EINVAL;
 		}
 		comma = next;
@@ -381,7 +382,7 @@ static int parse_disk(struct lkvm_config *cfg, const char *arg)
 	free(disk_paths[cfg->nr_disks]);
 	disk_paths[cfg->nr_disks] = strndup(arg, len);
 	if (!disk_paths[cfg->nr_disks]) {
-		fprintf(stderr, "lkvm run: out of memory\n");
+		fprintf(stderr, "lkvm %s: out of memory\n", prog);
 		return -ENOMEM;
 	}
 	d->path = disk_paths[cfg->nr_disks];
@@ -421,7 +422,7 @@ static int parse_9p(struct lkvm_config *cfg, const char *arg)
 	char why[128];
 
 	if (n == LKVM_MAX_9P) {
-		fprintf(stderr, "lkvm run: too many --9p shares (at most %d)\n",
+		fprintf(stderr, "lkvm %s: too many --9p shares (at most %d)\n", prog,
 			LKVM_MAX_9P);
 		return -EINVAL;
 	}
@@ -444,8 +445,8 @@ static int parse_9p(struct lkvm_config *cfg, const char *arg)
 	}
 	if (opt && strcmp(opt, "ro")) {
 		fprintf(stderr,
-			"lkvm run: unknown --9p option '%s' in '%s' (ro)\n",
-			opt, arg);
+			"lkvm %s: unknown --9p option '%s' in '%s' (ro)\n",
+			prog, opt, arg);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < n; i++) {
@@ -462,7 +463,7 @@ static int parse_9p(struct lkvm_config *cfg, const char *arg)
 	p9_dirs[n] = strndup(arg, dir_len);
 	p9_tags[n] = strndup(tag, tag_len);
 	if (!p9_dirs[n] || !p9_tags[n]) {
-		fprintf(stderr, "lkvm run: out of memory\n");
+		fprintf(stderr, "lkvm %s: out of memory\n", prog);
 		return -ENOMEM;
 	}
 	if (stat(p9_dirs[n], &st)) {
@@ -488,7 +489,7 @@ static int parse_net(struct lkvm_config *cfg, const char *arg)
 	char err[128];
 
 	if (cfg->nr_nets == LKVM_MAX_NETS) {
-		fprintf(stderr, "lkvm run: too many network devices (at most %d)\n",
+		fprintf(stderr, "lkvm %s: too many network devices (at most %d)\n", prog,
 			LKVM_MAX_NETS);
 		return -EINVAL;
 	}
@@ -563,6 +564,7 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 		      const struct config_extra_opts *extra)
 {
 	unsigned long n;
+	char optbuf[3];
 	bool on;
 	int c;
 
@@ -754,7 +756,8 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 		default:
 			fprintf(stderr,
 				"lkvm %s: unknown option '%s' (see lkvm %s --help)\n",
-				prog, argv[optind - 1], prog);
+				prog, opt_err_name(argv, optbuf, sizeof(optbuf)),
+				prog);
 			return -EINVAL;
 		}
 	}

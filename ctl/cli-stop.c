@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "lkvm/ctl.h"
 #include "lkvm/exit.h"
+#include "lkvm/opt-err.h"
 
 /* How long a guest gets to act on the power-off request by default. */
 #define CTL_STOP_DEFAULT_TIMEOUT_S	30
@@ -173,7 +174,7 @@ int ctl_cli_stop(int argc, char **argv)
 	const char *name = NULL;
 	bool all = false, force = false, json = false;
 	struct ctl_stop *vms = NULL;
-	char **names = NULL, *end;
+	char **names = NULL, *end, optbuf[3];
 	int c, n = 0, ret = 0;
 
 	optind = 1;
@@ -207,7 +208,8 @@ int ctl_cli_stop(int argc, char **argv)
 			return 0;
 		default:
 			fprintf(stderr, "lkvm stop: unknown option or missing value '%s'; see 'lkvm help stop'\n",
-				argv[optind - 1]);
+				c == ':' ? argv[optind - 1] :
+				opt_err_name(argv, optbuf, sizeof(optbuf)));
 			return LKVM_EXIT_USAGE;
 		}
 	}

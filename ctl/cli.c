@@ -18,6 +18,7 @@
 #include "path.h"
 #include "lkvm/ctl.h"
 #include "lkvm/exit.h"
+#include "lkvm/opt-err.h"
 
 static const struct {
 	const char *name;
@@ -285,6 +286,7 @@ static int ctl_parse(const char *cmd, int argc, char **argv,
 {
 	const struct ctl_cmd_opts *co = NULL;
 	bool balloon = !strcmp(cmd, "balloon");
+	char optbuf[3];
 	int c;
 
 	for (size_t i = 0; i < sizeof(ctl_cmd_opts) / sizeof(ctl_cmd_opts[0]); i++)
@@ -327,7 +329,8 @@ static int ctl_parse(const char *cmd, int argc, char **argv,
 			return 1;
 		default:
 			fprintf(stderr, "lkvm %s: unknown option or missing value '%s'; see 'lkvm help %s'\n",
-				cmd, argv[optind - 1], cmd);
+				cmd, c == ':' ? argv[optind - 1] :
+				opt_err_name(argv, optbuf, sizeof(optbuf)), cmd);
 			return -EINVAL;
 		}
 	}

@@ -56,8 +56,19 @@ static int tap_run_script(const char *script, const char *ifname)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	/* 127 is the child's own: execl() failed (no such file, not +x). */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		pr_err("net: cannot run %s %s (missing, not executable, or it exited 127)",
+		       script, ifname);
+		return -ENOEXEC;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		pr_err("net: %s %s failed (status 0x%x)", script, ifname, status);
+		if (WIFSIGNALED(status))
+			pr_err("net: %s %s killed by signal %d", script, ifname,
+			       WTERMSIG(status));
+		else
+			pr_err("net: %s %s exited with status %d", script,
+			       ifname, WEXITSTATUS(status));
 		return -EIO;
 	}
 	return 0;

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 [ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
 
-plan 37
+plan 41
 
 out=$TAP_TMP/out
 err=$TAP_TMP/err
@@ -73,6 +73,11 @@ else
 	like "$err" "tried: \./arch/x86/boot/bzImage /boot/vmlinuz-$(uname -r)" \
 		"no kernel: lists the defaults tried"
 fi
+
+# An unknown short option inside a group ("-Xk") is named, not the
+# argument before it.
+check_usage_error "run -Xk" "unknown option '-X'" run -Xk /dev/null
+check_usage_error "stop -Xn" "unknown option or missing value '-X'" stop -Xn x
 
 # No control directory to look in: every command that lists VMs says why
 # and fails, rather than acting on none (stop --all used to exit 0).

@@ -23,7 +23,7 @@ trap cleanup EXIT
 ip -n "$NS" tuntap add dev vt0 mode tap
 ip -n "$NS" link set vt0 up
 
-plan 15
+plan 19
 
 # A script that records the capabilities it runs with.
 cat >"$TAP_TMP/caps.sh" <<'EOF'
@@ -90,6 +90,21 @@ like "$TAP_TMP/up.out" '^CapEff:[[:space:]]*0*[1-9a-f]' "script= ran with capabi
 like "$TAP_TMP/down.out" '^CapEff:[[:space:]]*0+$' "downscript= ran without capabilities"
 like "$TAP_TMP/down.out" '^CapPrm:[[:space:]]*0+$' "downscript= cannot regain them"
 like "$TAP_TMP/down.out" '^NoNewPrivs:[[:space:]]*1$' "downscript= runs with no_new_privs"
+
+# A script= that cannot run, and one that fails: lkvm stops before the
+# guest and says which.
+ip netns exec "$NS" "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
+	-n "mode=tap,tapif=vt0,script=$TAP_TMP/nonexistent.sh" \
+	>"$TAP_TMP/s.out" 2>"$TAP_TMP/s.err"
+is "$?" 2 "script= missing: status 2"
+like "$TAP_TMP/s.err" "cannot run $TAP_TMP/nonexistent.sh vt0" "script= missing: says so"
+printf '#!/bin/sh\nexit 3\n' >"$TAP_TMP/fail.sh"
+chmod 755 "$TAP_TMP/fail.sh"
+ip netns exec "$NS" "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
+	-n "mode=tap,tapif=vt0,script=$TAP_TMP/fail.sh" \
+	>"$TAP_TMP/s.out" 2>"$TAP_TMP/s.err"
+is "$?" 4 "script= exits 3: lkvm fails (status 4)"
+like "$TAP_TMP/s.err" "fail.sh vt0 exited with status 3" "script= exits 3: the status is named"
 
 # Root with only CAP_NET_ADMIN left (as setpriv leaves it): no CAP_SETPCAP,
 # so the bounding set stays, everything else goes.
