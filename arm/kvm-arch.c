@@ -126,30 +126,32 @@ int arch__handle_exit(struct kvm_cpu *cpu)
 	}
 }
 
-int arch__check_cpu_features(const char *spec)
+int arch__check_cpu_features(const char *spec, const char *prog)
 {
-	fprintf(stderr, "lkvm run: --cpu-features '%s': not supported on arm64\n",
-		spec);
+	fprintf(stderr, "lkvm %s: --cpu-features '%s': not supported on arm64\n",
+		prog, spec);
 	return -EINVAL;
 }
 
-int arch__check_config(const struct lkvm_config *cfg)
+int arch__check_config(const struct lkvm_config *cfg, const char *prog)
 {
 	enum arm_irqchip type;
 
 	if (cfg->irqchip && gic__parse(cfg->irqchip, &type)) {
 		fprintf(stderr,
-			"lkvm run: invalid value '%s' for --irqchip: expected auto, gicv2, gicv2m, gicv3 or gicv3-its\n",
-			cfg->irqchip);
+			"lkvm %s: invalid value '%s' for --irqchip: expected auto, gicv2, gicv2m, gicv3 or gicv3-its\n",
+			prog, cfg->irqchip);
 		return -EINVAL;
 	}
 	if (cfg->firmware && cfg->kernel) {
-		fprintf(stderr, "lkvm run: --firmware and a kernel exclude each other\n");
+		fprintf(stderr, "lkvm %s: --firmware and a kernel exclude each other\n",
+			prog);
 		return -EINVAL;
 	}
 	/* Refused, not ignored: arm64 guests have no I/O port to write. */
 	if (cfg->debug_exit) {
-		fprintf(stderr, "lkvm run: --debug-exit: not supported on arm64 (an x86 I/O port)\n");
+		fprintf(stderr, "lkvm %s: --debug-exit: not supported on arm64 (an x86 I/O port)\n",
+			prog);
 		return -EINVAL;
 	}
 	return 0;

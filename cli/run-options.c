@@ -564,7 +564,7 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 		      const struct config_extra_opts *extra)
 {
 	unsigned long n;
-	char optbuf[3];
+	char optbuf[64];
 	bool on;
 	int c;
 
@@ -678,7 +678,7 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 						 "expected error, warning, info or debug");
 			break;
 		case OPT_CPU_FEATURES:
-			if (arch__check_cpu_features(optarg))
+			if (arch__check_cpu_features(optarg, prog))
 				return -EINVAL;
 			cfg->cpu_features = optarg;
 			break;
@@ -751,13 +751,14 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 			return 1;
 		case ':':
 			fprintf(stderr, "lkvm %s: option '%s' needs a value\n",
-				prog, argv[optind - 1]);
+				prog, opt_err_name(argv, options, optbuf,
+						   sizeof(optbuf)));
 			return -EINVAL;
 		default:
 			fprintf(stderr,
 				"lkvm %s: unknown option '%s' (see lkvm %s --help)\n",
-				prog, opt_err_name(argv, optbuf, sizeof(optbuf)),
-				prog);
+				prog, opt_err_name(argv, options, optbuf,
+						   sizeof(optbuf)), prog);
 			return -EINVAL;
 		}
 	}
@@ -778,5 +779,5 @@ static int parse_opts(struct lkvm_config *cfg, int argc, char **argv,
 			 (int)getpid());
 		cfg->name = default_name;
 	}
-	return arch__check_config(cfg);
+	return arch__check_config(cfg, prog);
 }

@@ -174,12 +174,12 @@ int ctl_cli_stop(int argc, char **argv)
 	const char *name = NULL;
 	bool all = false, force = false, json = false;
 	struct ctl_stop *vms = NULL;
-	char **names = NULL, *end, optbuf[3];
+	char **names = NULL, *end, optbuf[64];
 	int c, n = 0, ret = 0;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:at:fh", stop_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:at:fh", stop_opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -208,8 +208,8 @@ int ctl_cli_stop(int argc, char **argv)
 			return 0;
 		default:
 			fprintf(stderr, "lkvm stop: unknown option or missing value '%s'; see 'lkvm help stop'\n",
-				c == ':' ? argv[optind - 1] :
-				opt_err_name(argv, optbuf, sizeof(optbuf)));
+				opt_err_name(argv, stop_opts, optbuf,
+					     sizeof(optbuf)));
 			return LKVM_EXIT_USAGE;
 		}
 	}

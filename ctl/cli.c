@@ -241,38 +241,41 @@ enum { OPT_JSON = 256 };
 #define CTL_OPT(l, arg, c) { l, arg, NULL, c }
 #define CTL_OPT_END { NULL, 0, NULL, 0 }
 
-/* Each command's options: kvmtool's letters, and --json. */
+/*
+ * Each command's options: kvmtool's letters, and --json.  The leading ':'
+ * makes a missing value ':' rather than '?', so the two get told apart.
+ */
 static const struct ctl_cmd_opts {
 	const char *cmd, *shortopts;
 	struct option longopts[8];
 } ctl_cmd_opts[] = {
-	{ "list", "ih", {
+	{ "list", ":ih", {
 		CTL_OPT("run", no_argument, 'i'),
 		CTL_OPT("json", no_argument, OPT_JSON),
 		CTL_OPT("help", no_argument, 'h'), CTL_OPT_END } },
-	{ "pause", "n:ah", {
+	{ "pause", ":n:ah", {
 		CTL_OPT("name", required_argument, 'n'),
 		CTL_OPT("all", no_argument, 'a'),
 		CTL_OPT("json", no_argument, OPT_JSON),
 		CTL_OPT("help", no_argument, 'h'), CTL_OPT_END } },
-	{ "resume", "n:ah", {
+	{ "resume", ":n:ah", {
 		CTL_OPT("name", required_argument, 'n'),
 		CTL_OPT("all", no_argument, 'a'),
 		CTL_OPT("json", no_argument, OPT_JSON),
 		CTL_OPT("help", no_argument, 'h'), CTL_OPT_END } },
-	{ "stat", "n:mh", {
+	{ "stat", ":n:mh", {
 		CTL_OPT("name", required_argument, 'n'),
 		CTL_OPT("memory", no_argument, 'm'),
 		CTL_OPT("json", no_argument, OPT_JSON),
 		CTL_OPT("help", no_argument, 'h'), CTL_OPT_END } },
-	{ "debug", "n:dm:s:h", {
+	{ "debug", ":n:dm:s:h", {
 		CTL_OPT("name", required_argument, 'n'),
 		CTL_OPT("dump", no_argument, 'd'),
 		CTL_OPT("nmi", required_argument, 'm'),
 		CTL_OPT("sysrq", required_argument, 's'),
 		CTL_OPT("json", no_argument, OPT_JSON),
 		CTL_OPT("help", no_argument, 'h'), CTL_OPT_END } },
-	{ "balloon", "n:i:d:h", {
+	{ "balloon", ":n:i:d:h", {
 		CTL_OPT("name", required_argument, 'n'),
 		CTL_OPT("inflate", required_argument, 'i'),
 		CTL_OPT("deflate", required_argument, 'd'),
@@ -286,7 +289,7 @@ static int ctl_parse(const char *cmd, int argc, char **argv,
 {
 	const struct ctl_cmd_opts *co = NULL;
 	bool balloon = !strcmp(cmd, "balloon");
-	char optbuf[3];
+	char optbuf[64];
 	int c;
 
 	for (size_t i = 0; i < sizeof(ctl_cmd_opts) / sizeof(ctl_cmd_opts[0]); i++)
@@ -329,8 +332,8 @@ static int ctl_parse(const char *cmd, int argc, char **argv,
 			return 1;
 		default:
 			fprintf(stderr, "lkvm %s: unknown option or missing value '%s'; see 'lkvm help %s'\n",
-				cmd, c == ':' ? argv[optind - 1] :
-				opt_err_name(argv, optbuf, sizeof(optbuf)), cmd);
+				cmd, opt_err_name(argv, co->longopts, optbuf,
+						  sizeof(optbuf)), cmd);
 			return -EINVAL;
 		}
 	}
@@ -414,10 +417,12 @@ static int ctl_cli_each(const char *cmd, struct ctl_opts *o,
 	int ret = 0, n, shown = 0;
 
 	if (o->all) {
+		/* It says why; a directory it ignored holds no VMs of ours. */
 		n = ctl_cli_names(&names);
-		if (n < 0)
+		if (n < 0 && n != -EPERM)
 			return CTL_EXIT_FAILED;
-		list = names;
+		one[0] = NULL;
+		list = n < 0 ? one : names;
 	}
 	if (o->json && multi)
 		printf("[");

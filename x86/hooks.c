@@ -21,7 +21,7 @@ u32 arch__irq_line_encode(unsigned int irq)
 	return irq;
 }
 
-int arch__check_config(const struct lkvm_config *cfg)
+int arch__check_config(const struct lkvm_config *cfg, const char *prog)
 {
 	const char *opt = NULL;
 
@@ -39,6 +39,6 @@ int arch__check_config(const struct lkvm_config *cfg)
 		opt = "--disable-ptrauth";
 	if (!opt)
 		return 0;
-	fprintf(stderr, "lkvm run: %s is not supported on x86\n", opt);
+	fprintf(stderr, "lkvm %s: %s is not supported on x86\n", prog, opt);
 	return -EINVAL;
 }

@@ -141,7 +141,7 @@ int arch__handle_exit(struct kvm_cpu *cpu)
 	}
 }
 
-int arch__check_cpu_features(const char *spec)
+int arch__check_cpu_features(const char *spec, const char *prog __unused)
 {
 	return cpuid__check_spec(spec);
 }

@@ -69,12 +69,15 @@ int arch__virtio_mmio_announce(struct kvm *kvm, u64 base, u64 size,
 struct lkvm_config;
 /*
  * Checks the arch-specific options after parsing (--irqchip, --pmu,
- * --dump-dtb, --firmware, --debug-exit); prints one line and -EINVAL if
- * unusable here.
+ * --dump-dtb, --firmware, --debug-exit); prints one line, "lkvm @prog: ...",
+ * and -EINVAL if unusable here.
  */
-int arch__check_config(const struct lkvm_config *cfg);
-/* Checks a --cpu-features string; prints one line and -EINVAL if bad. */
-int arch__check_cpu_features(const char *spec);
+int arch__check_config(const struct lkvm_config *cfg, const char *prog);
+/*
+ * Checks a --cpu-features string; prints one line and -EINVAL if bad.
+ * @prog: the command, for the message ("run", "sandbox").
+ */
+int arch__check_cpu_features(const char *spec, const char *prog);
 /* The kernel images tried when -k is not given, NULL-terminated. */
 const char *const *arch__default_kernels(void);
 

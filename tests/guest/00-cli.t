@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 [ -x "$LKVM" ] || skip_all "lkvm not built at $LKVM"
 
-plan 41
+plan 43
 
 out=$TAP_TMP/out
 err=$TAP_TMP/err
@@ -78,6 +78,8 @@ fi
 # argument before it.
 check_usage_error "run -Xk" "unknown option '-X'" run -Xk /dev/null
 check_usage_error "stop -Xn" "unknown option or missing value '-X'" stop -Xn x
+# A long option is named as given, not by its short letter.
+check_usage_error "stop --timeout" "missing value '--timeout'" stop --timeout
 
 # No control directory to look in: every command that lists VMs says why
 # and fails, rather than acting on none (stop --all used to exit 0).

@@ -10,7 +10,7 @@ need_guest idle poweroff
 ABUSE=${CTL_ABUSE:-$(dirname "$LKVM")/tests/ctl/ctl-abuse}
 [ -x "$ABUSE" ] || skip_all "ctl-abuse not built ($ABUSE)"
 
-plan 64
+plan 71
 
 export XDG_RUNTIME_DIR=$TAP_TMP/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
@@ -106,6 +106,19 @@ else
 	skip "another uid: SO_PEERCRED" "needs root and setpriv"
 fi
 alive c1 "another uid"
+
+# A control directory others could write to proves nothing: every command
+# that lists VMs says it ignores it and finds none (stop --all stops none).
+chmod 770 "$DIR"
+for c in list "pause --all" "stop --all"; do
+	# shellcheck disable=SC2086 # the command's words
+	"$LKVM" $c >/dev/null 2>"$TAP_TMP/perm.err"; st=$?
+	is "$st" 0 "$c, directory 0770: no VMs, status 0"
+	like "$TAP_TMP/perm.err" "ignoring the control directory .*chmod 700" \
+		"$c, directory 0770: says why"
+done
+chmod 700 "$DIR"
+alive c1 "unsafe control directory"
 
 # Misbehaving clients: each is answered or dropped, and the VM goes on.
 S=$DIR/c1.sock

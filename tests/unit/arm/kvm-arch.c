@@ -31,7 +31,8 @@ static int check_any(const struct lkvm_config *cfg, const char *spec)
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
-	ret = cfg ? arch__check_config(cfg) : arch__check_cpu_features(spec);
+	ret = cfg ? arch__check_config(cfg, "sandbox") :
+		    arch__check_cpu_features(spec, "sandbox");
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -61,8 +62,8 @@ int main(void)
 	cfg.debug_exit = true;
 	ret = check(&cfg);
 	ok(ret == -EINVAL, "--debug-exit refused (%d)", ret);
-	ok(strstr(msg, "--debug-exit") && strstr(msg, "arm64"),
-	   "the line names --debug-exit and arm64: %s", msg);
+	ok(strstr(msg, "lkvm sandbox: --debug-exit") && strstr(msg, "arm64"),
+	   "the line names the command, --debug-exit and arm64: %s", msg);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.irqchip = "gicv4";
