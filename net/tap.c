@@ -37,30 +37,54 @@ struct net_tap {
 	bool dgram;			/* fd= is a SOCK_DGRAM socket */
 };
 
-/* Runs "@script @ifname" and waits for it; 0 if it exited with 0. */
+/*
+ * Runs "@script @ifname" and waits for it: 0 if it exited with 0, the
+ * exec's -errno if it could not be run (a usage error: no such file, not
+ * executable), -EIO if it ran and failed.
+ */
 static int tap_run_script(const char *script, const char *ifname)
 {
-	int status;
+	int status, err = 0, fds[2];
+	ssize_t n;
 	pid_t pid;
 
 	if (!script || !strcmp(script, "none"))
 		return 0;
-	pid = fork();
-	if (pid < 0)
+	/*
+	 * The child's execl() errno comes back through the pipe; a successful
+	 * exec closes it (O_CLOEXEC) and the read sees end of file.  Exit
+	 * statuses cannot tell the two apart: a shell script's own
+	 * "command not found" is 127 too.
+	 */
+	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return -err;
+	}
 	if (!pid) {
 		signal(SIGPIPE, SIG_DFL);	/* lkvm ignores it; the script must not */
 		execl(script, script, ifname, (char *)NULL);
+		err = errno;
+		/* Nothing is left to try if this fails: the parent sees 127. */
+		if (write(fds[1], &err, sizeof(err)) < 0)
+			(void)0;
 		_exit(127);
 	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	/* 127 is the child's own: execl() failed (no such file, not +x). */
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		pr_err("net: cannot run %s %s (missing, not executable, or it exited 127)",
-		       script, ifname);
-		return -ENOEXEC;
+	if (n == (ssize_t)sizeof(err) && err > 0) {
+		pr_err("net: cannot run %s: %s", script, strerror(err));
+		return -err;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		if (WIFSIGNALED(status))

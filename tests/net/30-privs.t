@@ -23,7 +23,7 @@ trap cleanup EXIT
 ip -n "$NS" tuntap add dev vt0 mode tap
 ip -n "$NS" link set vt0 up
 
-plan 19
+plan 21
 
 # A script that records the capabilities it runs with.
 cat >"$TAP_TMP/caps.sh" <<'EOF'
@@ -97,7 +97,7 @@ ip netns exec "$NS" "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
 	-n "mode=tap,tapif=vt0,script=$TAP_TMP/nonexistent.sh" \
 	>"$TAP_TMP/s.out" 2>"$TAP_TMP/s.err"
 is "$?" 2 "script= missing: status 2"
-like "$TAP_TMP/s.err" "cannot run $TAP_TMP/nonexistent.sh vt0" "script= missing: says so"
+like "$TAP_TMP/s.err" "cannot run $TAP_TMP/nonexistent.sh: No such file" "script= missing: says so"
 printf '#!/bin/sh\nexit 3\n' >"$TAP_TMP/fail.sh"
 chmod 755 "$TAP_TMP/fail.sh"
 ip netns exec "$NS" "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
@@ -105,6 +105,15 @@ ip netns exec "$NS" "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
 	>"$TAP_TMP/s.out" 2>"$TAP_TMP/s.err"
 is "$?" 4 "script= exits 3: lkvm fails (status 4)"
 like "$TAP_TMP/s.err" "fail.sh vt0 exited with status 3" "script= exits 3: the status is named"
+# A script whose own command is not found exits 127: a failed script
+# (status 4), not a script that could not be run.
+printf '#!/bin/sh\n/nonexistent/cmd\n' >"$TAP_TMP/nf.sh"
+chmod 755 "$TAP_TMP/nf.sh"
+ip netns exec "$NS" "$LKVM" run -k "$GUEST_DIR/idle.bzImage" -m 32M \
+	-n "mode=tap,tapif=vt0,script=$TAP_TMP/nf.sh" \
+	>"$TAP_TMP/s.out" 2>"$TAP_TMP/s.err"
+is "$?" 4 "script= exits 127 itself: lkvm fails (status 4)"
+like "$TAP_TMP/s.err" "nf.sh vt0 exited with status 127" "script= exits 127 itself: named as its status"
 
 # Root with only CAP_NET_ADMIN left (as setpriv leaves it): no CAP_SETPCAP,
 # so the bounding set stays, everything else goes.
