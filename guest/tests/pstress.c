@@ -396,7 +396,8 @@ static int wait_irq(unsigned long seen, uint16_t tail, bool by_tail,
 			printf("pstress: LOST INTERRUPT: used->idx %u moved past %u %lu ms ago, no interrupt since (irqs %lu, requests %lu, completed %lu)\n",
 			       READ_ONCE(vq->used->idx),
 			       by_tail ? tail : vq->last_used, now - moved_at,
-			       READ_ONCE(vd.nr_irqs), st.requests, st.completed);
+			       READ_ONCE(vd.nr_irqs), st.requests,
+			       st.completed);
 			virtq_dump(vq);
 			return -1;
 		}

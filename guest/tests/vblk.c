@@ -507,7 +507,8 @@ static long vblk_main(long unused)
 		 * the whole run, since a busy callback loop may legally keep
 		 * finding work through the counted part.
 		 */
-		if (vd.irq_mode != VIRQ_POLL && READ_ONCE(vd.nr_irqs) == irqs0) {
+		if (vd.irq_mode != VIRQ_POLL &&
+		    READ_ONCE(vd.nr_irqs) == irqs0) {
 			puts("vblk: no interrupt received");
 			return 1;
 		}
@@ -526,7 +527,8 @@ static long vblk_main(long unused)
 			return 1;
 		t1 = ms_now();
 		printf("vblk: kicks=%lu interrupts=%lu requests=%lu (event_idx=%d irq=%s depth=%u, %lu ms)\n",
-		       vd.vqs[0]->nr_kicks, READ_ONCE(vd.nr_irqs) - irqs0, nr_requests,
+		       vd.vqs[0]->nr_kicks, READ_ONCE(vd.nr_irqs) - irqs0,
+		       nr_requests,
 		       vd.event_idx, virtio_irq_name(vd.irq_mode), depth,
 		       t1 - t0);
 		if (bad_sector >= 0) {

@@ -160,7 +160,8 @@ static int expect_broken(void)
 	/* The config interrupt: counted by the handler, or the ISR bit. */
 	end = ms_now() + 1000;
 	irq_enable();
-	while (!READ_ONCE(vd.nr_config_irqs) && !(vd.last_isr & 2) && ms_now() < end) {
+	while (!READ_ONCE(vd.nr_config_irqs) && !(READ_ONCE(vd.last_isr) & 2) &&
+	       ms_now() < end) {
 		if (vd.irq_mode == VIRQ_POLL)
 			isr |= virtio_read_isr(&vd);
 		if (isr & 2)
@@ -168,7 +169,8 @@ static int expect_broken(void)
 		cpu_relax();
 	}
 	irq_disable();
-	if (!READ_ONCE(vd.nr_config_irqs) && !(vd.last_isr & 2) && !(isr & 2)) {
+	if (!READ_ONCE(vd.nr_config_irqs) && !(READ_ONCE(vd.last_isr) & 2) &&
+	    !(isr & 2)) {
 		printf("vhostile: %s: no configuration interrupt\n", name);
 		return -1;
 	}
