@@ -174,7 +174,7 @@ static int parse_kv(struct lkvm_net *n, char *key, char *val, char *err,
 	} else if (!strcmp(key, "hostfwd")) {
 		if (net_parse_hostfwd(val, &fwd))
 			return fail(err, errlen,
-				    "hostfwd '%s': expected tcp|udp:[addr]:port-[addr]:port",
+				    "hostfwd '%s': expected [tcp|udp]:[addr]:port-[addr]:port",
 				    val);
 		if (n->nr_hostfwd == LKVM_NET_MAX_FWDS)
 			return fail(err, errlen, "%s: too many hostfwd", val);

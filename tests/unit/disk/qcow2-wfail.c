@@ -24,7 +24,13 @@
 
 #define CS	65536ULL
 
-/* File offset of the 8-byte write to fail once; 0: none. */
+/*
+ * File offset of the 8-byte write to fail once; 0: none.  Set before the
+ * request is submitted and read by whichever thread runs it: the
+ * submission (disk lock, worker hand-off) orders the two, so relaxed
+ * atomics only keep TSan and the compiler honest.  `failed` is read
+ * after the completion, ordered the same way through done()/io().
+ */
 static u64 fail_at;
 static unsigned int failed;
 
@@ -46,6 +52,7 @@ int __wrap_full_pwrite(int fd, const void *buf, size_t len, u64 off)
 static void done(struct disk_req *r, int ret)
 {
 	r->ret = ret;
+	/* Pairs with the acquire in io(): r->ret is seen with the flag. */
 	__atomic_store_n((int *)r->opaque, 1, __ATOMIC_RELEASE);
 }
 
@@ -60,6 +67,7 @@ static int io(struct disk *d, enum disk_op op, u64 off, void *buf, u64 len)
 
 	if (ret)
 		return ret;
+	/* Pairs with done()'s release store. */
 	while (!__atomic_load_n(&fin, __ATOMIC_ACQUIRE)) {
 		poll(&p, 1, 1000);
 		disk_poll(d);
