@@ -46,7 +46,13 @@ const struct seccomp_list seccomp_common_list = {
  * KVM_SET_VCPU_EVENTS, the external abort an undecodable MMIO access gets.
  */
 static const char *const vcpu_calls[] = {
-	"read", "writev", "epoll_ctl", "close", NULL,
+	"read", "writev", "epoll_ctl", "close",
+	/*
+	 * A reset or bus mastering turned off, written by the guest, waits
+	 * here for the disk's requests in flight (virtio-blk's drain):
+	 * reaping libaio completions, resubmitting a short transfer's rest.
+	 */
+	"io_getevents", "io_pgetevents", "io_submit", NULL,
 };
 
 static const unsigned long vcpu_ioctls[] = {

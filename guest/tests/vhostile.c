@@ -13,6 +13,10 @@
  *   badnotify  notify for queue 99: ignored
  *   busmaster  (PCI) bus mastering off with requests pending: nothing
  *              completes until it is back on, then everything does
+ *   resetflight  reset (status 0) while writes and flushes are still
+ *              with the host's disk, 20 times: lkvm waits for them and
+ *              the device works afterwards (the reset runs on the vCPU
+ *              thread, under its seccomp filter)
  *
  * Malformed rings must make the device set NEEDS_RESET and raise a
  * configuration interrupt (ISR bit 1 / config vector); the guest then
@@ -231,6 +235,56 @@ static int busmaster(struct virtq *vq)
 	return 0;
 }
 
+/*
+ * Writes and flushes, a kick, a moment for the device thread to hand them
+ * to the host (a flush is an aio fdsync there, in flight for a while),
+ * then a reset.  Nothing is waited for: the reset must wait itself.
+ */
+static int resetflight(void)
+{
+	static struct virtio_blk_req_hdr *h;
+	static uint8_t *st, *buf;
+	struct vsg sg[3];
+	uint64_t feat = 1ULL << VIRTIO_BLK_F_FLUSH, end;
+	unsigned int i, round;
+	struct virtq *vq;
+
+	h = valloc(16 * sizeof(*h), 16);
+	st = valloc(16, 4);
+	buf = vmalloc_pages(8 * 4096);
+	for (round = 0; round < 20; round++) {
+		vq = vd.vqs[0];
+		for (i = 0; i < 16; i++) {
+			bool flush = i >= 8;
+
+			h[i].type = flush ? VIRTIO_BLK_T_FLUSH : VIRTIO_BLK_T_OUT;
+			h[i].sector = flush ? 0 : 8 * i;
+			st[i] = 0xff;
+			sg[0] = (struct vsg){ &h[i], sizeof(h[i]) };
+			sg[1] = (struct vsg){ buf + 4096 * (i % 8), 4096 };
+			sg[2] = (struct vsg){ &st[i], 1 };
+			if (flush) {
+				sg[1] = sg[2];
+				if (virtq_add(vq, sg, 1, 1, &h[i], false))
+					return -1;
+			} else if (virtq_add(vq, sg, 2, 1, &h[i], false)) {
+				return -1;
+			}
+		}
+		virtq_notify(vq);
+		end = us_now() + 200;
+		while (us_now() < end)
+			cpu_relax();
+		virtio_reset(&vd);
+		if (virtio_init(&vd, &opts, feat, 1))
+			return -1;
+	}
+	if (normal_read())
+		return -1;
+	puts("vhostile: resetflight: recovered");
+	return 0;
+}
+
 static long vhostile_main(long unused)
 {
 	struct virtq *vq;
@@ -256,6 +310,8 @@ static long vhostile_main(long unused)
 
 	if (is("busmaster"))
 		return busmaster(vq) ? 1 : 0;
+	if (is("resetflight"))
+		return resetflight() ? 1 : 0;
 
 	if (is("resize") || is("badnotify")) {
 		if (is("resize")) {

@@ -4,7 +4,8 @@
 # configuration interrupt, lkvm carries on and the guest recovers the
 # device by resetting it; queue reconfiguration after DRIVER_OK and a
 # notify for a queue that does not exist are ignored; with bus mastering
-# off nothing is completed until it is back on.  Runs under the sanitizer
+# off nothing is completed until it is back on; a reset while requests are
+# with the host's disk waits for them.  Runs under the sanitizer
 # build too (make SANITIZE=1 check), where any report fails the test.
 . "$(dirname "$0")/../lib/tap.sh"
 need_kvm
@@ -23,6 +24,9 @@ for t in pci pci-legacy mmio mmio-legacy; do
 	case $t in pci*) runs+=("$t|$irq|busmaster") ;; esac
 done
 runs+=("pci|poll|loop" "mmio|poll|oob")
+# Resets with the disk's requests in flight: the vCPU thread waits for
+# them under its seccomp filter.
+runs+=("pci||resetflight" "mmio||resetflight")
 plan $((${#runs[@]} * 3))
 
 for r in "${runs[@]}"; do
@@ -38,6 +42,7 @@ for r in "${runs[@]}"; do
 	case $c in
 	resize|badnotify) want="^vhostile: $c: ignored" ;;
 	busmaster) want="^vhostile: busmaster: no dma while disabled" ;;
+	resetflight) want="^vhostile: resetflight: recovered" ;;
 	*) want="^vhostile: $c: needs_reset" ;;
 	esac
 	like "$OUT" "$want" "$name: ${want#^vhostile: }"
