@@ -199,12 +199,20 @@ static void balloon_pfn_chain(struct balloon *b, const struct vring_chain *c,
 
 /* struct virtio_balloon_stat: le16 tag, le64 value, packed. */
 #define BALLOON_STAT_SIZE	10
+/*
+ * Entries read from one stats buffer.  A driver sends one per tag it
+ * knows (Linux: about a dozen); the rest of a longer buffer is ignored,
+ * or a chain of gigabytes would hold the device lock (and with it
+ * lkvm balloon, stat, pause and exit) for minutes.
+ */
+#define BALLOON_MAX_STATS	64
 
 static void balloon_read_stats(struct balloon *b, const struct vring_chain *c)
 {
 	u8 e[BALLOON_STAT_SIZE];
+	u64 end = min_t(u64, c->out_len, BALLOON_MAX_STATS * sizeof(e));
 
-	for (u64 off = 0; off + sizeof(e) <= c->out_len; off += sizeof(e)) {
+	for (u64 off = 0; off + sizeof(e) <= end; off += sizeof(e)) {
 		u16 tag;
 		u64 val;
 
