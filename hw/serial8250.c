@@ -315,6 +315,15 @@ static void serial8250__on_input(void *opaque, u32 events __unused)
 	ssize_t n;
 
 	pthread_mutex_lock(&s->lock);
+	/*
+	 * Filled meanwhile by loopback or a SysRq: wait for room (a read of
+	 * 0 bytes would return 0, which looks like end of file).
+	 */
+	if (s->rx_count == UART_FIFO_SIZE) {
+		serial8250__watch_input(s, false);
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
 	n = read(s->in.fd, buf, UART_FIFO_SIZE - s->rx_count);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		/* EOF or an unreadable stdin: stop polling it for good. */

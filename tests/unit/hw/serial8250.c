@@ -3,9 +3,14 @@
  * hw/serial8250.c: Magic SysRq through kvm__sysrq().  Linux's 8250 driver
  * sees a SysRq as a break (LSR BI with a NUL received) followed by the
  * key; the break raises the line-status interrupt and BI belongs to the
- * NUL only.  A UART that is not the console takes no SysRq.
+ * NUL only.  A UART that is not the console takes no SysRq.  Console
+ * input that arrives while the FIFO is full (here: SysRqs the guest has
+ * not read) waits for room instead of being taken for end of file.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "lkvm/control.h"
 #include "lkvm/hw.h"
@@ -42,11 +47,33 @@ static void out8(u64 port, u8 v)
 	bus_dispatch(&kvm.pio_bus, port, &v, 1, true);
 }
 
+static void *loop_thread(void *arg)
+{
+	evloop_run(arg);
+	return NULL;
+}
+
+/* Reads COM1 until @c arrives: true, or false after 10 s. */
+static bool receive(u8 c)
+{
+	for (int i = 0; i < 100000; i++) {
+		if ((in8(LSR) & 0x01) && in8(COM1) == c)
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
 int main(void)
 {
-	int ret = 0;
+	int ret = 0, in[2];
+	pthread_t loop;
 
-	tap_plan(14);
+	tap_plan(15);
+	/* The console's input: a pipe on stdin, as term__in_fd() reads. */
+	if (pipe(in) || dup2(in[0], STDIN_FILENO) < 0 ||
+	    fcntl(STDIN_FILENO, F_SETFL, O_NONBLOCK) < 0)
+		return 1;
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
 	pthread_mutex_init(&kvm.stop_lock, NULL);
@@ -78,6 +105,15 @@ int main(void)
 	for (int i = 0; i < 10 && !ret; i++)
 		ret = kvm__sysrq(&kvm, 's');
 	is_int(ret, -EBUSY, "full FIFO: -EBUSY, nothing half-sent");
+
+	/* A key typed now waits until the guest has read the FIFO. */
+	if (write(in[1], "x", 1) != 1 ||
+	    pthread_create(&loop, NULL, loop_thread, &kvm.loop))
+		return 1;
+	usleep(100000);
+	ok(receive('x'), "input while the FIFO was full arrives once it has room");
+	evloop_stop(&kvm.loop);
+	pthread_join(loop, NULL);
 
 	kvm__exit(&kvm);
 	return tap_done();
