@@ -212,14 +212,23 @@ void virtio_device__on_irq(void *opaque, u32 events __unused)
 static void virtio_mark_broken(struct virtio_device *vdev, const char *why,
 			       int err)
 {
+	unsigned long n;
+
 	if (vdev->broken)
 		return;
-	pr_warn("virtio-%s: %s (%s): device needs reset", vdev->ops->name,
-		why, strerror(-err));
 	vdev->broken = true;
 	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	atomic_fetch_add_explicit(&vdev->nr_needs_reset, 1,
-				  memory_order_relaxed);
+	n = atomic_fetch_add_explicit(&vdev->nr_needs_reset, 1,
+				      memory_order_relaxed) + 1;
+	/*
+	 * A driver can break the device, reset it and break it again in a
+	 * loop: warn the 1st, 2nd, 4th, 8th... time, so the log grows with
+	 * the logarithm of that (lkvm stat counts every one).
+	 */
+	if (!(n & (n - 1)))
+		pr_warn("virtio-%s: %s (%s): device needs reset%s", vdev->ops->name,
+			why, strerror(-err),
+			n > 1 ? " (again; lkvm stat counts them)" : "");
 	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		vdev->tops->interrupt_config(vdev);
 }

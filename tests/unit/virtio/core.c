@@ -224,6 +224,49 @@ static void case_bad_chain(bool pq)
 	core_free(&t);
 }
 
+/*
+ * A driver that breaks the device, resets it and breaks it again, 100
+ * times: every time is counted, but the warning is not printed 100 times
+ * (1st, 2nd, 4th ... 64th: 7 lines), or a guest could fill the host's
+ * disk with lkvm's stderr.
+ */
+static void case_break_loop(bool pq)
+{
+	char path[] = "/tmp/lkvm-test-core-XXXXXX", line[256];
+	int fd = mkstemp(path), saved, lines = 0;
+	unsigned long n;
+	struct t t;
+	FILE *f;
+
+	diag("broken and reset in a loop, %s", MODE(pq));
+	t_new(&t, pq, VIRTIO_TRANSPORT_MMIO);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_level = LOG_WARNING;
+	for (int i = 0; i < 100; i++) {
+		drv_status(&t, 0);
+		drv_status(&t, S_ACK | S_DRV);
+		drv_status(&t, S_ACK);	/* a bit cleared without a reset */
+	}
+	log_level = LOG_ERROR;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = atomic_load(&t.vdev->nr_needs_reset);
+	f = fdopen(fd, "r");
+	if (f) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f))
+			lines += !!strstr(line, "device needs reset");
+		fclose(f);
+	}
+	unlink(path);
+	is_int(n, 100, "broken 100 times: all counted");
+	is_int(lines, 7, "warned the 1st, 2nd, 4th ... 64th time only");
+	core_free(&t);
+}
+
 /* Bus mastering off and on again (PCI COMMAND.MASTER). */
 static void case_dma(bool pq)
 {
@@ -297,13 +340,14 @@ static void case_config_changed(bool pq)
 
 int main(void)
 {
-	tap_plan(2 * 58);
+	tap_plan(2 * 60);
 	core_fixture_init();
 	for (int pq = 0; pq <= 1; pq++) {
 		case_negotiation(pq);
 		case_lifecycle(pq);
 		case_bad_layout(pq);
 		case_bad_chain(pq);
+		case_break_loop(pq);
 		case_dma(pq);
 		case_config_changed(pq);
 	}
