@@ -79,10 +79,17 @@ unsigned long virtio_stat_bytes_moved(struct virtio_device *vdev)
 	return virtio_stat_sum(vdev, true);
 }
 
-/* Completions so far; compared by the queue that stalls (its lock held). */
+/*
+ * Completions so far; compared by the queue that stalls (its lock held).
+ * Acquire: pairs with the release in virtio_release_stalled(), so what
+ * the device counted before a completion we see here (virtio-blk's
+ * retired[]) is not read older than it afterwards (message passing;
+ * arm64 may otherwise satisfy those later loads first).  The locked
+ * count came to us with the locks.
+ */
 static unsigned long virtio_completions(struct virtio_device *vdev)
 {
-	return atomic_load_explicit(&vdev->completions, memory_order_relaxed) +
+	return atomic_load_explicit(&vdev->completions, memory_order_acquire) +
 	       atomic_load_explicit(&vdev->completions_locked,
 				    memory_order_relaxed);
 }
@@ -431,8 +438,9 @@ static void virtio_release_stalled(struct virtio_device *vdev)
 		 */
 		virtio_count(&vdev->completions_locked, 1);
 	} else {
+		/* Release: pairs with the acquire in virtio_completions(). */
 		atomic_fetch_add_explicit(&vdev->completions, 1,
-					  memory_order_relaxed);
+					  memory_order_release);
 		smp_mb__after_rmw();
 	}
 	if (!atomic_load_explicit(&vdev->stalled, memory_order_relaxed))
