@@ -303,6 +303,13 @@ static void virtio_net__rx(struct virtio_net *n, bool look)
 
 	if (!virtio_queue_runnable(q)) {
 		n->be.ops->rx_enable(&n->be, false);
+		/*
+		 * The batch's look, if this was it, is spent: the wake-up
+		 * that makes the queue runnable again (resume, bus mastering
+		 * back) must look in its place, or the waiting frame stays
+		 * until the driver has posted a whole batch.
+		 */
+		n->rx_batch_asked = false;
 		return;
 	}
 	/*

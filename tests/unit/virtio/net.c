@@ -385,6 +385,32 @@ static void test_rx_batch_doorbell(void)
 	atomic_store(&virtio_net_rx_batch_us, 500);
 }
 
+/*
+ * The batch timer fires while the device is paused (lkvm pause): its
+ * look finds the queue stopped.  The wake-up at resume must look
+ * instead, finding the ring empty and arming kicks for every buffer
+ * again, or the waiting frame stays until the driver has posted a whole
+ * batch.
+ */
+static void test_rx_batch_pause(void)
+{
+	atomic_store(&virtio_net_rx_batch_us, 200 * 1000);
+	drv_init(1u << VIRTIO_RING_F_EVENT_IDX);
+	post_ev(0, BUF_GPA, 2048);
+	send_frames(30, 2);
+	is_int(wait_used(0, 1, 2000), 1, "pause: the one buffer is used");
+	is_int(wait_avail_event(0, 2, 2000), 2,
+	       "pause: a frame waits, a kick is asked for after 2 buffers");
+	virtio_device_pause(vdev);
+	usleep(500 * 1000);		/* the timer fires meanwhile */
+	virtio_device_resume(vdev);
+	usleep(300 * 1000);		/* past any polling after the wake-up */
+	post_ev(1, BUF_GPA + 0x1000, 2048);
+	ok(wait_used(0, 2, 2000) == 2 && holds(1, 31),
+	   "pause: after resume one buffer takes the waiting frame");
+	atomic_store(&virtio_net_rx_batch_us, 500);
+}
+
 static void test_tx(void)
 {
 	u8 *hdr = gpa(BUF_GPA + 0x10000, 12), *data = gpa(BUF_GPA + 0x10100, 60);
@@ -518,7 +544,7 @@ int main(void)
 	unsigned int irq;
 	u64 size;
 
-	tap_plan(55);
+	tap_plan(58);
 	log_level = LOG_ERROR;	/* expected NEEDS_RESET warnings */
 	kvm.cfg = &cfg;
 	cfg.name = "unit";
@@ -550,6 +576,7 @@ int main(void)
 	test_rx_batch();
 	test_tx();
 	test_rx_batch_doorbell();
+	test_rx_batch_pause();
 	test_malformed();
 	test_empty_tx();
 	test_empty_rx();
