@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <linux/virtio_9p.h>
 
@@ -341,12 +342,52 @@ static const struct virtio_device_ops virtio_9p_ops = {
 	.free = virtio_9p__free,
 };
 
+/* lkvm's own fds besides the exports': disks, eventfds, sockets, ... */
+#define P9_FD_RESERVE	256
+/* Below this a share is not usable; the limit then binds first. */
+#define P9_FIDS_MIN	64
+
+/*
+ * Fids one export may hold.  Each can keep two host fds open (its O_PATH
+ * handle and an open file), and the exports together must fit in lkvm's
+ * open-file limit with room left, or a guest holding many fids makes
+ * every later open fail: control-socket accepts (no lkvm stop), other
+ * exports, slirp's sockets.  The soft limit goes up to the hard one
+ * first, as file servers do.  Runs before the main thread's seccomp
+ * filter, which has no setrlimit.
+ */
+static unsigned int virtio_9p_max_fids(unsigned int nr_exports)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return P9_FIDS_MIN;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			rl.rlim_cur = cur;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return P9_FIDS_MAX;
+	room = rl.rlim_cur > P9_FD_RESERVE ? rl.rlim_cur - P9_FD_RESERVE : 0;
+	room /= 2 * (rlim_t)(nr_exports ? nr_exports : 1);
+	if (room < P9_FIDS_MIN)
+		return P9_FIDS_MIN;
+	return (unsigned int)min_t(rlim_t, room, P9_FIDS_MAX);
+}
+
 int virtio_9p__create(struct kvm *kvm, const struct lkvm_9p *cfg,
 		      enum virtio_transport_kind kind,
 		      const struct virtio_9p_server_ops *sops,
 		      struct virtio_device **out)
 {
-	struct p9_opts o = { .root = cfg->dir, .readonly = cfg->readonly };
+	struct p9_opts o = {
+		.root = cfg->dir, .readonly = cfg->readonly,
+		.max_fids = virtio_9p_max_fids(kvm->cfg ? kvm->cfg->nr_p9 : 1),
+	};
 	size_t tag_len = cfg->tag ? strlen(cfg->tag) : 0;
 	char err[256] = "";
 	struct virtio_9p *p9;

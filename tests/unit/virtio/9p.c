@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ static struct fake {
 	unsigned int started, running, max_running, handled;
 	unsigned int opened, closed, resets;
 	bool readonly;
+	unsigned int max_fids;
 	char root[64];
 	pthread_t thread;		/* the last handler's */
 } fake = {
@@ -66,6 +68,7 @@ static int f_open(const struct p9_opts *o, struct p9_server **out,
 	pthread_mutex_lock(&fake.lock);
 	fake.opened++;
 	fake.readonly = o->readonly;
+	fake.max_fids = o->max_fids;
 	snprintf(fake.root, sizeof(fake.root), "%s", o->root);
 	pthread_mutex_unlock(&fake.lock);
 	*out = (struct p9_server *)&fake;
@@ -620,8 +623,9 @@ int main(void)
 	struct lkvm_9p bad = { .dir = "/etc/passwd", .tag = "x" };
 	struct drv d = { .base = slot_base(0) };
 	struct drv d1 = { .base = slot_base(1) };
+	struct rlimit rl = { .rlim_cur = 300, .rlim_max = 600 };
 
-	tap_plan(53);
+	tap_plan(55);
 	log_level = LOG_ERROR;	/* expected creation failures */
 	kvm.cfg = &cfg;
 	kvm.sys_fd = kvm.vm_fd = -1;
@@ -629,6 +633,14 @@ int main(void)
 	bus_init(&kvm.mmio_bus, "mmio");
 	ram = calloc(1, MEM_SIZE);
 	guest_mem_add(&kvm.mem, 0, MEM_SIZE, ram);
+	/*
+	 * Two exports under an open-file limit of 300 (soft) / 600 (hard):
+	 * the soft limit goes up to 600, and each export's fids, at two fds
+	 * each, leave 256 fds for the rest: (600 - 256) / 4.
+	 */
+	cfg.nr_p9 = 2;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return 1;
 
 	is_int(virtio_9p__create(&kvm, &bad, VIRTIO_TRANSPORT_MMIO, &fail_ops,
 				 NULL), -ENOTDIR,
@@ -646,6 +658,13 @@ int main(void)
 	       "9p share on virtio-mmio");
 	ok(!strcmp(fake.root, "/srv/share") && !fake.readonly,
 	   "the server got the directory, read-write");
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		rl.rlim_cur = 0;
+	ok(rl.rlim_cur == 600,
+	   "the open-file soft limit is raised to the hard one (%llu)",
+	   (unsigned long long)rl.rlim_cur);
+	is_int(fake.max_fids, (600 - 256) / 4,
+	       "fids per export fit two exports in it, 256 fds to spare");
 	is_int(virtio_9p__create(&kvm, &ro, VIRTIO_TRANSPORT_MMIO, &fake_ops,
 				 &d1.vdev), 0, "read-only share");
 	ok(!strcmp(fake.root, "/srv/ro") && fake.readonly,
