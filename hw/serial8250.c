@@ -84,6 +84,15 @@ struct serial8250 {
 	bool in_watched;	/* stdin polled only while the FIFO has room */
 	bool in_eof;
 	bool escape;		/* last input byte was Ctrl-A */
+
+	/*
+	 * Bytes the guest transmitted during one access, written to stdout
+	 * after `lock` is dropped: a stdout nobody reads blocks that vCPU
+	 * only, not the main thread's input and SysRq, which take `lock`.
+	 */
+	u8 tx[8];
+	unsigned int nr_tx;
+	pthread_mutex_t out_lock;	/* one writer to stdout at a time */
 };
 
 static u8 serial8250__iir(const struct serial8250 *s)
@@ -165,11 +174,37 @@ static void serial8250__output(struct serial8250 *s, u8 c)
 	}
 	if (!s->is_console)
 		return;
+	/* serial8250__io() writes it: an access is at most 8 bytes wide. */
+	if (s->nr_tx < sizeof(s->tx))
+		s->tx[s->nr_tx++] = c;
+}
+
+/*
+ * After `lock` is dropped.  A vCPU's bytes keep their order (its accesses
+ * come one after another); two vCPUs transmitting at once may interleave,
+ * as on the wire.
+ */
+static void serial8250__flush_tx(struct serial8250 *s, const u8 *buf,
+				 unsigned int n)
+{
+	ssize_t w;
+
 	/* A console that cannot be written is not worth stopping the guest. */
-	if (term__output_lost())
+	if (!n || term__output_lost())
 		return;
-	if (write(term__out_fd(), &c, 1) < 0)
-		term__output_failed("serial", errno);
+	pthread_mutex_lock(&s->out_lock);
+	while (n) {
+		w = write(term__out_fd(), buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			term__output_failed("serial", w < 0 ? errno : EIO);
+			break;
+		}
+		buf += w;
+		n -= (unsigned int)w;
+	}
+	pthread_mutex_unlock(&s->out_lock);
 }
 
 static u8 serial8250__read(struct serial8250 *s, unsigned int reg)
@@ -271,7 +306,8 @@ static void serial8250__io(void *opaque, u64 offset, void *data, u32 len,
 			   bool is_write)
 {
 	struct serial8250 *s = opaque;
-	u8 *p = data;
+	u8 *p = data, tx[sizeof(s->tx)];
+	unsigned int nr_tx;
 
 	pthread_mutex_lock(&s->lock);
 	/* Wider accesses act byte by byte on consecutive registers. */
@@ -282,7 +318,11 @@ static void serial8250__io(void *opaque, u64 offset, void *data, u32 len,
 			p[i] = serial8250__read(s, (unsigned int)(offset + i));
 	}
 	serial8250__update_irq(s);
+	nr_tx = s->nr_tx;
+	memcpy(tx, s->tx, nr_tx);
+	s->nr_tx = 0;
 	pthread_mutex_unlock(&s->lock);
+	serial8250__flush_tx(s, tx, nr_tx);
 }
 
 /*
@@ -367,6 +407,7 @@ static void serial8250__free(void *opaque)
 	struct serial8250 *s = opaque;
 
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->out_lock);
 	free(s);
 }
 
@@ -380,6 +421,7 @@ int serial8250__init(struct kvm *kvm, struct bus *bus, u64 base,
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->out_lock, NULL);
 	s->kvm = kvm;
 	s->irq = irq;
 	s->is_console = is_console;

@@ -5,11 +5,14 @@
  * key; the break raises the line-status interrupt and BI belongs to the
  * NUL only.  A UART that is not the console takes no SysRq.  Console
  * input that arrives while the FIFO is full (here: SysRqs the guest has
- * not read) waits for room instead of being taken for end of file.
+ * not read) waits for room instead of being taken for end of file.  A
+ * vCPU blocked writing a stdout nobody reads does not hold up a SysRq
+ * (the main thread's).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lkvm/control.h"
@@ -53,6 +56,65 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+static void *thr_thread(void *arg)
+{
+	(void)arg;
+	out8(COM1, 'A');	/* blocks in write() until stdout drains */
+	return NULL;
+}
+
+static int sysrq_ret = 1;
+
+static void *sysrq_thread(void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&sysrq_ret, kvm__sysrq(&kvm, 'h'), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * stdout a full pipe: a vCPU's THR write blocks; a SysRq must still get
+ * through within 10 s.  Returns whether it did; prints nothing while
+ * stdout is the pipe.
+ */
+static bool sysrq_while_output_blocked(void)
+{
+	int out[2], saved, flags, done = 0;
+	pthread_t thr, rq;
+	char junk[4096];
+
+	fflush(stdout);
+	if (pipe(out) || (saved = dup(STDOUT_FILENO)) < 0)
+		return false;
+	flags = fcntl(out[1], F_GETFL);
+	fcntl(out[1], F_SETFL, flags | O_NONBLOCK);
+	memset(junk, 'j', sizeof(junk));
+	while (write(out[1], junk, sizeof(junk)) > 0)
+		;
+	fcntl(out[1], F_SETFL, flags);
+	dup2(out[1], STDOUT_FILENO);
+	pthread_create(&thr, NULL, thr_thread, NULL);
+	usleep(200 * 1000);			/* into its write() */
+	pthread_create(&rq, NULL, sysrq_thread, NULL);
+	for (int i = 0; i < 1000 && !done; i++) {
+		done = __atomic_load_n(&sysrq_ret, __ATOMIC_ACQUIRE) <= 0;
+		usleep(10 * 1000);
+	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);	/* drain: the write ends */
+	for (int i = 0; i < 1000; i++) {
+		if (read(out[0], junk, sizeof(junk)) <= 0 && i > 10)
+			break;
+		usleep(1000);
+	}
+	pthread_join(thr, NULL);
+	pthread_join(rq, NULL);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(out[0]);
+	close(out[1]);
+	return done;
+}
+
 /* Reads COM1 until @c arrives: true, or false after 10 s. */
 static bool receive(u8 c)
 {
@@ -69,7 +131,7 @@ int main(void)
 	int ret = 0, in[2];
 	pthread_t loop;
 
-	tap_plan(15);
+	tap_plan(16);
 	/* The console's input: a pipe on stdin, as term__in_fd() reads. */
 	if (pipe(in) || dup2(in[0], STDIN_FILENO) < 0 ||
 	    fcntl(STDIN_FILENO, F_SETFL, O_NONBLOCK) < 0)
@@ -114,6 +176,9 @@ int main(void)
 	ok(receive('x'), "input while the FIFO was full arrives once it has room");
 	evloop_stop(&kvm.loop);
 	pthread_join(loop, NULL);
+
+	ok(sysrq_while_output_blocked(),
+	   "a SysRq gets through while a vCPU waits on a stdout nobody reads");
 
 	kvm__exit(&kvm);
 	return tap_done();
