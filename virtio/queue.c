@@ -81,11 +81,10 @@ unsigned long virtio_stat_bytes_moved(struct virtio_device *vdev)
 
 /*
  * Completions so far; compared by the queue that stalls (its lock held).
- * Acquire: pairs with the release in virtio_release_stalled(), so what
- * the device counted before a completion we see here (virtio-blk's
- * retired[]) is not read older than it afterwards (message passing;
- * arm64 may otherwise satisfy those later loads first).  The locked
- * count came to us with the locks.
+ * Acquire, pairing with virtio_release_stalled()'s release: what was
+ * counted before a completion seen here (virtio-blk's retired[]) is not
+ * read older afterwards (message passing).  The locked count came with
+ * the locks.
  */
 static unsigned long virtio_completions(struct virtio_device *vdev)
 {
@@ -227,11 +226,7 @@ static void virtio_mark_broken(struct virtio_device *vdev, const char *why,
 	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	n = atomic_fetch_add_explicit(&vdev->nr_needs_reset, 1,
 				      memory_order_relaxed) + 1;
-	/*
-	 * A driver can break the device, reset it and break it again in a
-	 * loop: warn the 1st, 2nd, 4th, 8th... time, so the log grows with
-	 * the logarithm of that (lkvm stat counts every one).
-	 */
+	/* A driver may break it in a loop: warn the 1st, 2nd, 4th... time. */
 	if (!(n & (n - 1)))
 		pr_warn("virtio-%s: %s (%s): device needs reset%s", vdev->ops->name,
 			why, strerror(-err),
