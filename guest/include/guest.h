@@ -199,6 +199,8 @@ void user_io_init(void);
 /* ---- command line ---- */
 bool cmdline_get_str(const char *key, char *buf, size_t size);
 bool cmdline_get_int(const char *key, long *val);
+/* Decimal or 0x-hex digits at *@pp; *@pp is left at the first other byte. */
+uint64_t parse_uint(const char **pp);
 
 /* ---- time ---- */
 /*

@@ -253,24 +253,17 @@ bool cmdline_get_str(const char *key, char *buf, size_t size)
 	return true;
 }
 
-bool cmdline_get_int(const char *key, long *val)
+uint64_t parse_uint(const char **pp)
 {
-	char buf[32], *p = buf;
-	bool neg = false;
-	long v = 0;
+	const char *p = *pp;
+	uint64_t v = 0;
 	int base = 10;
 
-	if (!cmdline_get_str(key, buf, sizeof(buf)) || !buf[0])
-		return false;
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
 		base = 16;
 		p += 2;
 	}
-	for (; *p; p++) {
+	for (;; p++) {
 		int d;
 
 		if (*p >= '0' && *p <= '9')
@@ -280,9 +273,29 @@ bool cmdline_get_int(const char *key, long *val)
 		else if (base == 16 && *p >= 'A' && *p <= 'F')
 			d = *p - 'A' + 10;
 		else
-			return false;
+			break;
 		v = v * base + d;
 	}
+	*pp = p;
+	return v;
+}
+
+bool cmdline_get_int(const char *key, long *val)
+{
+	char buf[32];
+	const char *p = buf;
+	bool neg = false;
+	long v;
+
+	if (!cmdline_get_str(key, buf, sizeof(buf)) || !buf[0])
+		return false;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	v = (long)parse_uint(&p);
+	if (*p)
+		return false;
 	*val = neg ? -v : v;
 	return true;
 }

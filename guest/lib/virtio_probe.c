@@ -172,26 +172,8 @@ void virtio_pci_bus_master(struct virtio_dev *vd, bool on)
 static uint64_t parse_num(const char **pp)
 {
 	const char *p = *pp;
-	uint64_t v = 0;
-	int base = 10;
+	uint64_t v = parse_uint(&p);
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	for (;; p++) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			break;
-		v = v * base + d;
-	}
 	if (*p == 'K' || *p == 'k') {
 		v <<= 10;
 		p++;
