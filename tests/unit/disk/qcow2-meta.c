@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../disk/qcow2.h"
+#include "disk-io.h"
 #include "readable.h"
 #include "tap.h"
 
@@ -107,48 +108,6 @@ static void test_chunks(void)
 	ok(qcow2_chunk(511, 10, 9) == 1, "chunk: 512-byte clusters");
 }
 
-static void done(struct disk_req *r, int ret)
-{
-	r->ret = ret;
-	*(int *)r->opaque = 1;
-}
-
-static int io(struct disk *d, enum disk_op op, u64 off, void *buf, u64 len)
-{
-	struct iovec iov[3] = { { 0 } };
-	int fin = 0;
-	struct disk_req r = { .op = op, .offset = off, .iov = iov,
-			      .iovcnt = op == DISK_OP_FLUSH ? 0 : 3,
-			      .done = done, .opaque = &fin };
-	struct pollfd p = { .fd = d->event_fd, .events = POLLIN };
-	int ret;
-
-	/* Split in three to exercise iovec handling; flush has no data. */
-	if (buf) {
-		iov[0] = (struct iovec){ buf, 100 };
-		iov[1] = (struct iovec){ (u8 *)buf + 100, 1 };
-		iov[2] = (struct iovec){ (u8 *)buf + 101, len - 101 };
-	}
-	ret = disk_submit(d, &r);
-
-	if (ret)
-		return ret;
-	while (!fin) {
-		poll(&p, 1, 1000);
-		disk_poll(d);
-	}
-	return r.ret;
-}
-
-static u64 be64(int fd, u64 off)
-{
-	u64 v = 0;
-
-	if (pread(fd, &v, 8, (off_t)off) != 8)
-		return ~0ULL;
-	return be64toh(v);
-}
-
 static void test_alloc(void)
 {
 	char path[] = "/tmp/lkvm-test-qcow2-XXXXXX";
@@ -168,27 +127,27 @@ static void test_alloc(void)
 	for (size_t i = 0; i < sizeof(wbuf); i++)
 		wbuf[i] = (u8)(i * 13 + i / 512);
 	/* 513 clusters from an odd sector: new L2 tables and refblocks. */
-	ok(!io(d, DISK_OP_WRITE, 512 * 1001, wbuf, sizeof(wbuf)),
+	ok(!disk_io(d, DISK_OP_WRITE, 512 * 1001, wbuf, sizeof(wbuf)),
 	   "write spanning 513 clusters, split iovecs");
-	ok(!io(d, DISK_OP_READ, 512 * 1001, rbuf, sizeof(rbuf)) &&
+	ok(!disk_io(d, DISK_OP_READ, 512 * 1001, rbuf, sizeof(rbuf)) &&
 	   !memcmp(wbuf, rbuf, sizeof(wbuf)), "read back the same");
-	ok(!io(d, DISK_OP_READ, 512 * 1000, rbuf, 1024) &&
+	ok(!disk_io(d, DISK_OP_READ, 512 * 1000, rbuf, 1024) &&
 	   !rbuf[0] && !rbuf[511] && rbuf[512] == wbuf[0],
 	   "unallocated neighbour reads as zeros");
 	/* Beyond 8 MiB of file the one refcount-table cluster is full. */
 	ret = 0;
 	for (u64 off = 0; !ret && off < (32 << 20); off += sizeof(wbuf))
-		ret = io(d, DISK_OP_WRITE, off, wbuf, sizeof(wbuf));
+		ret = disk_io(d, DISK_OP_WRITE, off, wbuf, sizeof(wbuf));
 	ok(ret == -ENOSPC, "refcount table full: -ENOSPC, not corruption (%d)", ret);
-	ok(!io(d, DISK_OP_FLUSH, 0, NULL, 0), "flush");
+	ok(!disk_io(d, DISK_OP_FLUSH, 0, NULL, 0), "flush");
 	disk_close(d);
 
 	/* Walk the refcount table: every cluster in the file counted once. */
 	fd = open(path, O_RDONLY);
-	rt = be64(fd, 48);
+	rt = file_be64(fd, 48);
 	fsize = (u64)lseek(fd, 0, SEEK_END);
 	for (u64 c = 0; c < (fsize + 511) / 512; c++) {
-		u64 rb = be64(fd, rt + (c / 256) * 8);
+		u64 rb = file_be64(fd, rt + (c / 256) * 8);
 		u16 v = 0;
 
 		if (rb && pread(fd, &v, 2, (off_t)(rb + (c % 256) * 2)) == 2 &&
@@ -251,11 +210,11 @@ static void overlap_case(const char *name, void (*patch)(int fd), u64 voff,
 		ok(0, "%s: setup", name);
 		return;
 	}
-	ret = io(d, DISK_OP_WRITE, 0, buf, CS);
+	ret = disk_io(d, DISK_OP_WRITE, 0, buf, CS);
 	disk_close(d);
 	fd = open(path, O_RDWR);
-	if (ret || fd < 0 || be64(fd, 3 * CS) != (5 * CS | QCOW2_OFLAG_COPIED) ||
-	    be64(fd, 5 * CS) != (4 * CS | QCOW2_OFLAG_COPIED)) {
+	if (ret || fd < 0 || file_be64(fd, 3 * CS) != (5 * CS | QCOW2_OFLAG_COPIED) ||
+	    file_be64(fd, 5 * CS) != (4 * CS | QCOW2_OFLAG_COPIED)) {
 		ok(0, "%s: layout as expected", name);
 		return;
 	}
@@ -265,7 +224,7 @@ static void overlap_case(const char *name, void (*patch)(int fd), u64 voff,
 	memset(buf, 0x5a, sizeof(buf));	/* differs from what is there */
 	ret = disk_open(&o, &d, err, sizeof(err));
 	if (!ret) {
-		ret = io(d, DISK_OP_WRITE, voff, buf, len);
+		ret = disk_io(d, DISK_OP_WRITE, voff, buf, len);
 		disk_close(d);
 	} else {
 		diag("open: %s", err);
@@ -323,7 +282,7 @@ static void test_l1_past_end(void)
 		ok(0, "L1 past the end: setup");
 		return;
 	}
-	ret = io(d, DISK_OP_WRITE, 0, buf, CS);
+	ret = disk_io(d, DISK_OP_WRITE, 0, buf, CS);
 	disk_close(d);
 	fd = open(path, O_RDWR);
 	if (ret || fd < 0 || lseek(fd, 0, SEEK_END) != 6 * CS) {
@@ -341,9 +300,9 @@ static void test_l1_past_end(void)
 	/* Guest data for a would-be L2 table: entry 0 -> data cluster 4. */
 	memset(buf, 0, sizeof(buf));
 	*(u64 *)buf = htobe64(4 * CS | QCOW2_OFLAG_COPIED);
-	ret = io(d, DISK_OP_WRITE, CS, buf, CS);	/* lands at cluster 6 */
+	ret = disk_io(d, DISK_OP_WRITE, CS, buf, CS);	/* lands at cluster 6 */
 	memset(buf, 0x5a, sizeof(buf));
-	ret2 = io(d, DISK_OP_WRITE, l2_span, buf, 4096);
+	ret2 = disk_io(d, DISK_OP_WRITE, l2_span, buf, 4096);
 	disk_close(d);
 	ok(!ret && ret2 == -EIO,
 	   "L1 entry -> cluster allocated after open as data: -EIO (%d, %d)",
@@ -374,7 +333,7 @@ static void test_l2_past_end(void)
 		ok(0, "L2 past the end: setup");
 		return;
 	}
-	r1 = io(d, DISK_OP_WRITE, 0, a, CS);
+	r1 = disk_io(d, DISK_OP_WRITE, 0, a, CS);
 	disk_close(d);
 	fd = open(path, O_RDWR);
 	if (r1 || fd < 0 || lseek(fd, 0, SEEK_END) != 6 * CS) {
@@ -388,23 +347,14 @@ static void test_l2_past_end(void)
 		ok(0, "L2 past the end: open: %s", err);
 		return;
 	}
-	r1 = io(d, DISK_OP_WRITE, 2 * CS, a, CS);	/* appends */
-	r2 = io(d, DISK_OP_WRITE, CS, b, CS);		/* via the entry */
-	r3 = io(d, DISK_OP_READ, 2 * CS, got, CS);
+	r1 = disk_io(d, DISK_OP_WRITE, 2 * CS, a, CS);	/* appends */
+	r2 = disk_io(d, DISK_OP_WRITE, CS, b, CS);		/* via the entry */
+	r3 = disk_io(d, DISK_OP_READ, 2 * CS, got, CS);
 	disk_close(d);
 	ok(!r1 && !r3 && !memcmp(got, a, CS),
 	   "L2 entry past the end: a new cluster never goes there (%d, %d, %d, %s)",
 	   r1, r2, r3, memcmp(got, a, CS) ? "CHANGED" : "same");
 	unlink(path);
-}
-
-/* Whether all @len bytes at @p are @c. */
-static bool all_are(const u8 *p, u8 c, u64 len)
-{
-	while (len--)
-		if (*p++ != c)
-			return false;
-	return true;
 }
 
 /* @len bytes of the file at @off all equal to @c. */
@@ -444,20 +394,20 @@ static void test_write_run(void)
 	}
 	for (u64 i = 0; i < 4 && !ret; i++) {
 		memset(buf, 0x11, CS);
-		ret = io(d, DISK_OP_WRITE, i * CS, buf, CS);
+		ret = disk_io(d, DISK_OP_WRITE, i * CS, buf, CS);
 	}
 	memset(buf, 0x33, sizeof(buf));
-	ret = ret ?: io(d, DISK_OP_WRITE, CS, buf, 3 * CS);
-	ret = ret ?: io(d, DISK_OP_READ, CS, rbuf, 3 * CS);
+	ret = ret ?: disk_io(d, DISK_OP_WRITE, CS, buf, 3 * CS);
+	ret = ret ?: disk_io(d, DISK_OP_READ, CS, rbuf, 3 * CS);
 	fd = open(path, O_RDWR);
 	ok(!ret && !memcmp(rbuf, buf, 3 * CS) && fd >= 0 &&
-	   be64(fd, 5 * CS + 8) == (6 * CS | QCOW2_OFLAG_COPIED) &&
-	   be64(fd, 5 * CS + 24) == (8 * CS | QCOW2_OFLAG_COPIED) &&
+	   file_be64(fd, 5 * CS + 8) == (6 * CS | QCOW2_OFLAG_COPIED) &&
+	   file_be64(fd, 5 * CS + 24) == (8 * CS | QCOW2_OFLAG_COPIED) &&
 	   file_is(fd, 6 * CS, 3 * CS, 0x33),
 	   "write run: three clusters in one request, each in place (%d)", ret);
 	memset(buf, 0x44, sizeof(buf));
-	ret = io(d, DISK_OP_WRITE, CS + 512, buf, 2 * CS);
-	ret = ret ?: io(d, DISK_OP_READ, CS, rbuf, 3 * CS);
+	ret = disk_io(d, DISK_OP_WRITE, CS + 512, buf, 2 * CS);
+	ret = ret ?: disk_io(d, DISK_OP_READ, CS, rbuf, 3 * CS);
 	ok(!ret && all_are(rbuf, 0x33, 512) &&
 	   all_are(rbuf + 512, 0x44, 2 * CS) &&
 	   all_are(rbuf + 512 + 2 * CS, 0x33, CS - 512),
@@ -471,7 +421,7 @@ static void test_write_run(void)
 	memset(buf, 0x55, sizeof(buf));
 	ret = disk_open(&o, &d, err, sizeof(err));
 	if (!ret) {
-		ret = io(d, DISK_OP_WRITE, 0, buf, 2 * CS);
+		ret = disk_io(d, DISK_OP_WRITE, 0, buf, 2 * CS);
 		disk_close(d);
 	}
 	same = pread(fd, buf, CS, 5 * CS) == (ssize_t)CS &&
@@ -497,7 +447,7 @@ static void test_inline_wake(void)
 	struct iovec iov = { buf, 4096 };
 	int fin = 0, fd = mkstemp(path);
 	struct disk_req r = { .op = DISK_OP_READ, .iov = &iov, .iovcnt = 1,
-			      .done = done, .opaque = &fin };
+			      .done = disk_io_done, .opaque = &fin };
 	struct disk *d;
 	char err[256];
 	bool woke;
@@ -513,7 +463,7 @@ static void test_inline_wake(void)
 		return;
 	}
 	/* Allocating: the worker's; afterwards all of it is cached. */
-	if (io(d, DISK_OP_WRITE, 0, buf, CS))
+	if (disk_io(d, DISK_OP_WRITE, 0, buf, CS))
 		diag("inline: first write failed");
 	while (read(d->event_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 		;

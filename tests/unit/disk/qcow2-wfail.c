@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../disk/qcow2.h"
+#include "disk-io.h"
 #include "tap.h"
 
 #define CS	65536ULL
@@ -29,7 +30,8 @@
  * request is submitted and read by whichever thread runs it: the
  * submission (disk lock, worker hand-off) orders the two, so relaxed
  * atomics only keep TSan and the compiler honest.  `failed` is read
- * after the completion, ordered the same way through done()/io().
+ * after the completion, which disk_io() collects through the disk's
+ * lock, ordered the same way.
  */
 static u64 fail_at;
 static unsigned int failed;
@@ -47,49 +49,6 @@ int __wrap_full_pwrite(int fd, const void *buf, size_t len, u64 off)
 		return -EIO;
 	}
 	return __real_full_pwrite(fd, buf, len, off);
-}
-
-static void done(struct disk_req *r, int ret)
-{
-	r->ret = ret;
-	/* Pairs with the acquire in io(): r->ret is seen with the flag. */
-	__atomic_store_n((int *)r->opaque, 1, __ATOMIC_RELEASE);
-}
-
-static int io(struct disk *d, enum disk_op op, u64 off, void *buf, u64 len)
-{
-	struct iovec iov = { buf, len };
-	int fin = 0;
-	struct disk_req r = { .op = op, .offset = off, .iov = &iov,
-			      .iovcnt = 1, .done = done, .opaque = &fin };
-	struct pollfd p = { .fd = d->event_fd, .events = POLLIN };
-	int ret = disk_submit(d, &r);
-
-	if (ret)
-		return ret;
-	/* Pairs with done()'s release store. */
-	while (!__atomic_load_n(&fin, __ATOMIC_ACQUIRE)) {
-		poll(&p, 1, 1000);
-		disk_poll(d);
-	}
-	return r.ret;
-}
-
-static u64 be64_at(int fd, u64 off)
-{
-	u64 v = 0;
-
-	if (pread(fd, &v, 8, (off_t)off) != 8)
-		return ~0ULL;
-	return be64toh(v);
-}
-
-static bool all_are(const u8 *p, u8 c, size_t len)
-{
-	while (len--)
-		if (*p++ != c)
-			return false;
-	return true;
 }
 
 static void test_zero_cluster_entry_fails(void)
@@ -116,11 +75,11 @@ static void test_zero_cluster_entry_fails(void)
 		ok(0, "setup");
 		return;
 	}
-	r1 = io(d, DISK_OP_WRITE, 0, buf, CS);
+	r1 = disk_io(d, DISK_OP_WRITE, 0, buf, CS);
 	disk_close(d);
 	fd = open(path, O_RDWR);
-	if (r1 || fd < 0 || be64_at(fd, 3 * CS) != (5 * CS | QCOW2_OFLAG_COPIED) ||
-	    be64_at(fd, 5 * CS) != (4 * CS | QCOW2_OFLAG_COPIED)) {
+	if (r1 || fd < 0 || file_be64(fd, 3 * CS) != (5 * CS | QCOW2_OFLAG_COPIED) ||
+	    file_be64(fd, 5 * CS) != (4 * CS | QCOW2_OFLAG_COPIED)) {
 		ok(0, "layout as expected");
 		ok(0, "layout as expected");
 		ok(0, "layout as expected");
@@ -140,21 +99,21 @@ static void test_zero_cluster_entry_fails(void)
 	}
 	__atomic_store_n(&fail_at, 5 * CS, __ATOMIC_RELAXED);
 	memset(buf, 0x11, 4096);
-	r1 = io(d, DISK_OP_WRITE, 0, buf, 4096);
+	r1 = disk_io(d, DISK_OP_WRITE, 0, buf, 4096);
 	ok(r1 == -EIO && failed == 1,
 	   "the L2 entry update fails: the write is -EIO (%d, %u failed)", r1,
 	   failed);
 
 	/* A second write to the same cluster, told it succeeded... */
 	memset(buf, 0x22, 4096);
-	r2 = io(d, DISK_OP_WRITE, 8192, buf, 4096);
+	r2 = disk_io(d, DISK_OP_WRITE, 8192, buf, 4096);
 	disk_close(d);
 
 	/* ...is there after the L2 table comes from the file again. */
 	memset(buf, 0, 4096);
 	r3 = disk_open(&o, &d, err, sizeof(err));
 	if (!r3) {
-		r3 = io(d, DISK_OP_READ, 8192, buf, 4096);
+		r3 = disk_io(d, DISK_OP_READ, 8192, buf, 4096);
 		disk_close(d);
 	}
 	ok(!r2 && !r3 && all_are(buf, 0x22, 4096),
@@ -163,7 +122,7 @@ static void test_zero_cluster_entry_fails(void)
 	   all_are(buf, 0, 4096) ? "ZEROES" : "OTHER");
 
 	fd = open(path, O_RDONLY);
-	l2e = fd < 0 ? ~0ULL : be64_at(fd, 5 * CS);
+	l2e = fd < 0 ? ~0ULL : file_be64(fd, 5 * CS);
 	if (fd >= 0)
 		close(fd);
 	ok(!r2 && (l2e & ~QCOW2_L2E_OFFSET_MASK) == QCOW2_OFLAG_COPIED,
