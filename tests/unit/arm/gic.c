@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "stderr-capture.h"
 #include "lkvm/kvm.h"
 
 int __real_ioctl(int fd, unsigned long req, ...);
@@ -266,33 +267,16 @@ static void vm_free(void)
 }
 
 /* lkvm's messages (on stderr) of the last create()/init(), in errbuf. */
-static FILE *capture_file;
-static int capture_saved = -1;
+static struct stderr_capture capture;
 
 static void capture_begin(void)
 {
-	fflush(stderr);
-	capture_file = tmpfile();
-	capture_saved = dup(STDERR_FILENO);
-	if (!capture_file || capture_saved < 0 ||
-	    dup2(fileno(capture_file), STDERR_FILENO) < 0) {
-		perror("capturing stderr");
-		exit(1);
-	}
+	stderr_capture_begin(&capture);
 }
 
 static void capture_end(void)
 {
-	size_t n;
-
-	fflush(stderr);
-	dup2(capture_saved, STDERR_FILENO);
-	close(capture_saved);
-	rewind(capture_file);
-	n = fread(errbuf, 1, sizeof(errbuf) - 1, capture_file);
-	errbuf[n] = '\0';
-	fclose(capture_file);
-	if (n)
+	if (stderr_capture_end(&capture, errbuf, sizeof(errbuf)))
 		diag("lkvm said: %.*s", (int)strcspn(errbuf, "\r\n"), errbuf);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stderr-capture.h"
 #include "tap.h"
 #include "lkvm/arch.h"
 #include "lkvm/config.h"
@@ -22,25 +23,14 @@ static char msg[512];
  */
 static int check_any(const struct lkvm_config *cfg, const char *spec)
 {
-	char path[] = "/tmp/lkvm-test-arch-XXXXXX";
-	int fd = mkstemp(path), saved, ret;
-	ssize_t n;
+	struct stderr_capture c;
+	int ret;
 
-	if (fd < 0)
-		abort();
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
+	stderr_capture_begin(&c);
 	ret = cfg ? arch__check_config(cfg, "sandbox") :
 		    arch__check_cpu_features(spec, "sandbox");
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = pread(fd, msg, sizeof(msg) - 1, 0);
-	msg[n > 0 ? n : 0] = '\0';
+	stderr_capture_end(&c, msg, sizeof(msg));
 	msg[strcspn(msg, "\n")] = '\0';
-	close(fd);
-	unlink(path);
 	return ret;
 }
 
