@@ -6,6 +6,7 @@
  * one timeout, not ten.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
@@ -86,20 +87,38 @@ static bool ctl_wait_gone(int fd, unsigned int secs)
 	}
 }
 
+bool ctl_stat_gone(int fd)
+{
+	char buf[256], *p;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	/*
+	 * ESRCH: the task was reaped after the file was opened.  A parent
+	 * that reaps its children at once (a shell) makes that a common
+	 * ending, not an error.
+	 */
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* comm may itself hold ')': the state follows the last one. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
 /* Is the process gone (or a zombie nobody reaped yet)? */
 static bool ctl_pid_gone(int pid)
 {
-	char path[64], buf[256], *p;
-	FILE *f;
+	char path[64];
+	bool gone;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return true;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	gone = ctl_stat_gone(fd);
+	close(fd);
+	return gone;
 }
 
 static void *ctl_stop_one(void *opaque)
@@ -145,13 +164,19 @@ static void *ctl_stop_one(void *opaque)
 	s->gone = err == -ECONNRESET || ctl_wait_gone(fd, CTL_STOP_KILL_WAIT_S);
 out:
 	close(fd);
-	/* The socket goes last, just before exit(): give exit() its moment. */
-	for (int i = 0; s->gone && pid > 0 && i < 1000 && !ctl_pid_gone(pid); i++)
+	/*
+	 * The socket goes last, just before exit(): give exit() its moment.
+	 * Once seen gone it is not looked at again: the pid may be reused.
+	 */
+	for (int i = 0; s->gone && pid > 0 && !ctl_pid_gone(pid); i++) {
+		if (i == 1000) {
+			s->gone = false;
+			snprintf(s->why, sizeof(s->why),
+				 "closed its socket but pid %d is still running",
+				 pid);
+			break;
+		}
 		usleep(10000);
-	if (s->gone && pid > 0 && !ctl_pid_gone(pid)) {
-		s->gone = false;
-		snprintf(s->why, sizeof(s->why),
-			 "closed its socket but pid %d is still running", pid);
 	}
 	if (!s->gone && !s->why[0])
 		snprintf(s->why, sizeof(s->why), "still running");

@@ -22,5 +22,10 @@ void ctl_cli_connect_error(const char *cmd, const char *name, int err);
 
 /* ctl/cli-stop.c: `lkvm stop`. */
 int ctl_cli_stop(int argc, char **argv);
+/*
+ * Does /proc/PID/stat, open at @fd, say the process has exited: a zombie,
+ * or reaped since the open (the read fails)?
+ */
+bool ctl_stat_gone(int fd);
 
 #endif
