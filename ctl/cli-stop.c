@@ -145,6 +145,10 @@ static void *ctl_stop_one(void *opaque)
 		free(body);
 		if (err) {
 			s->gone = err == -ECONNRESET;
+			if (!s->gone)
+				snprintf(s->why, sizeof(s->why),
+					 "power-off request failed: %s",
+					 strerror(-err));
 			goto out;
 		}
 		/* -ENOTSUP: no power button; -ENOSYS: not built yet. */
@@ -162,6 +166,9 @@ static void *ctl_stop_one(void *opaque)
 		goto out;
 	}
 	s->gone = err == -ECONNRESET || ctl_wait_gone(fd, CTL_STOP_KILL_WAIT_S);
+	if (!s->gone)
+		snprintf(s->why, sizeof(s->why),
+			 "still running after a forced stop");
 out:
 	close(fd);
 	/*
@@ -178,8 +185,6 @@ out:
 		}
 		usleep(10000);
 	}
-	if (!s->gone && !s->why[0])
-		snprintf(s->why, sizeof(s->why), "still running");
 	return NULL;
 }
 
@@ -303,9 +308,10 @@ int ctl_cli_stop(int argc, char **argv)
 		} else if (s->gone) {
 			printf("%s: stopped%s\n", s->name,
 			       s->forced ? " (forced)" : "");
-		} else {
-			fprintf(stderr, "lkvm stop: %s: %s\n", s->name, s->why);
 		}
+		/* --json is read by programs; the reason is for a person. */
+		if (!s->gone)
+			fprintf(stderr, "lkvm stop: %s: %s\n", s->name, s->why);
 		shown++;
 	}
 	if (json)

@@ -16,6 +16,12 @@
  * repeat N    N "info" requests on one connection through ctl_request()
  *
  * Prints what happened; exits 0 when the server behaved, 1 otherwise.
+ *
+ * And one misbehaving VM, for the client's side:
+ *
+ * linger N     serve SOCKET as a VM with no power button whose process
+ *              outlives its socket: on "kill" it replies, closes, removes
+ *              the socket, and lives on for N seconds
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -291,6 +297,80 @@ static int mode_repeat(const char *name, int n)
 	return i != n;
 }
 
+/* One reply frame: @st and @text. */
+static void put_reply(int fd, int st, const char *text)
+{
+	size_t n = strlen(text);
+	u8 hdr[8];
+
+	ctl_put_u32(hdr, (u32)(4 + n));
+	ctl_put_u32(hdr + 4, (u32)st);
+	send_all(fd, hdr, sizeof(hdr));
+	send_all(fd, text, n);
+}
+
+/* Serves one client until EOF (false) or "kill" (true). */
+static bool linger_serve(int fd)
+{
+	const char *argv[CTL_MAX_ARGS];
+	char line[64];
+	u8 buf[4 + CTL_MAX_REQUEST];
+	u32 len;
+
+	while (recv_all(fd, buf, 4)) {
+		len = ctl_get_u32(buf);
+		if (!len || len > CTL_MAX_REQUEST || !recv_all(fd, buf + 4, len) ||
+		    ctl_args_decode((char *)buf + 4, len, argv, CTL_MAX_ARGS) < 1)
+			break;
+		if (!strcmp(argv[0], "info")) {
+			snprintf(line, sizeof(line), "%d running 1 32 0\n",
+				 (int)getpid());
+			put_reply(fd, 0, line);
+		} else if (!strcmp(argv[0], "poweroff")) {
+			put_reply(fd, -ENOTSUP, "no power button\n");
+		} else if (!strcmp(argv[0], "kill")) {
+			put_reply(fd, 0, "stopping\n");
+			return true;
+		} else {
+			put_reply(fd, -ENOSYS, "not served here\n");
+		}
+	}
+	return false;
+}
+
+static int mode_linger(int secs)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
+	bool killed = false;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(lfd, 4)) {
+		printf("linger: %s: %s\n", sock_path, strerror(errno));
+		return 1;
+	}
+	while (!killed) {
+		struct pollfd pf = { .fd = lfd, .events = POLLIN };
+
+		/* Nobody came within a minute: the test is gone. */
+		if (poll(&pf, 1, 60000) <= 0)
+			break;
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		killed = linger_serve(fd);
+		close(fd);
+	}
+	unlink(sock_path);
+	close(lfd);
+	if (killed) {
+		printf("linger: killed; socket closed, living on %d s\n", secs);
+		sleep((unsigned int)secs);
+	}
+	return !killed;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 3 ? atoi(argv[3]) : 0;
@@ -317,6 +397,8 @@ int main(int argc, char **argv)
 		return mode_halfclose();
 	if (!strcmp(argv[1], "repeat"))
 		return mode_repeat(argv[2], n);
+	if (!strcmp(argv[1], "linger"))
+		return mode_linger(n);
 	fprintf(stderr, "ctl-abuse: unknown mode '%s'\n", argv[1]);
 	return 2;
 }
