@@ -260,11 +260,14 @@ int disk_open_depth(const struct disk_opts *opts, struct disk **out,
 		return -ENOMEM;
 	}
 	dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Before free(), which may change errno. */
+	ret = dir_fd < 0 ? -errno : 0;
 	free(dir);
 	fd = dir_fd < 0 ? -1 : openat(dir_fd, base, flags);
 	if (fd < 0) {
-		ret = -errno;
-		disk_err(err, errlen, "%s", strerror(errno));
+		if (!ret)
+			ret = -errno;
+		disk_err(err, errlen, "%s", strerror(-ret));
 		if (dir_fd >= 0)
 			close(dir_fd);
 		return ret;
