@@ -13,14 +13,26 @@
  * drains the buffer and polling resumes.  Ctrl-A x quits, as with the
  * serial console, when stdin is a raw terminal.
  *
+ * Output never blocks the device thread, which holds vdev->lock (wanted
+ * by lkvm pause, SysRq and the vCPUs' register accesses): it is written
+ * without waiting, and what the reader has no room for is copied aside
+ * while the transmitq stalls, so a reader that stops reading slows the
+ * guest's console down and nothing else.  When the output fd has no
+ * non-blocking form of its own (a socket), writes block as before; one
+ * that is non-blocking already drops what does not fit, as before.
+ *
  * Further consoles (virtio_console__create_port(), hvc1...) carry a
  * pair of plain fds instead of the terminal: no escape, no raw mode, and
  * output that cannot be written (EPIPE) is dropped from then on.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -39,6 +51,12 @@
 #define CONSOLE_RX_BUF		4096
 #define CTRL_A			0x01
 #define CTRL_O			0x0f	/* hvc's SysRq prefix */
+/*
+ * The most of one transmit buffer kept aside while the reader has no
+ * room.  Linux's hvc sends at most a page at a time; a guest's larger
+ * buffer loses what neither fits the reader nor this, with a warning.
+ */
+#define CONSOLE_TX_PENDING_MAX	(1024 * 1024)
 
 struct virtio_console {
 	struct virtio_device *vdev;
@@ -55,6 +73,15 @@ struct virtio_console {
 	u8 rx[CONSOLE_RX_BUF];		/* stdin bytes not yet delivered */
 	size_t rx_len;
 	struct vring_chain chain;
+
+	/* Output: the device thread under vdev->lock, then ops->free. */
+	int wr_fd;			/* written without blocking; -1: out fd */
+	bool wr_own;			/* wr_fd is a description of our own */
+	struct virtio_watch wr;		/* EPOLLOUT while output waits */
+	bool wr_watch, wr_watched;
+	u8 *pend;			/* output the reader had no room for */
+	size_t pend_cap, pend_off, pend_len;
+	bool pend_warned;
 };
 
 static void virtio_console__read_config(struct virtio_device *vdev __unused,
@@ -159,19 +186,157 @@ static void virtio_console__out_failed(struct virtio_console *c, int err)
 	c->out_lost = true;
 }
 
-/* Writes all of @iov out; output that cannot be written is lost. */
+static int virtio_console__out_fd(const struct virtio_console *c)
+{
+	return c->term ? term__out_fd() : c->out_fd;
+}
+
+/*
+ * A form of the output fd whose writes never block, or -1 if it has none
+ * (writes to the fd itself then behave as its flags say).  lkvm
+ * must not set O_NONBLOCK on the fd it was given: the flag belongs to the
+ * open file description, which the shell and others share.  A pipe or a
+ * terminal opened again through /proc/self/fd is a description of its
+ * own (*@own).  Set-up only: the main thread, before its filter.
+ */
+static int virtio_console__open_wr(int fd, bool *own)
+{
+	char path[32];
+	struct stat st;
+	int flags, pty;
+
+	*own = false;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fstat(fd, &st))
+		return -1;
+	/*
+	 * Already non-blocking (--tty's pty, sandbox's status pipe): its
+	 * owner chose that what does not fit is dropped, not waited for.
+	 */
+	if (flags & O_NONBLOCK)
+		return -1;
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return fd;		/* no reader to wait for */
+	/* Reopening a pty master would make a new pty. */
+	if (!S_ISFIFO(st.st_mode) &&
+	    (!S_ISCHR(st.st_mode) || !ioctl(fd, TIOCGPTN, &pty)))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	*own = fd >= 0;
+	return fd;
+}
+
+/* One write that does not block if wr_fd allows: bytes, or -errno. */
+static ssize_t virtio_console__try_write(struct virtio_console *c,
+					 const struct iovec *iov,
+					 unsigned int cnt)
+{
+	int fd = c->wr_fd >= 0 ? c->wr_fd : virtio_console__out_fd(c);
+	ssize_t n;
+
+	do {
+		n = writev(fd, iov, (int)cnt);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n ? n : -EIO;
+}
+
+static void virtio_console__on_writable(void *opaque, u32 events);
+
+/*
+ * Added and removed rather than masked: epoll reports EPOLLERR even with
+ * a mask of 0, and a pipe whose reader has gone would spin the thread.
+ */
+static void virtio_console__watch_wr(struct virtio_console *c, bool on)
+{
+	if (!c->wr_watch || c->wr_watched == on)
+		return;
+	if (on ? !virtio_device_watch(c->vdev, &c->wr, c->wr_fd, EPOLLOUT,
+				      virtio_console__on_writable, c) :
+		 !virtio_device_unwatch(&c->wr))
+		c->wr_watched = on;
+}
+
+/*
+ * Writes the output kept aside.  True once none waits (written, or lost
+ * with the reader); false while the reader has no room, with EPOLLOUT
+ * watched to come back.
+ */
+static bool virtio_console__flush_pending(struct virtio_console *c)
+{
+	while (c->pend_len && !virtio_console__out_lost(c)) {
+		struct iovec iov = {
+			.iov_base = c->pend + c->pend_off,
+			.iov_len = c->pend_len,
+		};
+		ssize_t n = virtio_console__try_write(c, &iov, 1);
+
+		if (n == -EAGAIN && c->wr_watch) {
+			virtio_console__watch_wr(c, true);
+			return false;
+		}
+		if (n < 0) {
+			virtio_console__out_failed(c, (int)-n);
+			break;
+		}
+		c->pend_off += (size_t)n;
+		c->pend_len -= (size_t)n;
+	}
+	c->pend_off = c->pend_len = 0;
+	virtio_console__watch_wr(c, false);
+	return true;
+}
+
+/* Keeps what is left of @iov aside, up to CONSOLE_TX_PENDING_MAX. */
+static void virtio_console__keep(struct virtio_console *c,
+				 const struct iovec *iov, unsigned int cnt)
+{
+	size_t left = 0, want;
+
+	for (unsigned int i = 0; i < cnt; i++)
+		left += iov[i].iov_len;
+	want = left < CONSOLE_TX_PENDING_MAX ? left : CONSOLE_TX_PENDING_MAX;
+	if (want > c->pend_cap) {
+		u8 *p = realloc(c->pend, want);
+
+		if (p) {
+			c->pend = p;
+			c->pend_cap = want;
+		}
+	}
+	for (unsigned int i = 0; i < cnt && c->pend_len < c->pend_cap; i++) {
+		size_t n = c->pend_cap - c->pend_len;
+
+		if (n > iov[i].iov_len)
+			n = iov[i].iov_len;
+		memcpy(c->pend + c->pend_len, iov[i].iov_base, n);
+		c->pend_len += n;
+	}
+	if (c->pend_len < left && !c->pend_warned) {
+		c->pend_warned = true;
+		pr_warn("virtio-console: output waits for its reader and a %zu-byte transmit buffer does not fit aside; %zu bytes dropped (reported once)",
+			left, left - c->pend_len);
+	}
+}
+
+/*
+ * Writes @iov out without waiting; what the reader has no room for is
+ * kept aside.  Output that cannot be written at all is lost.
+ */
 static void virtio_console__write_out(struct virtio_console *c,
 				      struct iovec *iov, unsigned int cnt)
 {
-	int fd = c->term ? term__out_fd() : c->out_fd;
-
 	while (cnt && !virtio_console__out_lost(c)) {
-		ssize_t n = writev(fd, iov, (int)cnt);
+		ssize_t n = virtio_console__try_write(c, iov, cnt);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			virtio_console__out_failed(c, n < 0 ? errno : EIO);
+		if (n == -EAGAIN && c->wr_watch) {
+			virtio_console__keep(c, iov, cnt);
+			return;
+		}
+		if (n < 0) {
+			virtio_console__out_failed(c, (int)-n);
 			return;
 		}
 		while (cnt && (size_t)n >= iov->iov_len) {
@@ -186,18 +351,38 @@ static void virtio_console__write_out(struct virtio_console *c,
 	}
 }
 
+/*
+ * Each transmit buffer is used once written or kept aside; while output
+ * is kept aside the rest stay in the ring, where the guest sees its
+ * reader's pace.
+ */
 static void virtio_console__handle_tx(struct virtio_console *c,
 				      struct virtio_queue *q)
 {
 	struct vring_chain *ch = &c->chain;
 
+	if (!virtio_console__flush_pending(c))
+		return;
 	while (virtio_queue_pop(q, ch) > 0) {
 		/* Writable buffers on the transmitq carry nothing. */
 		virtio_console__write_out(c, ch->iov, ch->out_num);
 		virtio_stat_bytes(c->vdev, ch->out_len);
 		vring_chain_release(ch);
 		virtio_queue_complete(q, ch->id, 0);
+		if (c->pend_len) {
+			virtio_console__watch_wr(c, true);
+			return;
+		}
 	}
+}
+
+/* Device thread, inside the core: the reader made room. */
+static void virtio_console__on_writable(void *opaque, u32 events __unused)
+{
+	struct virtio_console *c = opaque;
+
+	if (virtio_console__flush_pending(c))
+		virtio_console__handle_tx(c, &c->vdev->queues[CONSOLE_TXQ]);
 }
 
 /*
@@ -234,6 +419,33 @@ static void virtio_console__handle_queue(struct virtio_device *vdev,
 		virtio_console__flush_rx(c);
 }
 
+/*
+ * VM exit, every thread stopped.  The output kept aside is what the guest
+ * said last (a panic, "Power down"): it is owed, so it is written now,
+ * waiting for the reader as any program's last writes would.
+ */
+static void virtio_console__free(void *priv)
+{
+	struct virtio_console *c = priv;
+	size_t off = c->pend_off;
+
+	while (c->pend_len && !virtio_console__out_lost(c)) {
+		ssize_t n = write(virtio_console__out_fd(c), c->pend + off,
+				  c->pend_len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		c->pend_len -= (size_t)n;
+	}
+	if (c->wr_own)
+		close(c->wr_fd);
+	free(c->pend);
+	free(c);
+}
+
 static const struct virtio_device_ops virtio_console_ops = {
 	.name = "console",
 	.device_id = VIRTIO_ID_CONSOLE,
@@ -243,7 +455,7 @@ static const struct virtio_device_ops virtio_console_ops = {
 	.features = 0,
 	.read_config = virtio_console__read_config,
 	.handle_queue = virtio_console__handle_queue,
-	.free = free,
+	.free = virtio_console__free,
 };
 
 static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
@@ -261,6 +473,8 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 	c->term = term;
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
+	c->wr_fd = virtio_console__open_wr(virtio_console__out_fd(c),
+					   &c->wr_own);
 	/* The transport owns c from here, on failure too. */
 	ret = virtio_transport__create(kvm, kind, &virtio_console_ops, c,
 				       &vdev);
@@ -278,6 +492,14 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 		c->in_watched = true;
 	else
 		c->in_eof = true;
+	/*
+	 * Only an fd epoll takes can wait for room: a file or /dev/null
+	 * never says EAGAIN, and epoll refuses it.
+	 */
+	if (c->wr_fd >= 0 &&
+	    !virtio_device_watch(vdev, &c->wr, c->wr_fd, 0,
+				 virtio_console__on_writable, c))
+		c->wr_watch = !virtio_device_unwatch(&c->wr);
 	pthread_mutex_unlock(&vdev->lock);
 	if (term)
 		kvm__set_console_sysrq(kvm, virtio_console__sysrq, c);
