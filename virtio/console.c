@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,15 +249,32 @@ static void virtio_console__on_writable(void *opaque, u32 events);
 /*
  * Added and removed rather than masked: epoll reports EPOLLERR even with
  * a mask of 0, and a pipe whose reader has gone would spin the thread.
+ * False if the watch cannot be had.
  */
-static void virtio_console__watch_wr(struct virtio_console *c, bool on)
+static bool virtio_console__watch_wr(struct virtio_console *c, bool on)
 {
 	if (!c->wr_watch || c->wr_watched == on)
-		return;
+		return c->wr_watched == on;
 	if (on ? !virtio_device_watch(c->vdev, &c->wr, c->wr_fd, EPOLLOUT,
 				      virtio_console__on_writable, c) :
 		 !virtio_device_unwatch(&c->wr))
 		c->wr_watched = on;
+	return c->wr_watched == on;
+}
+
+/*
+ * Output waits for room; true while EPOLLOUT is watched to come back.
+ * Without the watch (epoll out of memory) nothing would ever wake the
+ * transmitq again: what waits is dropped instead.
+ */
+static bool virtio_console__wait_room(struct virtio_console *c)
+{
+	if (virtio_console__watch_wr(c, true))
+		return true;
+	pr_warn("virtio-console: cannot wait for the reader; %zu bytes of output dropped",
+		c->pend_len);
+	c->pend_off = c->pend_len = 0;
+	return false;
 }
 
 /*
@@ -274,8 +292,9 @@ static bool virtio_console__flush_pending(struct virtio_console *c)
 		ssize_t n = virtio_console__try_write(c, &iov, 1);
 
 		if (n == -EAGAIN && c->wr_watch) {
-			virtio_console__watch_wr(c, true);
-			return false;
+			if (virtio_console__wait_room(c))
+				return false;
+			break;
 		}
 		if (n < 0) {
 			virtio_console__out_failed(c, (int)-n);
@@ -369,10 +388,8 @@ static void virtio_console__handle_tx(struct virtio_console *c,
 		virtio_stat_bytes(c->vdev, ch->out_len);
 		vring_chain_release(ch);
 		virtio_queue_complete(q, ch->id, 0);
-		if (c->pend_len) {
-			virtio_console__watch_wr(c, true);
+		if (c->pend_len && virtio_console__wait_room(c))
 			return;
-		}
 	}
 }
 
@@ -420,26 +437,52 @@ static void virtio_console__handle_queue(struct virtio_device *vdev,
 }
 
 /*
- * VM exit, every thread stopped.  The output kept aside is what the guest
- * said last (a panic, "Power down"): it is owed, so it is written now,
- * waiting for the reader as any program's last writes would.
+ * Waits up to 50 ms for SIGINT, SIGTERM or SIGHUP, which lkvm keeps
+ * blocked for its signalfd (and its main thread's filter allows
+ * rt_sigtimedwait): true if one came.
+ */
+static bool virtio_console__stop_signal(void)
+{
+	struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	return sigtimedwait(&set, NULL, &ts) > 0;
+}
+
+/*
+ * VM exit, every thread stopped.  The output kept aside was taken from
+ * the guest (its last buffer before the exit, often a panic or "Power
+ * down"), so it is owed: it is written now, waiting for the reader as a
+ * program's last writes would, until a further SIGINT, SIGTERM or SIGHUP
+ * says to give up.  Buffers still in the ring are not read, as with
+ * every device at exit.
  */
 static void virtio_console__free(void *priv)
 {
 	struct virtio_console *c = priv;
-	size_t off = c->pend_off;
 
 	while (c->pend_len && !virtio_console__out_lost(c)) {
-		ssize_t n = write(virtio_console__out_fd(c), c->pend + off,
-				  c->pend_len);
+		ssize_t n = write(c->wr_fd, c->pend + c->pend_off, c->pend_len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (virtio_console__stop_signal())
+				break;
+			continue;
+		}
 		if (n <= 0)
 			break;
-		off += (size_t)n;
+		c->pend_off += (size_t)n;
 		c->pend_len -= (size_t)n;
 	}
+	if (c->pend_len && !virtio_console__out_lost(c))
+		pr_warn("virtio-console: %zu bytes of the guest's output not written: its reader did not take them",
+			c->pend_len);
 	if (c->wr_own)
 		close(c->wr_fd);
 	free(c->pend);
@@ -500,6 +543,12 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 	    !virtio_device_watch(vdev, &c->wr, c->wr_fd, 0,
 				 virtio_console__on_writable, c))
 		c->wr_watch = !virtio_device_unwatch(&c->wr);
+	/* Not waited on, a description of our own would only drop output. */
+	if (!c->wr_watch && c->wr_own) {
+		close(c->wr_fd);
+		c->wr_own = false;
+		c->wr_fd = -1;
+	}
 	pthread_mutex_unlock(&vdev->lock);
 	if (term)
 		kvm__set_console_sysrq(kvm, virtio_console__sysrq, c);

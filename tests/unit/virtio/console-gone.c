@@ -41,13 +41,19 @@ int main(void)
 	struct lkvm_console_port port;
 	struct drv d = { 0 };
 	long before, used;
-	int out[2];
+	int out[2], sz;
 
 	tap_plan(5);
 	signal(SIGPIPE, SIG_IGN);
 	fake_vm();
-	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0) {
+	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
+	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0) {
 		printf("Bail out! pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	/* The pipe is a page; the buffer twice that. */
+	if (BUF_GPA + 2 * (u64)sz > MEM_SIZE) {
+		printf("Bail out! a %d-byte pipe does not fit the test\n", sz);
 		return 1;
 	}
 	port = (struct lkvm_console_port){ .in_fd = -1, .out_fd = out[1] };
@@ -57,8 +63,8 @@ int main(void)
 	drv_init(&d);
 
 	/* Twice what the pipe holds: half of it kept aside, EPOLLOUT watched. */
-	memset(gpa(BUF_GPA, 8192), 'x', 8192);
-	post(&d, 1, BUF_GPA, 8192);
+	memset(gpa(BUF_GPA, 2 * (u64)sz), 'x', 2 * (size_t)sz);
+	post(&d, 1, BUF_GPA, 2 * (u32)sz);
 	ok(wait_used(1, 1) == 0, "a buffer the reader has no room for is used");
 	post(&d, 1, BUF_GPA, 16);
 

@@ -6,7 +6,7 @@
  * for the reader.  The guest's transmit buffers stall instead, every byte
  * arrives once the reader reads again, and what is still waiting when
  * the VM exits is written then.  The output is a pipe of one page that
- * the test reads only when it says so.
+ * the test reads only when it says so; the buffers are sized from it.
  */
 #include <endian.h>
 #include <errno.h>
@@ -31,9 +31,11 @@
 
 #include "virtio-console-driver.h"
 
-#define A_LEN	8192
-#define B_LEN	4096
-#define C_LEN	8192
+/* What the output pipe holds: one page (F_SETPIPE_SZ rounds up to it). */
+static size_t pipe_sz;
+#define A_LEN	(2 * pipe_sz)	/* twice the pipe: half kept aside */
+#define B_LEN	pipe_sz
+#define C_LEN	(2 * pipe_sz)
 
 static u8 byte_at(size_t i)
 {
@@ -107,7 +109,7 @@ static void *pause_thread(void *opaque)
 
 struct reader {
 	int fd;
-	u8 buf[C_LEN];
+	u8 *buf;
 	bool ok;
 };
 
@@ -115,7 +117,7 @@ static void *reader_thread(void *opaque)
 {
 	struct reader *r = opaque;
 
-	r->ok = read_exact(r->fd, r->buf, sizeof(r->buf));
+	r->ok = read_exact(r->fd, r->buf, C_LEN);
 	return NULL;
 }
 
@@ -125,19 +127,28 @@ int main(void)
 	struct virtio_device *vdev = NULL;
 	struct drv d = { 0 };
 	struct pauser pz = { 0 };
-	static struct reader rd;
+	struct reader rd = { 0 };
 	pthread_t t, rt;
-	int out[2], i;
-	static u8 buf[A_LEN + B_LEN];
+	int out[2], i, sz;
 	bool paused = false;
+	u8 *buf;
 
 	tap_plan(11);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, stuck);
 	alarm(60);
 	fake_vm();
-	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0) {
+	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
+	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0) {
 		printf("Bail out! pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	pipe_sz = (size_t)sz;
+	buf = malloc(A_LEN + B_LEN);
+	rd.buf = malloc(C_LEN);
+	if (!buf || !rd.buf || BUF_GPA + A_LEN + B_LEN > MEM_SIZE) {
+		printf("Bail out! a %zu-byte pipe does not fit the test\n",
+		       pipe_sz);
 		return 1;
 	}
 	port = (struct lkvm_console_port){ .in_fd = -1, .out_fd = out[1] };
@@ -202,5 +213,7 @@ int main(void)
 	pthread_join(rt, NULL);
 	ok(rd.ok, "VM exit writes what was kept aside");
 	ok(pattern_ok(rd.buf, C_LEN, 0), "all of it, in order");
+	free(rd.buf);
+	free(buf);
 	return tap_done();
 }
