@@ -34,6 +34,7 @@ struct ctl_stop {
 	bool force;
 	/* Results, written by the thread, read after pthread_join(). */
 	bool gone, forced;
+	int connect_err;
 	char why[160];
 	pthread_t thread;
 	bool threaded;
@@ -132,6 +133,7 @@ static void *ctl_stop_one(void *opaque)
 
 	fd = ctl_connect(s->name);
 	if (fd < 0) {
+		s->connect_err = fd;
 		snprintf(s->why, sizeof(s->why), "cannot connect: %s",
 			 strerror(-fd));
 		return NULL;
@@ -290,8 +292,13 @@ int ctl_cli_stop(int argc, char **argv)
 
 		if (s->threaded)
 			pthread_join(s->thread, NULL);
-		/* A VM that had gone before we got to it is not a failure. */
-		if (all && !s->gone && !strncmp(s->why, "cannot connect", 14))
+		/*
+		 * A VM that had gone before we got to it (its socket removed,
+		 * or left by a killed lkvm) is not a failure; one that did
+		 * not answer (a full backlog: ETIMEDOUT) is.
+		 */
+		if (all && (s->connect_err == -ENOENT ||
+			    s->connect_err == -ECONNREFUSED))
 			continue;
 		if (!s->gone)
 			ret = CTL_EXIT_FAILED;

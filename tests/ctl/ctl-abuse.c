@@ -344,9 +344,10 @@ static int mode_linger(int secs)
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
 	bool killed = false;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	/* Listening before it has its name, as lkvm's own server does. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.tmp", sock_path);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 4)) {
+	    listen(lfd, 4) || rename(sa.sun_path, sock_path)) {
 		printf("linger: %s: %s\n", sock_path, strerror(errno));
 		return 1;
 	}
