@@ -72,16 +72,17 @@ static const unsigned long vcpu_ioctls[] = {
 /*
  * A virtio device's event loop (and a thread_per_queue queue's): rings in
  * guest memory, backends behind fds it already has: the disk (raw,
- * libaio), the tap, the console's fds, getrandom for virtio-rng,
- * balloon's madvise (common), virtio-net's receive batch timer.  Interrupts through KVM_IRQ_LINE /
- * KVM_SIGNAL_MSI when no irqfd is wired.
+ * libaio), the tap, the console's fds (sendmsg: MSG_DONTWAIT to a socket
+ * stdout, whose flags are not ours to change), getrandom for virtio-rng,
+ * balloon's madvise (common), virtio-net's receive batch timer.
+ * Interrupts through KVM_IRQ_LINE / KVM_SIGNAL_MSI when no irqfd is wired.
  */
 static const char *const virtio_calls[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "read", "readv", "writev",
 	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
 	"fsync", "fdatasync", "fallocate", "io_submit", "io_getevents",
 	"io_pgetevents", "getrandom", "lseek", "fstat", "newfstatat",
-	"fcntl", "timerfd_settime", NULL,
+	"fcntl", "timerfd_settime", "sendmsg", NULL,
 };
 
 static const unsigned long virtio_ioctls[] = {

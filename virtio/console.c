@@ -17,9 +17,10 @@
  * by lkvm pause, SysRq and the vCPUs' register accesses): it is written
  * without waiting, and what the reader has no room for is copied aside
  * while the transmitq stalls, so a reader that stops reading slows the
- * guest's console down and nothing else.  When the output fd has no
- * non-blocking form of its own (a socket), writes block as before; one
- * that is non-blocking already drops what does not fit, as before.
+ * guest's console down and nothing else.  A socket is sent to with
+ * MSG_DONTWAIT.  An fd with no non-blocking form of its own (a pipe that
+ * cannot be opened again) is written as before, blocking; one that is
+ * non-blocking already drops what does not fit, as before.
  *
  * Further consoles (virtio_console__create_port(), hvc1...) carry a
  * pair of plain fds instead of the terminal: no escape, no raw mode, and
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -78,6 +80,7 @@ struct virtio_console {
 	/* Output: the device thread under vdev->lock, then ops->free. */
 	int wr_fd;			/* written without blocking; -1: out fd */
 	bool wr_own;			/* wr_fd is a description of our own */
+	bool wr_sock;			/* wr_fd is a socket: MSG_DONTWAIT */
 	struct virtio_watch wr;		/* EPOLLOUT while output waits */
 	bool wr_watch, wr_watched;
 	u8 *pend;			/* output the reader had no room for */
@@ -198,15 +201,16 @@ static int virtio_console__out_fd(const struct virtio_console *c)
  * must not set O_NONBLOCK on the fd it was given: the flag belongs to the
  * open file description, which the shell and others share.  A pipe or a
  * terminal opened again through /proc/self/fd is a description of its
- * own (*@own).  Set-up only: the main thread, before its filter.
+ * own (*@own); a socket takes MSG_DONTWAIT per call (*@sock).  Set-up
+ * only: the main thread, before its filter.
  */
-static int virtio_console__open_wr(int fd, bool *own)
+static int virtio_console__open_wr(int fd, bool *own, bool *sock)
 {
 	char path[32];
 	struct stat st;
 	int flags, pty;
 
-	*own = false;
+	*own = *sock = false;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fstat(fd, &st))
 		return -1;
@@ -218,6 +222,10 @@ static int virtio_console__open_wr(int fd, bool *own)
 		return -1;
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
 		return fd;		/* no reader to wait for */
+	if (S_ISSOCK(st.st_mode)) {
+		*sock = true;		/* a journal stream, a socketpair */
+		return fd;
+	}
 	/* Reopening a pty master would make a new pty. */
 	if (!S_ISFIFO(st.st_mode) &&
 	    (!S_ISCHR(st.st_mode) || !ioctl(fd, TIOCGPTN, &pty)))
@@ -234,10 +242,14 @@ static ssize_t virtio_console__try_write(struct virtio_console *c,
 					 unsigned int cnt)
 {
 	int fd = c->wr_fd >= 0 ? c->wr_fd : virtio_console__out_fd(c);
+	struct msghdr msg = {
+		.msg_iov = (struct iovec *)iov, .msg_iovlen = cnt,
+	};
 	ssize_t n;
 
 	do {
-		n = writev(fd, iov, (int)cnt);
+		n = c->wr_sock ? sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) :
+				 writev(fd, iov, (int)cnt);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -466,16 +478,18 @@ static void virtio_console__free(void *priv)
 	struct virtio_console *c = priv;
 
 	while (c->pend_len && !virtio_console__out_lost(c)) {
-		ssize_t n = write(c->wr_fd, c->pend + c->pend_off, c->pend_len);
+		struct iovec iov = {
+			.iov_base = c->pend + c->pend_off,
+			.iov_len = c->pend_len,
+		};
+		ssize_t n = virtio_console__try_write(c, &iov, 1);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
+		if (n == -EAGAIN) {
 			if (virtio_console__stop_signal())
 				break;
 			continue;
 		}
-		if (n <= 0)
+		if (n < 0)
 			break;
 		c->pend_off += (size_t)n;
 		c->pend_len -= (size_t)n;
@@ -517,7 +531,7 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
 	c->wr_fd = virtio_console__open_wr(virtio_console__out_fd(c),
-					   &c->wr_own);
+					   &c->wr_own, &c->wr_sock);
 	/* The transport owns c from here, on failure too. */
 	ret = virtio_transport__create(kvm, kind, &virtio_console_ops, c,
 				       &vdev);
@@ -549,6 +563,9 @@ static int virtio_console__new(struct kvm *kvm, enum virtio_transport_kind kind,
 		c->wr_own = false;
 		c->wr_fd = -1;
 	}
+	/* And a socket is written as before, blocking. */
+	if (!c->wr_watch)
+		c->wr_sock = false;
 	pthread_mutex_unlock(&vdev->lock);
 	if (term)
 		kvm__set_console_sysrq(kvm, virtio_console__sysrq, c);

@@ -10,7 +10,7 @@ need_guest vcons vrng
 	skip_all "lkvm has no virtio yet (no --virtio-transport)"
 
 transports="pci pci-legacy mmio mmio-legacy"
-plan $((4 * 3 + 1 + 4 * 4))
+plan $((4 * 3 + 1 + 2 + 4 * 4))
 
 for t in $transports; do
 	out=$TAP_TMP/vcons-$t.out
@@ -30,6 +30,29 @@ printf 'early bird\n' |
 	timeout -k 5 60 "$LKVM" run --debug-exit -k "$GUEST_DIR/vcons.bzImage" \
 	--console virtio -p "transport=pci" >"$out" 2>&1
 like "$out" "^vcons: echo 'early bird'" "console: input sent before the driver was ready is kept"
+
+# stdout a stream socket (a journal's): the device thread sends with
+# MSG_DONTWAIT, a call its seccomp filter must allow.
+out=$TAP_TMP/vcons-sock.out
+(sleep 1; printf 'ping sock\n') | perl -MSocket -e '
+	socketpair(my $r, my $w, AF_UNIX, SOCK_STREAM, PF_UNSPEC)
+		or die "socketpair: $!";
+	my $pid = fork() // die "fork: $!";
+	if (!$pid) {
+		close $r;
+		open(STDOUT, ">&", $w) or die "dup: $!";
+		exec @ARGV or die "exec: $!";
+	}
+	close $w;
+	print while <$r>;
+	waitpid($pid, 0);
+	exit($? & 127 ? 128 + ($? & 127) : $? >> 8);' \
+	timeout -k 5 60 "$LKVM" run --debug-exit -k "$GUEST_DIR/vcons.bzImage" \
+	--console virtio -p "transport=pci" >"$out" 2>"$TAP_TMP/vcons-sock.err"
+st=$?
+is "$st" 1 "console on a socket stdout: guest ended normally"
+[ "$st" = 1 ] || sed 's/^/#   /' "$TAP_TMP/vcons-sock.err"
+like "$out" "^vcons: echo 'ping sock'" "console on a socket stdout: output arrives"
 
 for t in $transports; do
 	run_guest vrng --rng --virtio-transport "$t" -p "transport=$t"

@@ -7,6 +7,8 @@
  * arrives once the reader reads again, and what is still waiting when
  * the VM exits is written then.  The output is a pipe of one page that
  * the test reads only when it says so; the buffers are sized from it.
+ * console-sock.c builds this file again with STALL_SOCKET: the output is
+ * then a stream socket with a small send buffer (a journal's stdout).
  */
 #include <endian.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/virtio_mmio.h>
@@ -31,8 +34,33 @@
 
 #include "virtio-console-driver.h"
 
-/* What the output pipe holds: one page (F_SETPIPE_SZ rounds up to it). */
+/*
+ * What the output holds: a pipe, one page (F_SETPIPE_SZ rounds up to it);
+ * a socket, at most its send buffer (8 KiB once shrunk), far less than
+ * the 64 KiB taken as its unit here.
+ */
 static size_t pipe_sz;
+
+/* out[0] the test's reading end, out[1] the port's; its room in *@room. */
+static int make_output(int out[2], size_t *room)
+{
+#ifdef STALL_SOCKET
+	int small = 4096;
+
+	*room = 64 * 1024;
+	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) ||
+	       setsockopt(out[1], SOL_SOCKET, SO_SNDBUF, &small,
+			  sizeof(small)) ? -1 : 0;
+#else
+	int sz;
+
+	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
+	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0)
+		return -1;
+	*room = (size_t)sz;
+	return 0;
+#endif
+}
 #define A_LEN	(2 * pipe_sz)	/* twice the pipe: half kept aside */
 #define B_LEN	pipe_sz
 #define C_LEN	(2 * pipe_sz)
@@ -129,7 +157,7 @@ int main(void)
 	struct pauser pz = { 0 };
 	struct reader rd = { 0 };
 	pthread_t t, rt;
-	int out[2], i, sz;
+	int out[2], i;
 	bool paused = false;
 	u8 *buf;
 
@@ -138,12 +166,10 @@ int main(void)
 	signal(SIGALRM, stuck);
 	alarm(60);
 	fake_vm();
-	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
-	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0) {
-		printf("Bail out! pipe: %s\n", strerror(errno));
+	if (make_output(out, &pipe_sz)) {
+		printf("Bail out! output: %s\n", strerror(errno));
 		return 1;
 	}
-	pipe_sz = (size_t)sz;
 	buf = malloc(A_LEN + B_LEN);
 	rd.buf = malloc(C_LEN);
 	if (!buf || !rd.buf || BUF_GPA + A_LEN + B_LEN > MEM_SIZE) {
