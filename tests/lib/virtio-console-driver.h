@@ -7,6 +7,10 @@
  * virtio/console.c (tests/unit/virtio/console*.c): guest RAM, rings, and
  * the helpers that post buffers and wait for the device to use them.
  */
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 #define MEM_SIZE	(1024 * 1024)
 #define QSIZE		16
 #define RING(q)		(0x10000 + (q) * 0x4000)
@@ -96,6 +100,64 @@ static long wait_used(u32 q, u16 want)
 		usleep(1000);
 	}
 	return -1;
+}
+
+/*
+ * A port on virtio-mmio slot 0 with fds @in_fd (-1: none) and @out_fd,
+ * set up by @d's driver: 0, or virtio_console__create_port()'s -errno.
+ */
+static inline int port_on_mmio(struct drv *d, int in_fd, int out_fd,
+			       struct virtio_device **vdev)
+{
+	struct lkvm_console_port port = { .in_fd = in_fd, .out_fd = out_fd };
+	int ret;
+
+	d->base = slot_base(0);
+	ret = virtio_console__create_port(&kvm, VIRTIO_TRANSPORT_MMIO, &port,
+					  vdev);
+	if (!ret)
+		drv_init(d);
+	return ret;
+}
+
+/*
+ * A pipe for a port's output that holds one page (F_SETPIPE_SZ rounds
+ * 4096 up to it), read by the test at out[0]: its size, or -1.
+ */
+static inline int page_pipe(int out[2])
+{
+	int sz;
+
+	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0)
+		return -1;
+	sz = fcntl(out[0], F_GETPIPE_SZ);
+	return sz > 0 ? sz : -1;
+}
+
+static const char *bail_why;
+
+static inline void bail_alarm(int sig __unused)
+{
+	static const char head[] = "Bail out! ", nl[] = "\n";
+
+	/* Only async-signal-safe calls: write() and strlen(). */
+	if (write(STDOUT_FILENO, head, sizeof(head) - 1) < 0 ||
+	    write(STDOUT_FILENO, bail_why, strlen(bail_why)) < 0 ||
+	    write(STDOUT_FILENO, nl, sizeof(nl) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/*
+ * A device blocked with its lock held blocks the test too, at its next
+ * register access or at exit: after @secs the test bails out saying @why
+ * instead of hanging.  alarm(0) disarms it.
+ */
+static inline void bail_after(unsigned int secs, const char *why)
+{
+	bail_why = why;
+	signal(SIGALRM, bail_alarm);
+	alarm(secs);
 }
 
 /* A VM with MEM_SIZE of RAM at 0 and empty buses. */

@@ -27,16 +27,6 @@
 
 #include "virtio-console-driver.h"
 
-static void stuck(int sig __unused)
-{
-	static const char msg[] =
-		"Bail out! VM exit still waits for the reader after SIGTERM\n";
-
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	_exit(1);
-}
-
 static atomic_bool exited;
 
 /* Sends SIGTERM once the exit has had time to start waiting. */
@@ -51,7 +41,6 @@ static void *terminator(void *opaque __unused)
 
 int main(void)
 {
-	struct lkvm_console_port port;
 	struct drv d = { 0 };
 	sigset_t term;
 	pthread_t t;
@@ -59,23 +48,16 @@ int main(void)
 
 	tap_plan(4);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, stuck);
 	/* As kvm__run() does: blocked everywhere, for its signalfd. */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &term, NULL);
 	fake_vm();
-	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
-	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0 ||
-	    BUF_GPA + 2 * (u64)sz > MEM_SIZE) {
+	if ((sz = page_pipe(out)) < 0 || BUF_GPA + 2 * (u64)sz > MEM_SIZE) {
 		printf("Bail out! pipe: %s\n", strerror(errno));
 		return 1;
 	}
-	port = (struct lkvm_console_port){ .in_fd = -1, .out_fd = out[1] };
-	d.base = slot_base(0);
-	is_int(virtio_console__create_port(&kvm, VIRTIO_TRANSPORT_MMIO, &port,
-					   NULL), 0, "port created on mmio");
-	drv_init(&d);
+	is_int(port_on_mmio(&d, -1, out[1], NULL), 0, "port created on mmio");
 	memset(gpa(BUF_GPA, 2 * (u64)sz), 'x', 2 * (size_t)sz);
 	post(&d, 1, BUF_GPA, 2 * (u32)sz);
 	ok(wait_used(1, 1) == 0, "a buffer twice the pipe is used, half kept aside");
@@ -86,7 +68,7 @@ int main(void)
 		printf("Bail out! no thread\n");
 		return 1;
 	}
-	alarm(60);
+	bail_after(60, "VM exit still waits for the reader after SIGTERM");
 	kvm__exit(&kvm);
 	/* Release: pairs with the acquire in terminator(). */
 	atomic_store_explicit(&exited, true, memory_order_release);

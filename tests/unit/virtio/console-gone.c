@@ -38,7 +38,6 @@ static long cpu_ms(void)
 
 int main(void)
 {
-	struct lkvm_console_port port;
 	struct drv d = { 0 };
 	long before, used;
 	int out[2], sz;
@@ -46,8 +45,7 @@ int main(void)
 	tap_plan(5);
 	signal(SIGPIPE, SIG_IGN);
 	fake_vm();
-	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
-	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0) {
+	if ((sz = page_pipe(out)) < 0) {
 		printf("Bail out! pipe: %s\n", strerror(errno));
 		return 1;
 	}
@@ -56,11 +54,7 @@ int main(void)
 		printf("Bail out! a %d-byte pipe does not fit the test\n", sz);
 		return 1;
 	}
-	port = (struct lkvm_console_port){ .in_fd = -1, .out_fd = out[1] };
-	d.base = slot_base(0);
-	is_int(virtio_console__create_port(&kvm, VIRTIO_TRANSPORT_MMIO, &port,
-					   NULL), 0, "port created on mmio");
-	drv_init(&d);
+	is_int(port_on_mmio(&d, -1, out[1], NULL), 0, "port created on mmio");
 
 	/* Twice what the pipe holds: half of it kept aside, EPOLLOUT watched. */
 	memset(gpa(BUF_GPA, 2 * (u64)sz), 'x', 2 * (size_t)sz);

@@ -52,13 +52,10 @@ static int make_output(int out[2], size_t *room)
 	       setsockopt(out[1], SOL_SOCKET, SO_SNDBUF, &small,
 			  sizeof(small)) ? -1 : 0;
 #else
-	int sz;
+	int sz = page_pipe(out);
 
-	if (pipe2(out, O_CLOEXEC) || fcntl(out[0], F_SETPIPE_SZ, 4096) < 0 ||
-	    (sz = fcntl(out[0], F_GETPIPE_SZ)) <= 0)
-		return -1;
-	*room = (size_t)sz;
-	return 0;
+	*room = sz > 0 ? (size_t)sz : 0;
+	return sz > 0 ? 0 : -1;
 #endif
 }
 #define A_LEN	(2 * pipe_sz)	/* twice the pipe: half kept aside */
@@ -106,20 +103,6 @@ static bool pattern_ok(const u8 *buf, size_t len, size_t from)
 	return true;
 }
 
-/*
- * A device that blocks in write() with its lock held blocks this thread
- * too, at the next register access: fail instead of hanging.
- */
-static void stuck(int sig __unused)
-{
-	static const char msg[] =
-		"Bail out! stuck for 60 s while the reader read nothing\n";
-
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	_exit(1);
-}
-
 struct pauser {
 	struct virtio_device *vdev;
 	atomic_bool done;
@@ -151,7 +134,6 @@ static void *reader_thread(void *opaque)
 
 int main(void)
 {
-	struct lkvm_console_port port;
 	struct virtio_device *vdev = NULL;
 	struct drv d = { 0 };
 	struct pauser pz = { 0 };
@@ -163,8 +145,7 @@ int main(void)
 
 	tap_plan(11);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, stuck);
-	alarm(60);
+	bail_after(60, "stuck for 60 s while the reader read nothing");
 	fake_vm();
 	if (make_output(out, &pipe_sz)) {
 		printf("Bail out! output: %s\n", strerror(errno));
@@ -177,11 +158,7 @@ int main(void)
 		       pipe_sz);
 		return 1;
 	}
-	port = (struct lkvm_console_port){ .in_fd = -1, .out_fd = out[1] };
-	d.base = slot_base(0);
-	is_int(virtio_console__create_port(&kvm, VIRTIO_TRANSPORT_MMIO, &port,
-					   &vdev), 0, "port created on mmio");
-	drv_init(&d);
+	is_int(port_on_mmio(&d, -1, out[1], &vdev), 0, "port created on mmio");
 
 	/* Twice what the pipe holds, nobody reading. */
 	fill(BUF_GPA, A_LEN, 0);
@@ -234,7 +211,7 @@ int main(void)
 		printf("Bail out! no reader thread\n");
 		return 1;
 	}
-	alarm(60);	/* a reader that gave up would leave exit waiting */
+	bail_after(60, "VM exit still waits after 60 s of a reader reading");
 	kvm__exit(&kvm);
 	pthread_join(rt, NULL);
 	ok(rd.ok, "VM exit writes what was kept aside");

@@ -39,7 +39,7 @@ static ssize_t read_some(int fd, void *buf, size_t len)
 
 int main(void)
 {
-	struct lkvm_console_port bad = { .in_fd = -1, .out_fd = -1 }, port;
+	struct lkvm_console_port bad = { .in_fd = -1, .out_fd = -1 };
 	int in[2], out[2], other[2];
 	struct drv d = { 0 };
 	char buf[64];
@@ -57,11 +57,7 @@ int main(void)
 					   NULL), -EBADF,
 	       "a port without an output fd is refused");
 
-	port = (struct lkvm_console_port){ .in_fd = in[0], .out_fd = out[1] };
-	d.base = slot_base(0);
-	is_int(virtio_console__create_port(&kvm, VIRTIO_TRANSPORT_MMIO, &port,
-					   NULL), 0, "port created on mmio");
-	drv_init(&d);
+	is_int(port_on_mmio(&d, in[0], out[1], NULL), 0, "port created on mmio");
 
 	memcpy(gpa(BUF_GPA, 16), "to-the-port", 11);
 	post(&d, 1, BUF_GPA, 11);
